@@ -1,0 +1,143 @@
+"""Translation catalogs: extract, update, compile and check.
+
+Each part of the app owns one gettext domain, so its strings live in their own
+`.po` file and can be translated on their own; Flask-Babel merges them at run
+time (see `BABEL_DOMAIN` in support/config.py).
+
+    python -m devtools.i18n update    # extract strings, merge into every .po
+    python -m devtools.i18n compile   # .po -> .mo (make run / make test do this)
+    python -m devtools.i18n check     # list strings without an Arabic translation
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "support" / "translations"
+LOCALES = ("ar",)
+
+# Which files feed which domain. The order of DOMAINS is the lookup order.
+DOMAINS: dict[str, list[str]] = {
+    "messages": [
+        "support/*.py",
+        "support/appeal/*.py",
+        "templates/base.html",
+        "templates/appeal/*.html",
+        "templates/errors/*.html",
+    ],
+    "banner": ["support/banner/*.py", "templates/banner/*.html"],
+    "staff": ["support/staff/*.py", "templates/staff/*.html"],
+    "manage": ["support/manage/*.py", "templates/manage/*.html", "templates/email/*"],
+}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "silent": "false"}
+
+
+def _files(patterns: list[str]) -> list[Path]:
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p for p in ROOT.glob(pattern) if p.is_file())
+    return sorted(found)
+
+
+def extract(domain: str) -> Catalog:
+    """Every translatable string of `domain`, with where it stands."""
+    template = Catalog(project="reader-support", domain=domain)
+    for path in _files(DOMAINS[domain]):
+        method = "python" if path.suffix == ".py" else "jinja2"
+        options = {} if method == "python" else JINJA_OPTIONS
+        for lineno, message, comments, context in extract_from_file(
+            method, str(path), keywords=KEYWORDS, options=options
+        ):
+            template.add(
+                message,
+                locations=[(str(path.relative_to(ROOT)), lineno)],
+                auto_comments=comments,
+                context=context,
+            )
+    return template
+
+
+def po_path(locale: str, domain: str) -> Path:
+    return CATALOGS / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def load(locale: str, domain: str) -> Catalog:
+    path = po_path(locale, domain)
+    if not path.exists():
+        return Catalog(locale=locale, domain=domain)
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale, domain=domain)
+
+
+def update() -> None:
+    """Merge freshly extracted strings into every catalog (keeping translations)."""
+    for domain in DOMAINS:
+        template = extract(domain)
+        for locale in LOCALES:
+            catalog = load(locale, domain)
+            catalog.update(template, no_fuzzy_matching=True)
+            path = po_path(locale, domain)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as handle:
+                write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
+
+
+def compile_all() -> None:
+    """Write the .mo files Flask-Babel reads."""
+    for domain in DOMAINS:
+        for locale in LOCALES:
+            catalog = load(locale, domain)
+            with po_path(locale, domain).with_suffix(".mo").open("wb") as handle:
+                write_mo(handle, catalog)
+
+
+def missing() -> dict[str, list[str]]:
+    """Per "locale/domain", the source strings with no translation (or a fuzzy one)."""
+    result: dict[str, list[str]] = {}
+    for domain in DOMAINS:
+        template = extract(domain)
+        for locale in LOCALES:
+            catalog = load(locale, domain)
+            gaps = []
+            for message in template:
+                if not message.id:
+                    continue
+                found = catalog.get(message.id, context=message.context)
+                strings = found.string if found else None
+                empty = not all(strings) if isinstance(strings, tuple | list) else not strings
+                if found is None or empty or found.fuzzy:
+                    gaps.append(message.id if isinstance(message.id, str) else message.id[0])
+            if gaps:
+                result[f"{locale}/{domain}"] = gaps
+    return result
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "compile"
+    if command == "update":
+        update()
+    elif command == "compile":
+        compile_all()
+    elif command == "check":
+        gaps = missing()
+        for key, ids in gaps.items():
+            print(f"{key}: {len(ids)} untranslated")
+            for message_id in ids:
+                print(f"  {message_id}")
+        return 1 if gaps else 0
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

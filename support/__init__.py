@@ -1,0 +1,77 @@
+"""Reader support: appeal, Stripe Checkout, webhooks, banner and staff pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from support.config import check_required, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by `config`."""
+    load_dotenv(ROOT / ".env")
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    check_required(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions created in `support.extensions`."""
+    from support import accounts, formatting, i18n  # noqa: F401 (accounts: user loader)
+    from support.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    formatting.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every blueprint at its place in the URL contract."""
+    from support.appeal import bp as appeal_bp
+    from support.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(appeal_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """HTML error pages for readers, JSON for APIs."""
+    from support import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask` CLI commands."""
+    from support import cli
+
+    cli.init_app(app)

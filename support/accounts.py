@@ -1,0 +1,56 @@
+"""Staff accounts: creation and password checks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from support.extensions import db, login_manager
+from support.models import StaffUser
+
+ROLES = ("admin", "viewer")
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """The account cannot be created as asked."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding space."""
+    return email.strip().lower()
+
+
+def create_staff(email: str, password: str, role: str = "viewer") -> StaffUser:
+    """Add a staff user (not committed); refuse duplicates and weak passwords."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise AccountError(f"{email!r} is not an email address")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if db.session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
+        raise AccountError(f"{email} already has an account")
+    user = StaffUser(email=email, password_hash=generate_password_hash(password), role=role)
+    db.session.add(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> StaffUser | None:
+    """The user if the password is right, else None (same work either way)."""
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == normalise_email(email)))
+    if user is None:
+        # Hash anyway so a missing account takes as long as a wrong password.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    """Flask-Login's loader: the signed-in staff user, or None."""
+    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None

@@ -1,0 +1,183 @@
+"""Turning a reader's choice into a Stripe Checkout Session, and back.
+
+Views call `start_checkout` with a validated `Choice`; it creates the session
+through `stripe_api`, records a `CheckoutAttempt` and returns the URL to send
+the reader to. `checkout_outcome` answers the thanks page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy.exc import IntegrityError
+
+from support import stripe_api
+from support.attribution import Attribution
+from support.extensions import db
+from support.models import CheckoutAttempt
+from support.money import fee_for, gross_up
+
+log = logging.getLogger(__name__)
+
+SESSION_ID = re.compile(r"cs_(test|live)_[A-Za-z0-9]{1,200}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a reader asked for, already validated."""
+
+    amount: int  # what the reader wants the newsroom to receive, minor units
+    currency: str
+    frequency: str
+    cover_fees: bool
+    lang: str
+    attribution: Attribution
+    email: str | None = None
+    form_token: str = ""
+
+    @property
+    def charged(self) -> int:
+        """What the card is charged: the amount, grossed up when covering the fee."""
+        return gross_up(self.amount, *fee_terms()) if self.cover_fees else self.amount
+
+
+@dataclass(frozen=True)
+class FeeSummary:
+    """What the processor keeps of a gift and what covering it would add."""
+
+    fee: int
+    net: int
+    cover_extra: int  # what to add so the newsroom receives the whole amount
+    share_percent: int  # the fee as a share of the gift
+
+
+def fee_terms() -> tuple[Decimal, int]:
+    """The configured card fee: (percent, fixed minor units)."""
+    return current_app.config["SUPPORT_FEE_PERCENT"], current_app.config["SUPPORT_FEE_FIXED"]
+
+
+def fee_summary(amount: int) -> FeeSummary:
+    """The fee on `amount` and the extra that would cover it."""
+    fee = fee_for(amount, *fee_terms())
+    return FeeSummary(
+        fee=fee,
+        net=amount - fee,
+        cover_extra=gross_up(amount, *fee_terms()) - amount,
+        share_percent=round(100 * fee / amount) if amount else 0,
+    )
+
+
+def idempotency_key(choice: Choice) -> str:
+    """One key per rendered form and choice: a double click makes one session,
+    while a reader who goes back and changes the amount gets a new one."""
+    parts = [
+        choice.form_token,
+        str(choice.amount),
+        choice.currency,
+        choice.frequency,
+        str(choice.cover_fees),
+        choice.email or "",
+        choice.lang,
+        *(choice.attribution.source, choice.attribution.campaign, choice.attribution.variant),
+    ]
+    digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
+    return f"checkout-{digest}"
+
+
+def _public(path: str) -> str:
+    return current_app.config["SUPPORT_PUBLIC_URL"] + path
+
+
+def appeal_params(choice: Choice) -> dict[str, str]:
+    """Query parameters that bring a reader back to the appeal with their choice kept."""
+    from support.money import to_major
+
+    params = {
+        "amount": str(to_major(choice.amount, choice.currency)),
+        "frequency": choice.frequency,
+        "currency": choice.currency,
+        **choice.attribution.as_params(),
+    }
+    if choice.cover_fees:
+        params["cover_fees"] = "1"
+    return params
+
+
+def start_checkout(choice: Choice) -> str:
+    """Create (or, on a double submit, find again) the Checkout Session; its URL."""
+    metadata = {"lang": choice.lang, "cover_fees": "1" if choice.cover_fees else "0"}
+    metadata.update(choice.attribution.as_params())
+    request = stripe_api.CheckoutRequest(
+        amount=choice.charged,
+        currency=choice.currency,
+        frequency=choice.frequency,
+        success_url=_public(url_for("appeal.thanks", lang=choice.lang))
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=_public(url_for("appeal.cancelled", lang=choice.lang, **appeal_params(choice))),
+        # Checkout has no Arabic: "auto" follows the reader's browser.
+        locale="en" if choice.lang == "en" else "auto",
+        metadata=metadata,
+        customer_email=choice.email,
+    )
+    session = stripe_api.create_checkout_session(request, idempotency_key(choice))
+    record_attempt(session.id, choice)
+    return session.url
+
+
+def record_attempt(session_id: str, choice: Choice) -> None:
+    """Remember the session once, whatever the number of submits that led to it."""
+    exists = db.session.scalar(
+        sa.select(CheckoutAttempt.id).where(CheckoutAttempt.session_id == session_id)
+    )
+    if exists:
+        return
+    db.session.add(
+        CheckoutAttempt(
+            session_id=session_id,
+            amount=choice.charged,
+            currency=choice.currency,
+            frequency=choice.frequency,
+            cover_fees=choice.cover_fees,
+            lang=choice.lang,
+            source=choice.attribution.source,
+            campaign=choice.attribution.campaign,
+            variant=choice.attribution.variant,
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent double submit recorded the same session first.
+        db.session.rollback()
+
+
+def find_attempt(session_id: str | None) -> CheckoutAttempt | None:
+    """The attempt for a session id we created, or None (also for malformed ids)."""
+    if not session_id or not SESSION_ID.fullmatch(session_id):
+        return None
+    return db.session.scalar(
+        sa.select(CheckoutAttempt).where(CheckoutAttempt.session_id == session_id)
+    )
+
+
+def is_confirmed(attempt: CheckoutAttempt) -> bool:
+    """Has the gift been paid? Asks Stripe; if Stripe is unreachable, trusts the webhook."""
+    if attempt.completed_at is not None:
+        return True
+    try:
+        session = stripe_api.retrieve_checkout_session(attempt.session_id)
+    except stripe_api.StripeUnavailable as error:
+        log.warning("Could not retrieve %s for the thanks page: %s", attempt.session_id, error)
+        return False
+    if session is None:
+        return False
+    return session.status == "complete" and session.payment_status in (
+        "paid",
+        "no_payment_required",
+    )

@@ -1,0 +1,45 @@
+"""`flask` commands: staff accounts, Stripe maintenance, demo data."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from support.accounts import ROLES, AccountError, create_staff
+from support.extensions import db
+from support.models import StaffUser
+
+staff_group = AppGroup("staff", help="Manage staff accounts.")
+
+
+@staff_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account for EMAIL."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_staff(email, password, role)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}")
+
+
+@staff_group.command("count")
+def staff_count() -> None:
+    """Print how many staff accounts exist (used by `make run`)."""
+    click.echo(db.session.scalar(sa.select(sa.func.count(StaffUser.id))))
+
+
+def init_app(app: Flask) -> None:
+    """Register every command group."""
+    app.cli.add_command(staff_group)

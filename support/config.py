@@ -1,0 +1,140 @@
+"""Settings read from the environment (and `.env` through python-dotenv).
+
+Everything the service needs is named in `.env.example`. `load_config()` turns
+the environment into a plain dict for `app.config` and fails at start-up, with
+one message naming every problem, when a required setting is missing or wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from support.money import CURRENCY_EXPONENTS
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+LANGUAGES = ("en", "ar")
+FREQUENCIES = ("month", "year", "once")
+TRANSLATION_DOMAINS = ("messages", "banner", "staff", "manage")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the environment cannot run the service."""
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _decimal(name: str, value: str, problems: list[str]) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        problems.append(f"{name} must be a number, not {value!r}")
+        return Decimal(0)
+    if not number.is_finite() or number < 0:
+        problems.append(f"{name} must be a positive number, not {value!r}")
+        return Decimal(0)
+    return number
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    currencies = [c.lower() for c in _split(get("SUPPORT_CURRENCIES", "usd"))]
+    for code in currencies:
+        if code not in CURRENCY_EXPONENTS:
+            problems.append(f"SUPPORT_CURRENCIES: unknown currency {code!r}")
+    if not currencies:
+        problems.append("SUPPORT_CURRENCIES must name at least one currency")
+
+    presets = [
+        _decimal("SUPPORT_PRESETS", p, problems) for p in _split(get("SUPPORT_PRESETS", "1,5,10"))
+    ]
+    goal = get("SUPPORT_GOAL", "1000")
+    if not goal.isdigit():
+        problems.append(f"SUPPORT_GOAL must be a whole number of supporters, not {goal!r}")
+
+    public_url = get("SUPPORT_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    if urlsplit(public_url).scheme not in ("http", "https"):
+        problems.append("SUPPORT_PUBLIC_URL must be an http(s) URL")
+
+    stripe_key = get("STRIPE_SECRET_KEY")
+    api_base = get("STRIPE_API_BASE")
+    livemode = stripe_key.startswith(("sk_live_", "rk_live_"))
+    if livemode:
+        if not get("STRIPE_WEBHOOK_SECRET"):
+            problems.append("STRIPE_WEBHOOK_SECRET is required with a live Stripe key")
+        if not public_url.startswith("https://"):
+            problems.append("SUPPORT_PUBLIC_URL must be https with a live Stripe key")
+        if api_base:
+            problems.append("STRIPE_API_BASE must be unset with a live Stripe key")
+
+    database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'support.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    config = {
+        "SECRET_KEY": get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STRIPE_SECRET_KEY": stripe_key,
+        "STRIPE_WEBHOOK_SECRET": get("STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_API_BASE": api_base,
+        "STRIPE_PRODUCT_ID": get("STRIPE_PRODUCT_ID"),
+        "STRIPE_LIVEMODE": livemode,
+        "SUPPORT_PUBLIC_URL": public_url,
+        "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],
+        "SUPPORT_CURRENCIES": currencies,
+        "SUPPORT_PRESETS": presets,
+        "SUPPORT_GOAL": int(goal) if goal.isdigit() else 0,
+        "SUPPORT_MAX_AMOUNT": _decimal(
+            "SUPPORT_MAX_AMOUNT", get("SUPPORT_MAX_AMOUNT", "10000"), problems
+        ),
+        "SUPPORT_FEE_PERCENT": _decimal(
+            "SUPPORT_FEE_PERCENT", get("SUPPORT_FEE_PERCENT", "2.9"), problems
+        ),
+        "SUPPORT_FEE_FIXED": int(
+            _decimal("SUPPORT_FEE_FIXED", get("SUPPORT_FEE_FIXED", "30"), problems)
+        ),
+        "SUPPORT_NEWSROOM_NAME": get("SUPPORT_NEWSROOM_NAME", "The Newsroom"),
+        "MAIL_URL": get("MAIL_URL"),
+        "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
+        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        # One gettext domain per part of the app, all in support/translations.
+        "BABEL_DOMAIN": ";".join(TRANSLATION_DOMAINS),
+        "BABEL_TRANSLATION_DIRECTORIES": ";".join(
+            [str(Path(__file__).parent / "translations")] * len(TRANSLATION_DOMAINS)
+        ),
+    }
+    if problems:
+        raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
+    return config
+
+
+def check_required(config: Mapping) -> None:
+    """Refuse to start without the settings every request depends on."""
+    missing = [name for name in ("SECRET_KEY", "STRIPE_SECRET_KEY") if not config.get(name)]
+    if missing:
+        raise ConfigError(
+            "Missing required settings: " + ", ".join(missing) + " (see .env.example)"
+        )

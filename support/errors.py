@@ -1,0 +1,87 @@
+"""The one place that turns errors into responses.
+
+Reader and staff pages get an HTML page in the reader's language; APIs
+(`/stripe/*`, `/embed/*`, `/staff/api/*`, `/healthz`) get JSON. A 500 rolls the
+session back so a half-written transaction never leaks into the next request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from support.extensions import db
+from support.stripe_api import StripeUnavailable
+
+log = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/stripe/", "/embed/", "/staff/api/", "/healthz")
+PAGE_STATUSES = (400, 403, 404, 405, 413, 429, 500, 502)
+
+
+def wants_json() -> bool:
+    """APIs answer JSON; `/embed/` itself is a staff page, so it is HTML."""
+    path = request.path
+    return path != "/embed/" and path.startswith(JSON_PREFIXES)
+
+
+def _titles() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something in the request was not right"), _("Please go back and try again.")),
+        403: (_("Not allowed"), _("You do not have access to this page.")),
+        404: (_("Page not found"), _("We could not find that page.")),
+        405: (_("Not allowed"), _("That action is not possible here.")),
+        413: (_("Too large"), _("What was sent is larger than we accept.")),
+        429: (_("Too many attempts"), _("Please wait a moment, then try again.")),
+        500: (
+            _("Something went wrong on our side"),
+            _("Nothing was charged because of this error. Please try again in a moment."),
+        ),
+        502: (
+            _("The payment service is not answering"),
+            _("Nothing was charged. Please try again in a moment."),
+        ),
+    }
+
+
+def render_error(status: int, description: str | None = None):
+    """An error response in the right format for the request."""
+    if wants_json():
+        body = {"error": {"status": status, "message": description or _titles()[status][0]}}
+        return jsonify(body), status
+    title, text = _titles().get(status, _titles()[500])
+    return render_template("errors/error.html", status=status, title=title, text=text), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers for every status a reader or client can meet."""
+
+    def handle_http(error: HTTPException):
+        status = error.code if error.code in PAGE_STATUSES else 500
+        if status == 500:
+            db.session.rollback()
+        response = render_error(status)
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            response[0].headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    def handle_stripe_unavailable(error: StripeUnavailable):
+        log.warning("Stripe unavailable: %s", error)
+        db.session.rollback()
+        return render_error(502)
+
+    def handle_unexpected(error: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+    for code in PAGE_STATUSES:
+        if code != 502:
+            app.register_error_handler(code, handle_http)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(StripeUnavailable, handle_stripe_unavailable)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

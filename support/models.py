@@ -1,0 +1,205 @@
+"""The data model: supporters, their subscriptions and payments, checkout
+attempts, Stripe events, staff users and banner counters.
+
+Money is an integer in minor units next to its ISO currency code (lowercase,
+as Stripe writes it). Times are timezone-aware UTC (`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from support.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Aware UTC datetimes on every database.
+
+    SQLite has no time zones and hands back naive values; this type stores UTC
+    and always returns aware UTC, so comparisons never mix naive and aware.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Supporter(db.Model):
+    """A reader who gave, keyed by their Stripe customer."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(sa.String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    lang: Mapped[str] = mapped_column(sa.String(8), default="en")
+    first_supported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="supporter")
+    payments: Mapped[list[Payment]] = relationship(back_populates="supporter")
+
+
+class Subscription(db.Model):
+    """A recurring gift, mirrored from a Stripe subscription."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    supporter_id: Mapped[int] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    interval: Mapped[str] = mapped_column(sa.String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str | None] = mapped_column(sa.String(500))
+    campaign: Mapped[str | None] = mapped_column(sa.String(64))
+    variant: Mapped[str | None] = mapped_column(sa.String(64))
+    lang: Mapped[str | None] = mapped_column(sa.String(8))
+    # Creation time of the newest Stripe event or object written into this row;
+    # an older one arriving late must not overwrite it.
+    stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    supporter: Mapped[Supporter] = relationship(back_populates="subscriptions")
+    payments: Mapped[list[Payment]] = relationship(back_populates="subscription")
+
+
+class Payment(db.Model):
+    """Money received: a paid invoice of a subscription, or a one-time gift."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The invoice id (in_...) for subscriptions, the payment intent (pi_...) for one-time gifts.
+    stripe_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscription.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))  # "subscription" or "one_time"
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    refunded_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    disputed: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str | None] = mapped_column(sa.String(500))
+    campaign: Mapped[str | None] = mapped_column(sa.String(64))
+    variant: Mapped[str | None] = mapped_column(sa.String(64))
+    stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    supporter: Mapped[Supporter | None] = relationship(back_populates="payments")
+    subscription: Mapped[Subscription | None] = relationship(back_populates="payments")
+
+
+class CheckoutAttempt(db.Model):
+    """A Checkout Session we created; `completed_at` once Stripe says it was paid."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    frequency: Mapped[str] = mapped_column(sa.String(8))
+    cover_fees: Mapped[bool] = mapped_column(default=False)
+    lang: Mapped[str] = mapped_column(sa.String(8))
+    source: Mapped[str | None] = mapped_column(sa.String(500))
+    campaign: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    variant: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"))
+
+
+class StripeEvent(db.Model):
+    """A webhook event, stored before it is applied so nothing is lost."""
+
+    __tablename__ = "stripe_event"
+
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(100), index=True)
+    livemode: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[str] = mapped_column(sa.Text)
+    # pending → processed | failed | ignored
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboundEmail(db.Model):
+    """A mail we owe someone, keyed so a retried event cannot send it twice."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), unique=True)  # e.g. "thanks:cs_..."
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    lang: Mapped[str] = mapped_column(sa.String(8), default="en")
+    context: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON for the template
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffUser(UserMixin, db.Model):
+    """Someone at the newsroom who may read the dashboard."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default="viewer")  # "admin" or "viewer"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class BannerDailyStat(db.Model):
+    """Aggregated banner beacons: no reader, IP or URL, only daily counts."""
+
+    __tablename__ = "banner_daily_stat"
+    __table_args__ = (
+        sa.UniqueConstraint("day", "variant", "lang", name="uq_banner_daily_stat_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date)
+    variant: Mapped[str] = mapped_column(sa.String(64))
+    lang: Mapped[str] = mapped_column(sa.String(8))
+    impressions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    dismissals: Mapped[int] = mapped_column(sa.BigInteger, default=0)

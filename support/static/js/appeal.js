@@ -1,0 +1,75 @@
+// Progressive enhancement for the appeal form; the page works without it.
+// Keeps the fee explanation in step with the amount the reader picks or types.
+(function () {
+  "use strict";
+  var form = document.querySelector(".appeal-form");
+  if (!form) return;
+  var other = form.querySelector("#amount_other");
+  var otherRadio = form.querySelector('input[name="amount"][value="other"]');
+  var percent = parseFloat(form.dataset.feePercent);
+  var fixed = parseInt(form.dataset.feeFixed, 10);
+  var scale = Math.pow(10, parseInt(form.dataset.exponent, 10));
+  var parts = {
+    cover: form.querySelector("[data-fee-cover]"),
+    note: form.querySelector("[data-fee-note]"),
+    small: form.querySelector("[data-fee-small]")
+  };
+
+  function typedAmount() {
+    var text = (other.value || "").trim()
+      .replace(/[\u0660-\u0669]/g, function (d) { return String(d.charCodeAt(0) - 0x660); })
+      .replace("\u066b", ".");
+    if (text) return /^\d+(\.\d+)?$/.test(text) ? parseFloat(text) : NaN;
+    var checked = form.querySelector('input[name="amount"]:checked');
+    return checked && checked.value !== "other" ? parseFloat(checked.value) : NaN;
+  }
+
+  function money(minor) {
+    var major = minor / scale;
+    var whole = major === Math.round(major);
+    var places = whole ? 0 : Math.log10(scale);
+    return new Intl.NumberFormat(form.dataset.lang, {
+      style: "currency", currency: form.elements.currency.value.toUpperCase(),
+      minimumFractionDigits: places, maximumFractionDigits: places
+    }).format(major);
+  }
+
+  function fee(minor) { return Math.round(minor * percent / 100 + fixed); }
+
+  function grossUp(minor) {
+    var gross = Math.ceil((minor + fixed) / (1 - percent / 100));
+    while (gross - fee(gross) < minor) gross += 1;
+    return gross;
+  }
+
+  function fill(el, values) {
+    el.textContent = el.dataset.template.replace(/\{(\w+)\}/g, function (_, key) {
+      return values[key];
+    });
+  }
+
+  function update() {
+    var major = typedAmount();
+    if (!(major >= 1)) return;
+    var minor = Math.round(major * scale);
+    var f = fee(minor);
+    fill(parts.cover, { extra: money(grossUp(minor) - minor) });
+    fill(parts.note, { amount: money(minor), fee: money(f), net: money(minor - f) });
+    var share = Math.round(100 * f / minor);
+    parts.small.hidden = share < 20;
+    fill(parts.small, { percent: share, yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
+  }
+
+  if (other && otherRadio) {
+    other.addEventListener("input", function () {
+      if (other.value) otherRadio.checked = true;
+      update();
+    });
+  }
+  form.querySelectorAll('input[name="amount"]').forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      if (radio.value !== "other") other.value = "";
+      update();
+    });
+  });
+})();

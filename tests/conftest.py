@@ -1,0 +1,167 @@
+"""Shared fixtures: the app on SQLite and PostgreSQL, the Stripe emulator, a live server.
+
+Every test that takes `app` (or `client`) runs twice: on a SQLite file and on
+PostgreSQL (`TEST_DATABASE_URL`, default the local `test` database's server).
+When PostgreSQL cannot be reached those runs are skipped, saying why. Each
+database is built once per run with the real migrations, then emptied between
+tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from devtools.stripe_emulator import Emulator
+from support import create_app
+from support.extensions import db
+
+WEBHOOK_SECRET = "whsec_test_secret"
+ARTICLE_HOST = "news.example.org"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def base_config(database_url: str, emulator_url: str) -> dict:
+    """Settings every test app shares; tests override what they exercise."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STRIPE_SECRET_KEY": "sk_test_emulator",
+        "STRIPE_API_BASE": emulator_url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_LIVEMODE": False,
+        "SUPPORT_ALLOWED_HOSTS": [ARTICLE_HOST],
+        "SUPPORT_PUBLIC_URL": "http://support.test",
+        "SERVER_NAME": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_URL": "",
+    }
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """Create a private database next to TEST_DATABASE_URL's; drop it afterwards."""
+    import psycopg
+
+    parts = urlsplit(base_url.replace("postgresql+psycopg://", "postgresql://"))
+    name = f"support_test_{os.getpid()}"
+    admin_dsn = urlunsplit(parts)
+    try:
+        conn = psycopg.connect(admin_dsn, autocommit=True, connect_timeout=3)
+    except psycopg.Error as error:
+        pytest.skip(f"PostgreSQL tests skipped: cannot reach {admin_dsn} ({error})")
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}")).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """One Stripe emulator for the run, reset before each test that uses it."""
+    emu = Emulator(webhook_url=None, webhook_secret=WEBHOOK_SECRET)
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory, emulator) -> Iterator[str]:
+    """A migrated database URL, once per run and kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'support.db'}"
+        urls: Iterator[str] = iter([url])
+    else:
+        urls = _postgres_database(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+    url = next(urls)
+    app = create_app(base_config(url, emulator.url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    for _ in urls:  # run the generator's clean-up
+        pass
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database, emulator):
+    """The app on one database, with the emulator as Stripe; emptied afterwards."""
+    emulator.reset()
+    emulator.webhook_url = None
+    app = create_app(base_config(database, emulator.url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class LiveServer:
+    """The app served over real HTTP on 127.0.0.1, in a thread."""
+
+    def __init__(self, app):
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def live_server(app, emulator) -> Iterator[LiveServer]:
+    """Serve `app` over HTTP; the emulator delivers webhooks to it and redirects to it."""
+    server = LiveServer(app)
+    app.config["SUPPORT_PUBLIC_URL"] = server.url
+    emulator.webhook_url = server.url + "/stripe/webhook"
+    server.start()
+    yield server
+    server.stop()
+    emulator.webhook_url = None
+
+
+_HIDDEN = re.compile(r'<input[^>]*name="(csrf_token|form_token)"[^>]*value="([^"]*)"')
+
+
+def form_tokens(html: str) -> dict[str, str]:
+    """The hidden csrf_token and form_token of a rendered appeal form."""
+    return dict(_HIDDEN.findall(html))
