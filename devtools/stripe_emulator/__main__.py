@@ -1,0 +1,49 @@
+"""Command line: ``python -m devtools.stripe_emulator --port 12111 --webhook-url ...``."""
+
+import argparse
+import signal
+import sys
+
+from .emulator import Emulator
+
+
+def main(argv=None) -> int:
+    """Run the emulator in the foreground until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m devtools.stripe_emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--webhook-url", default=None)
+    parser.add_argument("--webhook-secret", default="whsec_test")
+    parser.add_argument("--api-key", default=None, help="accept only this secret key")
+    parser.add_argument("--public-url", default=None, help="base URL used in hosted page links")
+    parser.add_argument("--hold-events", action="store_true")
+    args = parser.parse_args(argv)
+
+    emulator = Emulator(
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        api_key=args.api_key,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        hold_events=args.hold_events,
+    )
+    server = emulator.bind()
+
+    def stop(signum, frame):
+        # serve_forever() runs in this thread, so raise to leave it.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"Stripe emulator listening on {emulator.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

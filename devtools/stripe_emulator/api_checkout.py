@@ -1,0 +1,337 @@
+"""/v1 handlers for customers, products, prices, Checkout and portal sessions."""
+
+from . import objects, payment_flow, subscription_flow
+from .catalog import CURRENCIES, INTERVALS, LOCALES, MIN_CHARGE, format_amount
+from .errors import invalid, not_found
+from .params import BOOL, EXPAND, INT, LIST, META, STR, require
+from .router import ApiRequest, Router
+from .store import Store
+
+CUSTOMER = {
+    "email": STR,
+    "name": STR,
+    "description": STR,
+    "metadata": META,
+    "phone": STR,
+    "preferred_locales": [STR],
+    **EXPAND,
+}
+PRODUCT_DATA = {"name": STR, "description": STR, "metadata": META, "images": [STR]}
+PRODUCT = {**PRODUCT_DATA, "active": BOOL, **EXPAND}
+RECURRING = {"interval": INTERVALS, "interval_count": INT}
+PRICE_DATA = {
+    "currency": STR,
+    "unit_amount": INT,
+    "product": STR,
+    "product_data": PRODUCT_DATA,
+    "recurring": RECURRING,
+    "tax_behavior": ("exclusive", "inclusive", "unspecified"),
+}
+PRICE = {
+    **PRICE_DATA,
+    "metadata": META,
+    "nickname": STR,
+    "lookup_key": STR,
+    "active": BOOL,
+    **EXPAND,
+}
+LINE_ITEM = {"price": STR, "price_data": PRICE_DATA, "quantity": INT}
+SESSION = {
+    "mode": ("payment", "setup", "subscription"),
+    "line_items": [LINE_ITEM],
+    "success_url": STR,
+    "cancel_url": STR,
+    "locale": tuple(LOCALES),
+    "customer": STR,
+    "customer_email": STR,
+    "customer_creation": ("always", "if_required"),
+    "submit_type": ("auto", "book", "donate", "pay", "subscribe"),
+    "metadata": META,
+    "subscription_data": {"metadata": META, "description": STR},
+    "payment_intent_data": {"metadata": META, "description": STR, "receipt_email": STR},
+    "client_reference_id": STR,
+    "billing_address_collection": ("auto", "required"),
+    "payment_method_types": [STR],
+    "allow_promotion_codes": BOOL,
+    **EXPAND,
+}
+SESSION_LIST = {
+    **LIST,
+    "customer": STR,
+    "status": ("complete", "expired", "open"),
+    "subscription": STR,
+    "payment_intent": STR,
+}
+PORTAL = {"customer": STR, "return_url": STR, "locale": tuple(LOCALES), "configuration": STR}
+PORTAL = {**PORTAL, **EXPAND}
+
+
+def _customer(store: Store, customer_id, param="id") -> dict:
+    customer = store.require(customer_id, "customer", param)
+    if customer.get("deleted"):
+        raise not_found("customer", customer_id, param)
+    return customer
+
+
+def create_customer(req: ApiRequest) -> dict:
+    """POST /v1/customers"""
+    p = req.check(CUSTOMER)
+    fields = {k: v for k, v in p.items() if k not in ("email", "name", "expand")}
+    obj = objects.customer(req.store, req.livemode, p.get("email"), p.get("name"), **fields)
+    req.events.emit("customer.created", req.store.add(obj))
+    return req.respond(obj, p)
+
+
+def retrieve_customer(req: ApiRequest, id: str) -> dict:
+    """GET /v1/customers/{id} (a deleted customer answers its ``deleted`` stub)."""
+    p = req.check(EXPAND)
+    obj = req.store.require(id, "customer")
+    return dict(obj) if obj.get("deleted") else req.respond(obj, p)
+
+
+def update_customer(req: ApiRequest, id: str) -> dict:
+    """POST /v1/customers/{id}"""
+    p = req.check(CUSTOMER)
+    fields = {k: v for k, v in p.items() if k != "expand"}
+    obj = payment_flow.update_customer(req.store, req.events, id, fields)
+    return req.respond(obj, p)
+
+
+def delete_customer(req: ApiRequest, id: str) -> dict:
+    """DELETE /v1/customers/{id}: cancels its subscriptions, leaves a deleted stub."""
+    req.check({})
+    obj = _customer(req.store, id)
+    for sub in req.store.all("subscription"):
+        if sub["customer"] == id and sub["status"] != "canceled":
+            subscription_flow.cancel(req.store, req.events, sub["id"])
+    req.events.emit("customer.deleted", obj)
+    stub = {"id": id, "object": "customer", "deleted": True}
+    req.store.objects[id] = stub
+    return dict(stub)
+
+
+def list_customers(req: ApiRequest) -> dict:
+    """GET /v1/customers (filter: ``email``, case-sensitive like Stripe)."""
+    p = req.check({**LIST, "email": STR})
+    items = [c for c in req.store.all("customer") if not c.get("deleted")]
+    if "email" in p:
+        items = [c for c in items if c["email"] == p["email"]]
+    return req.list(items, p)
+
+
+def create_product(req: ApiRequest) -> dict:
+    """POST /v1/products"""
+    p = req.check(PRODUCT)
+    require(p, "name")
+    fields = {k: v for k, v in p.items() if k not in ("name", "expand")}
+    obj = req.store.add(objects.product(req.store, req.livemode, p["name"], **fields))
+    req.events.emit("product.created", obj)
+    return req.respond(obj, p)
+
+
+def retrieve(kind: str):
+    """Build a plain GET-by-id handler for objects of ``kind``."""
+
+    def handler(req: ApiRequest, id: str) -> dict:
+        p = req.check(EXPAND)
+        return req.respond(req.store.require(id, kind), p)
+
+    handler.__doc__ = f"GET a {kind} by id."
+    return handler
+
+
+def _price_from_data(req: ApiRequest, data: dict, prefix: str, active=True) -> dict:
+    """Validate ``price_data``-style params and create the price (and product)."""
+    store = req.store
+    require(data, "currency", prefix=prefix)
+    currency = data["currency"].lower()
+    if currency not in CURRENCIES:
+        raise invalid(f"Invalid currency: {data['currency']}.", f"{prefix}[currency]")
+    require(data, "unit_amount", prefix=prefix)
+    if data["unit_amount"] < 0:
+        raise invalid("Invalid unit_amount: must be non-negative", f"{prefix}[unit_amount]")
+    if data.get("recurring") not in (None, ""):
+        require(data["recurring"], "interval", prefix=f"{prefix}[recurring]")
+    if data.get("product"):
+        product_id = store.require(data["product"], "product", f"{prefix}[product]")["id"]
+    elif data.get("product_data"):
+        require(data["product_data"], "name", prefix=f"{prefix}[product_data]")
+        pd = dict(data["product_data"])
+        product_id = store.add(objects.product(store, req.livemode, pd.pop("name"), **pd))["id"]
+    else:
+        raise invalid(
+            "You must specify either `product` or `product_data` when creating a price.",
+            f"{prefix}[product]",
+            "parameter_missing",
+        )
+    extra = {k: data[k] for k in ("metadata", "nickname", "lookup_key") if k in data}
+    price = objects.price(
+        store,
+        req.livemode,
+        currency,
+        data["unit_amount"],
+        product_id,
+        data.get("recurring") or None,
+        active=data.get("active", active),
+        **extra,
+    )
+    return store.add(price)
+
+
+def create_price(req: ApiRequest) -> dict:
+    """POST /v1/prices"""
+    p = req.check(PRICE)
+    obj = _price_from_data(req, p, "")
+    req.events.emit("price.created", obj)
+    return req.respond(obj, p)
+
+
+def _session_line_items(req: ApiRequest, p: dict) -> list[dict]:
+    store, mode = req.store, p["mode"]
+    items = []
+    for i, li in enumerate(p["line_items"]):
+        prefix = f"line_items[{i}]"
+        require(li, "quantity", prefix=prefix)
+        if li["quantity"] < 1:
+            raise invalid("Quantity must be at least 1.", f"{prefix}[quantity]")
+        if li.get("price"):
+            price, where = store.require(li["price"], "price", f"{prefix}[price]"), "price"
+        elif li.get("price_data"):
+            price = _price_from_data(req, li["price_data"], f"{prefix}[price_data]", False)
+            where = "price_data][recurring"
+        else:
+            raise invalid(f"You must specify either `price` or `price_data` in {prefix}.", prefix)
+        if mode == "subscription" and not price["recurring"]:
+            raise invalid(
+                "You must provide a recurring price in `subscription` mode.",
+                f"{prefix}[{where}]",
+            )
+        if mode == "payment" and price["recurring"]:
+            raise invalid(
+                "You specified `payment` mode but passed a recurring price. Either switch to "
+                "`subscription` mode or use only one-time prices.",
+                f"{prefix}[{where}]",
+            )
+        if items and price["currency"] != items[0]["currency"]:
+            raise invalid("All line items must use the same currency.", f"{prefix}[price]")
+        name = store.get(price["product"], "product")["name"]
+        items.append(objects.line_item(store, price, li["quantity"], name))
+    return items
+
+
+def create_session(req: ApiRequest) -> dict:
+    """POST /v1/checkout/sessions"""
+    store = req.store
+    p = req.check(SESSION)
+    require(p, "mode")
+    if p["mode"] == "setup":
+        raise invalid("The emulator does not support `setup` mode.", "mode")
+    require(p, "success_url", "line_items")
+    if p.get("customer") and p.get("customer_email"):
+        raise invalid("You may only specify one of these parameters: customer, customer_email.")
+    if p.get("customer"):
+        _customer(store, p["customer"], "customer")
+    for key, mode in [("submit_type", "payment"), ("customer_creation", "payment")]:
+        if key in p and p["mode"] != mode:
+            raise invalid(f"`{key}` can only be used in `{mode}` mode.", key)
+    for key, mode in [("subscription_data", "subscription"), ("payment_intent_data", "payment")]:
+        if key in p and p["mode"] != mode:
+            raise invalid(f"You can not pass `{key}` in `{p['mode']}` mode.", key)
+    items = _session_line_items(req, p)
+    currency = items[0]["currency"]
+    amount = sum(item["amount_total"] for item in items)
+    minimum = MIN_CHARGE[currency]
+    if amount < minimum:
+        first = p["line_items"][0]
+        param = "line_items[0][price_data][unit_amount]" if "price_data" in first else "line_items"
+        raise invalid(
+            "The Checkout Session's total amount due must add up to at least "
+            f"{format_amount(minimum, currency)}",
+            param,
+            "amount_too_small",
+        )
+    session = objects.checkout_session(store, req.livemode, p, currency, amount)
+    extra = {
+        "line_items": items,
+        "subscription_data": p.get("subscription_data") or {},
+        "payment_intent_data": p.get("payment_intent_data") or {},
+    }
+    store.add(session, extra)
+    return req.respond(session, p, line_items_resolver(store))
+
+
+def line_items_resolver(store: Store) -> dict:
+    """Resolver expanding a session's ``line_items`` into a list object."""
+
+    def resolve(session: dict) -> dict:
+        data = store.extra.get(session["id"], {}).get("line_items", [])
+        url = f"/v1/checkout/sessions/{session['id']}/line_items"
+        return {"object": "list", "data": data, "has_more": False, "url": url}
+
+    return {"line_items": resolve}
+
+
+def _session(req: ApiRequest, id: str) -> dict:
+    session = req.store.require(id, "checkout.session")
+    payment_flow.expire_if_due(req.store, req.events, session)
+    return session
+
+
+def retrieve_session(req: ApiRequest, id: str) -> dict:
+    """GET /v1/checkout/sessions/{id}"""
+    p = req.check(EXPAND)
+    return req.respond(_session(req, id), p, line_items_resolver(req.store))
+
+
+def list_sessions(req: ApiRequest) -> dict:
+    """GET /v1/checkout/sessions"""
+    p = req.check(SESSION_LIST)
+    items = req.store.all("checkout.session")
+    for key in ("customer", "status", "subscription", "payment_intent"):
+        if key in p:
+            items = [s for s in items if s[key] == p[key]]
+    return req.list(items, p, line_items_resolver(req.store))
+
+
+def session_line_items(req: ApiRequest, id: str) -> dict:
+    """GET /v1/checkout/sessions/{id}/line_items"""
+    p = req.check(LIST)
+    _session(req, id)
+    return req.list(req.store.extra[id]["line_items"], p)
+
+
+def expire_session(req: ApiRequest, id: str) -> dict:
+    """POST /v1/checkout/sessions/{id}/expire"""
+    p = req.check(EXPAND)
+    session = payment_flow.expire(req.store, req.events, _session(req, id))
+    return req.respond(session, p, line_items_resolver(req.store))
+
+
+def create_portal_session(req: ApiRequest) -> dict:
+    """POST /v1/billing_portal/sessions"""
+    p = req.check(PORTAL)
+    require(p, "customer")
+    _customer(req.store, p["customer"], "customer")
+    obj = objects.portal_session(
+        req.store, req.livemode, p["customer"], p.get("return_url"), p.get("locale")
+    )
+    return req.respond(req.store.add(obj), p)
+
+
+def register(router: Router) -> None:
+    """Add this module's routes."""
+    router.add("POST", "/v1/customers", create_customer)
+    router.add("GET", "/v1/customers", list_customers)
+    router.add("GET", "/v1/customers/{id}", retrieve_customer)
+    router.add("POST", "/v1/customers/{id}", update_customer)
+    router.add("DELETE", "/v1/customers/{id}", delete_customer)
+    router.add("POST", "/v1/products", create_product)
+    router.add("GET", "/v1/products/{id}", retrieve("product"))
+    router.add("POST", "/v1/prices", create_price)
+    router.add("GET", "/v1/prices/{id}", retrieve("price"))
+    router.add("POST", "/v1/checkout/sessions", create_session)
+    router.add("GET", "/v1/checkout/sessions", list_sessions)
+    router.add("GET", "/v1/checkout/sessions/{id}", retrieve_session)
+    router.add("GET", "/v1/checkout/sessions/{id}/line_items", session_line_items)
+    router.add("POST", "/v1/checkout/sessions/{id}/expire", expire_session)
+    router.add("POST", "/v1/billing_portal/sessions", create_portal_session)

@@ -1,0 +1,341 @@
+"""Builders for billing and payment objects (API version 2026-10-28.endive shapes).
+
+Notable 2026 shapes: billing periods live on subscription items, an invoice points
+to its subscription through ``parent.subscription_details``, and an invoice's
+payments are listed under ``payments`` (each with ``payment.payment_intent``).
+"""
+
+from .objects import empty_address
+from .store import Store
+
+
+def subscription_item(store: Store, sub_id, price_obj, quantity, start, end) -> dict:
+    """A subscription item carrying the current billing period."""
+    return {
+        "id": store.new_id("si_", 14),
+        "object": "subscription_item",
+        "billing_thresholds": None,
+        "created": start,
+        "current_period_end": end,
+        "current_period_start": start,
+        "discounts": [],
+        "metadata": {},
+        "price": price_obj,
+        "quantity": quantity,
+        "subscription": sub_id,
+        "tax_rates": [],
+    }
+
+
+def subscription(store: Store, livemode, customer_id, currency, metadata, description) -> dict:
+    """A new active subscription without items (callers add them)."""
+    now = store.now()
+    sub_id = store.new_id("sub_")
+    return {
+        "id": sub_id,
+        "object": "subscription",
+        "application": None,
+        "billing_cycle_anchor": now,
+        "cancel_at": None,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": currency,
+        "customer": customer_id,
+        "days_until_due": None,
+        "default_payment_method": store.new_id("pm_"),
+        "description": description,
+        "discounts": [],
+        "ended_at": None,
+        "items": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "total_count": 0,
+            "url": f"/v1/subscription_items?subscription={sub_id}",
+        },
+        "latest_invoice": None,
+        "livemode": livemode,
+        "metadata": metadata or {},
+        "pause_collection": None,
+        "start_date": now,
+        "status": "active",
+        "test_clock": None,
+        "trial_end": None,
+        "trial_start": None,
+    }
+
+
+def invoice_line(store: Store, invoice_id, sub, item) -> dict:
+    """An invoice line for one subscription item and its current period."""
+    price_obj = item["price"]
+    amount = price_obj["unit_amount"] * item["quantity"]
+    return {
+        "id": store.new_id("il_"),
+        "object": "line_item",
+        "amount": amount,
+        "currency": price_obj["currency"],
+        "description": f"{item['quantity']} × subscription",
+        "discount_amounts": [],
+        "discountable": True,
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": sub["livemode"],
+        "metadata": {},
+        "parent": {
+            "type": "subscription_item_details",
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": sub["id"],
+                "subscription_item": item["id"],
+            },
+        },
+        "period": {"start": item["current_period_start"], "end": item["current_period_end"]},
+        "pretax_credit_amounts": [],
+        "pricing": {
+            "type": "price_details",
+            "price_details": {"price": price_obj["id"], "product": price_obj["product"]},
+            "unit_amount_decimal": str(price_obj["unit_amount"]),
+        },
+        "quantity": item["quantity"],
+        "subtotal": amount,
+        "taxes": [],
+    }
+
+
+def invoice(store: Store, sub: dict, customer: dict, billing_reason: str) -> dict:
+    """An open, finalized invoice for the subscription's current item periods."""
+    now = store.now()
+    invoice_id = store.new_id("in_")
+    lines = [invoice_line(store, invoice_id, sub, item) for item in sub["items"]["data"]]
+    total = sum(line["amount"] for line in lines)
+    first = sub["items"]["data"][0]
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "account_name": "Emulated Stripe account",
+        "amount_due": total,
+        "amount_overpaid": 0,
+        "amount_paid": 0,
+        "amount_remaining": total,
+        "amount_shipping": 0,
+        "attempt_count": 0,
+        "attempted": False,
+        "auto_advance": True,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": sub["currency"],
+        "customer": customer["id"],
+        "customer_address": None,
+        "customer_email": customer.get("email"),
+        "customer_name": customer.get("name"),
+        "description": None,
+        "discounts": [],
+        "due_date": None,
+        "effective_at": now,
+        "ending_balance": 0,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "last_finalization_error": None,
+        "lines": {
+            "object": "list",
+            "data": lines,
+            "has_more": False,
+            "total_count": len(lines),
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        },
+        "livemode": sub["livemode"],
+        "metadata": {},
+        "next_payment_attempt": None,
+        "number": f"{customer['invoice_prefix']}-{next(store.invoice_numbers):04d}",
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "metadata": dict(sub["metadata"]),
+                "subscription": sub["id"],
+            },
+        },
+        "payments": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/invoice_payments?invoice={invoice_id}",
+        },
+        "period_end": first["current_period_start"],
+        "period_start": first["current_period_start"]
+        - (first["current_period_end"] - first["current_period_start"])
+        if billing_reason == "subscription_cycle"
+        else first["current_period_start"],
+        "starting_balance": 0,
+        "status": "open",
+        "status_transitions": {
+            "finalized_at": now,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
+        "subtotal": total,
+        "subtotal_excluding_tax": total,
+        "test_clock": None,
+        "total": total,
+        "total_discount_amounts": [],
+        "total_excluding_tax": total,
+        "total_taxes": [],
+        "webhooks_delivered_at": now,
+    }
+
+
+def invoice_payment(store: Store, inv: dict, pi: dict) -> dict:
+    """An ``invoice_payment`` linking an invoice to the PaymentIntent that paid it."""
+    now = store.now()
+    return {
+        "id": store.new_id("inpay_"),
+        "object": "invoice_payment",
+        "amount_paid": pi["amount"],
+        "amount_requested": pi["amount"],
+        "created": now,
+        "currency": pi["currency"],
+        "invoice": inv["id"],
+        "is_default": True,
+        "livemode": inv["livemode"],
+        "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
+        "status": "paid",
+        "status_transitions": {"canceled_at": None, "paid_at": now},
+    }
+
+
+def payment_intent(store: Store, livemode, amount, currency, customer, metadata, description):
+    """A succeeded PaymentIntent (``latest_charge`` is filled in by the caller)."""
+    pi_id = store.new_id("pi_")
+    return {
+        "id": pi_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": amount,
+        "application": None,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic",
+        "client_secret": f"{pi_id}_secret_{store.new_id('', 25)}",
+        "confirmation_method": "automatic",
+        "created": store.now(),
+        "currency": currency,
+        "customer": customer["id"],
+        "description": description,
+        "last_payment_error": None,
+        "latest_charge": None,
+        "livemode": livemode,
+        "metadata": dict(metadata or {}),
+        "next_action": None,
+        "payment_method": store.new_id("pm_"),
+        "payment_method_types": ["card"],
+        "receipt_email": customer.get("email"),
+        "status": "succeeded",
+    }
+
+
+def charge(store: Store, pi: dict, customer: dict) -> dict:
+    """A succeeded card charge for a PaymentIntent."""
+    charge_id = store.new_id("ch_")
+    card = {"brand": "visa", "country": "US", "exp_month": 12, "exp_year": 2034}
+    card.update({"funding": "credit", "last4": "4242", "network": "visa"})
+    return {
+        "id": charge_id,
+        "object": "charge",
+        "amount": pi["amount"],
+        "amount_captured": pi["amount"],
+        "amount_refunded": 0,
+        "balance_transaction": store.new_id("txn_"),
+        "billing_details": {
+            "address": empty_address(),
+            "email": customer.get("email"),
+            "name": customer.get("name"),
+            "phone": None,
+        },
+        "captured": True,
+        "created": store.now(),
+        "currency": pi["currency"],
+        "customer": customer["id"],
+        "description": pi["description"],
+        "disputed": False,
+        "failure_code": None,
+        "failure_message": None,
+        "livemode": pi["livemode"],
+        "metadata": dict(pi["metadata"]),
+        "outcome": {
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        },
+        "paid": True,
+        "payment_intent": pi["id"],
+        "payment_method": pi["payment_method"],
+        "payment_method_details": {"type": "card", "card": card},
+        "receipt_email": customer.get("email"),
+        "receipt_url": None,
+        "refunded": False,
+        "refunds": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "total_count": 0,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        },
+        "status": "succeeded",
+    }
+
+
+def refund(store: Store, ch: dict, amount: int, reason, metadata) -> dict:
+    """A succeeded refund of ``amount`` on a charge."""
+    return {
+        "id": store.new_id("re_"),
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": store.new_id("txn_"),
+        "charge": ch["id"],
+        "created": store.now(),
+        "currency": ch["currency"],
+        "destination_details": {"type": "card", "card": {"type": "refund"}},
+        "metadata": metadata or {},
+        "payment_intent": ch["payment_intent"],
+        "reason": reason,
+        "receipt_number": None,
+        "status": "succeeded",
+    }
+
+
+def dispute(store: Store, ch: dict, reason: str) -> dict:
+    """A new dispute on a charge awaiting the merchant's response."""
+    now = store.now()
+    return {
+        "id": store.new_id("du_"),
+        "object": "dispute",
+        "amount": ch["amount"] - ch["amount_refunded"],
+        "balance_transactions": [],
+        "charge": ch["id"],
+        "created": now,
+        "currency": ch["currency"],
+        "evidence_details": {
+            "due_by": now + 7 * 86400,
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": False,
+        "livemode": ch["livemode"],
+        "metadata": {},
+        "payment_intent": ch["payment_intent"],
+        "reason": reason,
+        "status": "needs_response",
+    }

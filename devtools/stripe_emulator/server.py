@@ -1,0 +1,129 @@
+"""HTTP front end: dispatches /v1 API calls, hosted pages and /_emulator helpers."""
+
+import json
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qsl, urlsplit
+
+from . import forms, pages, simulate
+from .errors import StripeError
+from .store import random_token
+
+SIMULATION = simulate.build_router()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Request handler; ``self.server.emulator`` is the owning Emulator."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "stripe-emulator"
+
+    def log_message(self, format, *args):
+        """Stay quiet; tests and the CLI inspect state instead of access logs."""
+
+    @property
+    def emulator(self):
+        return self.server.emulator
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status, body: bytes, content_type, headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _json(self, status, data, headers=None):
+        body = json.dumps(data, indent=2).encode()
+        self._send(status, body, "application/json", headers)
+
+    def _html(self, status, headers, html: str):
+        self._send(status, html.encode(), "text/html; charset=utf-8", headers)
+
+    def _dispatch(self, method):
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        body = self._body()
+        if path.startswith("/v1/"):
+            self._api(method, path, parts.query, body)
+        elif path.startswith("/c/pay/"):
+            self._page(
+                method, path.removeprefix("/c/pay/"), body, pages.checkout_get, pages.checkout_post
+            )
+        elif path.startswith("/p/session/"):
+            self._page(
+                method, path.removeprefix("/p/session/"), body, pages.portal_get, pages.portal_post
+            )
+        elif path.startswith("/_emulator/"):
+            self._simulation(method, path, parts.query, body)
+        else:
+            self._html(404, {}, pages.page("Not found", "<h1>Not found</h1>"))
+
+    def _api(self, method, path, query, body):
+        request_id = "req_" + random_token(14)
+        raw = forms.decode(query)
+        if body:
+            raw.update(forms.decode(body.decode("utf-8", "replace")))
+        status, data, headers, events = self.emulator.api.call(
+            method,
+            path,
+            raw,
+            self.headers.get("Authorization"),
+            self.headers.get("Idempotency-Key"),
+            request_id,
+        )
+        headers = {
+            "Request-Id": request_id,
+            "Stripe-Version": self.headers.get("Stripe-Version") or "2026-10-28.endive",
+            **headers,
+        }
+        self._json(status, data, headers)
+        if events:
+            # Like Stripe, webhooks for API calls go out after the response is sent.
+            self.emulator.deliverer.send_announced(events)
+
+    def _page(self, method, object_id, body, get_handler, post_handler):
+        if "/" in object_id:
+            return self._html(404, {}, pages.page("Not found", "<h1>Not found</h1>"))
+        if method == "GET":
+            status, headers, html = get_handler(self.emulator, object_id)
+        elif method == "POST":
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            status, headers, html = post_handler(self.emulator, object_id, form)
+        else:
+            status, headers, html = 405, {}, pages.page("Not allowed", "<h1>Not allowed</h1>")
+        self._html(status, headers, html)
+
+    def _simulation(self, method, path, query, body):
+        handler, found = SIMULATION.match(method, path)
+        if handler is None:
+            return self._json(
+                404,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"Unknown route {method} {path}",
+                    }
+                },
+            )
+        try:
+            data = json.loads(body) if body else dict(parse_qsl(query))
+            self._json(200, handler(self.emulator, data, **found))
+        except StripeError as exc:
+            self._json(exc.status, exc.body())
+        except (TypeError, ValueError) as exc:
+            self._json(400, {"error": {"type": "invalid_request_error", "message": str(exc)}})

@@ -1,0 +1,78 @@
+"""JSON routes under ``/_emulator/`` mirroring the Emulator's simulation helpers."""
+
+from .router import Router
+
+
+def _flag(value) -> bool:
+    return value in (True, "true", "1", 1)
+
+
+def build_router() -> Router:
+    """Routes whose handlers take (emulator, json_body, **path) and return JSON data."""
+    r = Router()
+    r.add(
+        "POST",
+        "/_emulator/checkout/sessions/{id}/pay",
+        lambda emu, b, id: emu.pay(
+            id,
+            b.get("email", "reader@example.com"),
+            b.get("name", "Reader"),
+            _flag(b.get("decline")),
+        ),
+    )
+    r.add("POST", "/_emulator/checkout/sessions/{id}/expire", lambda emu, b, id: emu.expire(id))
+    r.add("POST", "/_emulator/subscriptions/{id}/renew", lambda emu, b, id: emu.renew(id))
+    r.add(
+        "POST",
+        "/_emulator/subscriptions/{id}/fail_renewal",
+        lambda emu, b, id: emu.fail_renewal(id),
+    )
+    r.add("POST", "/_emulator/subscriptions/{id}/recover", lambda emu, b, id: emu.recover(id))
+    r.add(
+        "POST",
+        "/_emulator/subscriptions/{id}/cancel",
+        lambda emu, b, id: emu.cancel(id, _flag(b.get("at_period_end"))),
+    )
+    r.add(
+        "POST",
+        "/_emulator/charges/{id}/refund",
+        lambda emu, b, id: emu.refund(id, b.get("amount"), b.get("reason")),
+    )
+    r.add(
+        "POST",
+        "/_emulator/charges/{id}/dispute",
+        lambda emu, b, id: emu.dispute(id, b.get("reason", "fraudulent")),
+    )
+    r.add(
+        "POST",
+        "/_emulator/customers/{id}/update",
+        lambda emu, b, id: emu.update_customer(id, **b),
+    )
+    r.add("POST", "/_emulator/fail_next", lambda emu, b: emu.fail_next(**b) or {"ok": True})
+    r.add("POST", "/_emulator/reset", lambda emu, b: emu.reset() or {"ok": True})
+    r.add("GET", "/_emulator/state", lambda emu, b: emu.state())
+    r.add("GET", "/_emulator/events", lambda emu, b: {"data": emu.events(b.get("type"))})
+    r.add(
+        "POST",
+        "/_emulator/events/{id}/redeliver",
+        lambda emu, b, id: {"statuses": emu.redeliver(id)},
+    )
+    r.add(
+        "GET", "/_emulator/deliveries", lambda emu, b: {"data": [list(d) for d in emu.deliveries]}
+    )
+    r.add("GET", "/_emulator/held", lambda emu, b: {"data": emu.held_events()})
+    r.add("POST", "/_emulator/held/release", lambda emu, b: emu.release_held() or {"ok": True})
+    r.add("POST", "/_emulator/advance", lambda emu, b: {"now": emu.advance(b.get("seconds", 0))})
+    r.add("GET", "/_emulator/now", lambda emu, b: {"now": emu.now()})
+    r.add("POST", "/_emulator/config", _configure)
+    return r
+
+
+def _configure(emu, body: dict) -> dict:
+    """Change webhook_url / webhook_secret / hold_events of a running emulator."""
+    for key in ("webhook_url", "webhook_secret"):
+        if key in body:
+            setattr(emu, key, body[key])
+    if "hold_events" in body:
+        emu.hold_events = _flag(body["hold_events"])
+    return {"webhook_url": emu.webhook_url, "hold_events": emu.hold_events}

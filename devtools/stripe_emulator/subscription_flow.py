@@ -1,0 +1,231 @@
+"""Subscription lifecycle: start, renew, failed renewal, recovery, cancellation, update."""
+
+import copy
+
+from . import billing
+from .catalog import period_seconds
+from .errors import invalid
+from .store import Store
+from .webhooks import Events
+
+
+def _items(sub: dict) -> list[dict]:
+    return sub["items"]["data"]
+
+
+def _customer(store: Store, sub: dict) -> dict:
+    return store.require(sub["customer"], "customer", "customer")
+
+
+def collect(store: Store, inv: dict, customer: dict, description: str):
+    """Pay ``inv`` with a new PaymentIntent and charge; returns (payment_intent, charge)."""
+    pi = billing.payment_intent(
+        store, inv["livemode"], inv["amount_due"], inv["currency"], customer, {}, description
+    )
+    ch = billing.charge(store, pi, customer)
+    pi["latest_charge"] = ch["id"]
+    store.add(pi)
+    store.add(ch)
+    now = store.now()
+    inv["payments"]["data"] = [billing.invoice_payment(store, inv, pi), *inv["payments"]["data"]]
+    inv.update(amount_paid=inv["amount_due"], amount_remaining=0, status="paid")
+    inv.update(attempted=True, attempt_count=inv["attempt_count"] + 1, next_payment_attempt=None)
+    inv["status_transitions"]["paid_at"] = now
+    return pi, ch
+
+
+def emit_invoice_paid(events: Events, inv: dict) -> None:
+    """Emit created/finalized/paid/payment_succeeded with each stage's snapshot."""
+    draft = copy.deepcopy(inv)
+    draft.update(status="draft", amount_paid=0, amount_remaining=inv["amount_due"])
+    draft["status_transitions"].update(finalized_at=None, paid_at=None)
+    draft["payments"]["data"] = []
+    opened = copy.deepcopy(draft)
+    opened["status"] = "open"
+    opened["status_transitions"]["finalized_at"] = inv["status_transitions"]["finalized_at"]
+    events.emit("invoice.created", draft)
+    events.emit("invoice.finalized", opened)
+    events.emit("invoice.paid", inv)
+    events.emit("invoice.payment_succeeded", inv)
+
+
+def start(store: Store, session: dict, customer: dict, line_items, sub_data: dict):
+    """Create an active subscription with a paid first invoice; returns (sub, invoice)."""
+    sub = billing.subscription(
+        store,
+        session["livemode"],
+        customer["id"],
+        session["currency"],
+        sub_data.get("metadata"),
+        sub_data.get("description"),
+    )
+    now = store.now()
+    for item in line_items:
+        price = item["price"]
+        end = now + period_seconds(price["recurring"])
+        si = billing.subscription_item(store, sub["id"], price, item["quantity"], now, end)
+        _items(sub).append(si)
+    sub["items"]["total_count"] = len(_items(sub))
+    inv = billing.invoice(store, sub, customer, "subscription_create")
+    collect(store, inv, customer, "Subscription creation")
+    sub["latest_invoice"] = inv["id"]
+    store.add(sub)
+    store.add(inv)
+    return sub, inv
+
+
+def _advance_period(store: Store, sub: dict) -> dict:
+    """Move every item one period forward (and the clock to the old period end)."""
+    previous = {"items": copy.deepcopy(sub["items"]), "latest_invoice": sub["latest_invoice"]}
+    period_end = min(item["current_period_end"] for item in _items(sub))
+    if store.now() < period_end:
+        store.offset += period_end - store.now()
+    for item in _items(sub):
+        start = item["current_period_end"]
+        item["current_period_start"] = start
+        item["current_period_end"] = start + period_seconds(item["price"]["recurring"])
+    return previous
+
+
+def _require_live(sub: dict) -> None:
+    if sub["status"] == "canceled":
+        raise invalid(
+            "A canceled subscription can only update its cancellation_details and metadata."
+        )
+
+
+def _end(store: Store, events: Events, sub: dict, at: int) -> dict:
+    sub.update(status="canceled", ended_at=at, canceled_at=sub["canceled_at"] or at)
+    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    events.emit("customer.subscription.deleted", sub)
+    return sub
+
+
+def renew(store: Store, events: Events, sub_id: str) -> dict:
+    """Bill the next period: paid ``subscription_cycle`` invoice, items move forward.
+
+    A subscription set to cancel at period end is ended instead.
+    """
+    sub = store.require(sub_id, "subscription")
+    _require_live(sub)
+    if sub["cancel_at_period_end"]:
+        end = min(item["current_period_end"] for item in _items(sub))
+        if store.now() < end:
+            store.offset += end - store.now()
+        return _end(store, events, sub, end)
+    customer = _customer(store, sub)
+    previous = _advance_period(store, sub)
+    inv = store.add(billing.invoice(store, sub, customer, "subscription_cycle"))
+    collect(store, inv, customer, "Subscription update")
+    sub["latest_invoice"] = inv["id"]
+    if sub["status"] != "active":
+        previous["status"] = sub["status"]
+        sub["status"] = "active"
+    emit_invoice_paid(events, inv)
+    events.emit("customer.subscription.updated", sub, previous)
+    return sub
+
+
+def fail_renewal(store: Store, events: Events, sub_id: str) -> dict:
+    """Bill the next period but fail the payment: open invoice, subscription past_due."""
+    sub = store.require(sub_id, "subscription")
+    _require_live(sub)
+    customer = _customer(store, sub)
+    previous = _advance_period(store, sub)
+    inv = store.add(billing.invoice(store, sub, customer, "subscription_cycle"))
+    inv.update(attempted=True, attempt_count=1, next_payment_attempt=store.now() + 3 * 86400)
+    sub["latest_invoice"] = inv["id"]
+    previous["status"] = sub["status"]
+    sub["status"] = "past_due"
+    draft = copy.deepcopy(inv)
+    draft.update(status="draft", attempted=False, attempt_count=0, next_payment_attempt=None)
+    draft["status_transitions"]["finalized_at"] = None
+    events.emit("invoice.created", draft)
+    events.emit("invoice.finalized", inv)
+    events.emit("invoice.payment_failed", inv)
+    events.emit("customer.subscription.updated", sub, previous)
+    return sub
+
+
+def recover(store: Store, events: Events, sub_id: str) -> dict:
+    """Pay the subscription's open invoice; the subscription becomes active again."""
+    sub = store.require(sub_id, "subscription")
+    inv = store.get(sub["latest_invoice"], "invoice")
+    if inv is None or inv["status"] != "open":
+        raise invalid(f"Subscription {sub_id} has no open invoice to pay.", "subscription")
+    collect(store, inv, _customer(store, sub), "Subscription update")
+    events.emit("invoice.paid", inv)
+    events.emit("invoice.payment_succeeded", inv)
+    if sub["status"] != "active":
+        previous = {"status": sub["status"]}
+        sub["status"] = "active"
+        events.emit("customer.subscription.updated", sub, previous)
+    return sub
+
+
+def cancel(store: Store, events: Events, sub_id: str, at_period_end=False, details=None):
+    """Cancel now (``customer.subscription.deleted``) or at period end (``...updated``)."""
+    sub = store.require(sub_id, "subscription")
+    if sub["status"] == "canceled":
+        raise invalid(f"This subscription has already been canceled: {sub_id}")
+    if details:
+        sub["cancellation_details"].update(details)
+    if not at_period_end:
+        return _end(store, events, sub, store.now())
+    if sub["cancel_at_period_end"]:
+        return sub
+    previous = {
+        "cancel_at": sub["cancel_at"],
+        "cancel_at_period_end": False,
+        "canceled_at": sub["canceled_at"],
+        "cancellation_details": copy.deepcopy(sub["cancellation_details"]),
+    }
+    sub.update(
+        cancel_at_period_end=True,
+        cancel_at=min(item["current_period_end"] for item in _items(sub)),
+        canceled_at=store.now(),
+    )
+    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    events.emit("customer.subscription.updated", sub, previous)
+    return sub
+
+
+def update(store: Store, events: Events, sub_id: str, params: dict) -> dict:
+    """Apply API update params (metadata, cancel_at_period_end, pause_collection, ...)."""
+    sub = store.require(sub_id, "subscription")
+    _require_live(sub)
+    previous: dict = {}
+
+    def change(key, value):
+        if sub[key] != value:
+            previous.setdefault(key, copy.deepcopy(sub[key]))
+            sub[key] = value
+
+    if "metadata" in params:
+        meta = {} if params["metadata"] == "" else {**sub["metadata"], **params["metadata"]}
+        change("metadata", {k: v for k, v in meta.items() if v != ""})
+    if "cancel_at_period_end" in params:
+        flag = params["cancel_at_period_end"]
+        period_end = min(item["current_period_end"] for item in _items(sub))
+        change("cancel_at_period_end", flag)
+        change("cancel_at", period_end if flag else None)
+        change("canceled_at", (sub["canceled_at"] or store.now()) if flag else None)
+        details = dict(
+            sub["cancellation_details"], reason="cancellation_requested" if flag else None
+        )
+        change("cancellation_details", details)
+    if "pause_collection" in params:
+        pause = params["pause_collection"] or None
+        if pause is not None:
+            pause = {"behavior": pause.get("behavior"), "resumes_at": pause.get("resumes_at")}
+        change("pause_collection", pause)
+    if "description" in params:
+        change("description", params["description"] or None)
+    if "cancellation_details" in params and params["cancellation_details"] != "":
+        change(
+            "cancellation_details",
+            {**sub["cancellation_details"], **params["cancellation_details"]},
+        )
+    if previous:
+        events.emit("customer.subscription.updated", sub, previous)
+    return sub
