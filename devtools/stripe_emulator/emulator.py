@@ -65,7 +65,7 @@ class Emulator:
     def start(self) -> "Emulator":
         """Serve in a daemon thread; returns self."""
         server = self.bind()
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
