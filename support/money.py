@@ -85,6 +85,9 @@ def gross_up(net: int, percent: Decimal, fixed: int) -> int:
         Decimal(1), rounding=ROUND_CEILING
     )
     amount = int(gross)
+    # The fee is rounded, so the formula can be a cent off either way.
     while amount - fee_for(amount, percent, fixed) < net:
         amount += 1
+    while (amount - 1) - fee_for(amount - 1, percent, fixed) >= net:
+        amount -= 1
     return amount

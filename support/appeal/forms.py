@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from support.config import FREQUENCIES
@@ -39,7 +40,11 @@ class AppealForm(FlaskForm):
     amount_other = StringField(_l("Other amount"), validators=[Length(max=32)])
     frequency = RadioField(
         _l("How often"),
-        choices=[("month", _l("Monthly")), ("year", _l("Yearly")), ("once", _l("Once"))],
+        choices=[
+            SelectChoice("month", _l("Monthly")),
+            SelectChoice("year", _l("Yearly")),
+            SelectChoice("once", _l("Once")),
+        ],
         default="month",
         validate_choice=False,
     )
@@ -64,7 +69,7 @@ class AppealForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         currencies = current_app.config["SUPPORT_CURRENCIES"]
-        self.currency.choices = [(c, c.upper()) for c in currencies]
+        self.currency.choices = [SelectChoice(c, c.upper()) for c in currencies]
         if not self.currency.data:
             self.currency.data = currencies[0]
         if not self.form_token.data or not _FORM_TOKEN.fullmatch(self.form_token.data):

@@ -71,8 +71,15 @@ def render_appeal(form: AppealForm, cancelled: bool = False, stripe_error: bool 
         "supporters": stats.active_supporters(),
         "cancelled": cancelled,
         "stripe_error": stripe_error,
+        "switch_args": _switch_args(),
     }
     return render_template("appeal/appeal.html", **context)
+
+
+def _switch_args() -> dict[str, str]:
+    """What the language switch link carries over: the choice and clean attribution."""
+    kept = {k: request.args[k] for k in ("amount", "frequency", "currency") if k in request.args}
+    return {**kept, **Attribution.from_values(request.args).as_params()}
 
 
 def checkout_amount_guess(form: AppealForm) -> int:

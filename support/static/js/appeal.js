@@ -39,6 +39,7 @@
   function grossUp(minor) {
     var gross = Math.ceil((minor + fixed) / (1 - percent / 100));
     while (gross - fee(gross) < minor) gross += 1;
+    while (gross - 1 - fee(gross - 1) >= minor) gross -= 1;
     return gross;
   }
 

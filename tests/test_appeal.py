@@ -1,0 +1,115 @@
+"""The appeal page: language, direction, presets, preselection, goal, attribution."""
+
+import re
+
+import pytest
+
+from support.extensions import db
+from support.models import Subscription, Supporter, utcnow
+
+
+def test_root_redirects_by_accept_language_and_keeps_the_query(client):
+    response = client.get("/?amount=5&source=x", headers={"Accept-Language": "ar-SY,ar;q=0.9"})
+    assert response.status_code == 302
+    assert response.location == "/ar/?amount=5&source=x"
+
+
+def test_root_defaults_to_english(client):
+    assert client.get("/").location == "/en/"
+    assert client.get("/", headers={"Accept-Language": "fr, de"}).location == "/en/"
+
+
+@pytest.mark.parametrize(
+    ("lang", "direction", "headline"),
+    [("en", "ltr", "$1 a month makes a difference"), ("ar", "rtl", "في الشهر تصنع فرقًا")],
+)
+def test_appeal_speaks_the_language_of_its_url(client, lang, direction, headline):
+    html = client.get(f"/{lang}/").get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="{direction}">' in html
+    assert headline in html
+    assert 'name="csrf_token"' in html
+
+
+def test_arabic_page_says_payment_continues_on_stripe(client):
+    html = client.get("/ar/").get_data(as_text=True)
+    assert "صفحة الدفع لدى Stripe غير متوفرة بالعربية" in html
+
+
+def test_unknown_language_is_a_clear_404(client):
+    response = client.get("/fr/", headers={"Accept-Language": "ar"})
+    assert response.status_code == 404
+    assert "الصفحة غير موجودة" in response.get_data(as_text=True)
+
+
+def test_presets_and_monthly_default(client):
+    html = client.get("/en/").get_data(as_text=True)
+    for value, label in (("1", "$1"), ("5", "$5"), ("10", "$10")):
+        assert re.search(rf'value="{value}"\s*checked|value="{value}"', html)
+        assert f"<span>{label}</span>" in html
+    assert re.search(r'name="amount" value="1"\s*checked', html)
+    assert re.search(r'name="frequency" value="month"\s*checked', html)
+
+
+def test_query_preselects_amount_frequency_and_attribution(client):
+    html = client.get(
+        "/en/?amount=5&frequency=year&source=https://news.example.org/a-1&campaign=banner&variant=b"
+    ).get_data(as_text=True)
+    assert re.search(r'name="amount" value="5"\s*checked', html)
+    assert re.search(r'name="frequency" value="year"\s*checked', html)
+    assert 'value="https://news.example.org/a-1"' in html
+    assert 'name="campaign" type="hidden" value="banner"' in html
+
+
+def test_custom_amount_from_query_fills_the_other_field(client):
+    html = client.get("/en/?amount=7.50").get_data(as_text=True)
+    assert re.search(r'name="amount" value="other"\s*checked', html)
+    assert 'value="7.50"' in html
+    assert "Of $7.50, the card processor keeps $0.52 and we receive $6.98." in html
+
+
+def test_foreign_source_and_odd_tokens_are_dropped(client):
+    html = client.get(
+        "/en/?source=https://evil.example.com/x&campaign=<script>&variant=a b"
+    ).get_data(as_text=True)
+    assert "evil.example.com" not in html
+    assert "<script>" not in html.split("<body>")[1].split("<script src")[0]
+    assert 'name="variant" type="hidden" value=""' in html
+
+
+def test_fee_note_on_one_dollar_suggests_yearly(client):
+    html = client.get("/en/").get_data(as_text=True)
+    assert "Of $1, the card processor keeps $0.33 and we receive $0.67." in html
+    assert "about 33%" in html
+    assert "Add $0.34 to cover the card fee" in html
+
+
+def test_currency_choice_only_with_several_currencies(app, client):
+    assert '<select id="currency"' not in client.get("/en/").get_data(as_text=True)
+    app.config["SUPPORT_CURRENCIES"] = ["usd", "eur"]
+    html = client.get("/en/?currency=eur").get_data(as_text=True)
+    assert '<select id="currency" name="currency"' in html
+    assert '<option selected value="eur">EUR</option>' in html
+
+
+def test_goal_progress_counts_active_supporters(app, client):
+    app.config["SUPPORT_GOAL"] = 50
+    for n, status in enumerate(["active", "active", "canceled"]):
+        supporter = Supporter(email=f"r{n}@example.org", stripe_customer_id=f"cus_{n}")
+        db.session.add(supporter)
+        db.session.flush()
+        db.session.add(
+            Subscription(
+                stripe_id=f"sub_{n}", supporter_id=supporter.id, status=status, amount=100,
+                currency="usd", interval="month", started_at=utcnow(),
+            )
+        )  # fmt: skip
+    db.session.commit()
+    html = client.get("/en/").get_data(as_text=True)
+    assert "2 of 50 monthly supporters so far" in html
+    assert 'max="50" value="2"' in html
+
+
+def test_healthz_reports_the_database(client):
+    body = client.get("/healthz").get_json()
+    assert body["database"] == "ok"
+    assert body["failed_events"] == 0
