@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import parse_pattern
+from babel.numbers import get_currency_symbol, parse_pattern
 from flask import Flask
 from flask_babel import get_locale
 
@@ -25,7 +25,13 @@ def format_money_major(major: Decimal | int, currency: str) -> str:
     # with the fraction digits set to what the amount needs.
     pattern = parse_pattern(locale.currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
-    return pattern.apply(major, locale, currency=currency.upper(), currency_digits=False)
+    text = pattern.apply(major, locale, currency=currency.upper(), currency_digits=False)
+    if locale.character_order == "right-to-left":
+        # Isolate Latin symbols such as "US$" so right-to-left text does not
+        # flip them into "$US".
+        symbol = get_currency_symbol(currency.upper(), locale)
+        text = text.replace(symbol, f"\u2066{symbol}\u2069")
+    return text
 
 
 def init_app(app: Flask) -> None:

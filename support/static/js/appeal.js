@@ -28,7 +28,8 @@
     var major = minor / scale;
     var whole = major === Math.round(major);
     var places = whole ? 0 : Math.log10(scale);
-    return new Intl.NumberFormat(form.dataset.lang, {
+    // Latin digits in Arabic too, as the server renders them.
+    return new Intl.NumberFormat(form.dataset.lang + "-u-nu-latn", {
       style: "currency", currency: form.elements.currency.value.toUpperCase(),
       minimumFractionDigits: places, maximumFractionDigits: places
     }).format(major);

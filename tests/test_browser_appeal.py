@@ -1,0 +1,56 @@
+"""A reader clicks through appeal → Stripe (emulator) → thanks in headless Chromium."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_english_reader_gives_one_dollar_a_month(live_server, page):
+    page.goto(f"{live_server.url}/en/?source=https://news.example.org/en/article-9")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    assert page.get_by_role("heading", level=1).inner_text() == "$1 a month makes a difference"
+    assert page.locator('input[name="amount"][value="1"]').is_checked()
+    page.get_by_role("button", name="Continue to secure payment").click()
+
+    page.wait_for_url(re.compile(r"/c/pay/cs_test_"))
+    page.fill("#email", "reader@example.org")
+    page.click("#pay")
+
+    page.wait_for_url(re.compile(r"/en/thanks\?session_id=cs_test_"))
+    assert "Your payment is confirmed" in page.inner_text("main")
+    back = page.get_by_role("link", name="Back to the article")
+    assert back.get_attribute("href") == "https://news.example.org/en/article-9#supported"
+
+
+def test_arabic_reader_types_an_amount_in_arabic_digits(live_server, page):
+    page.goto(f"{live_server.url}/ar/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.fill("#amount_other", "٥")
+    # With JavaScript on, typing an amount selects "other" and updates the fee note.
+    assert page.locator('input[name="amount"][value="other"]').is_checked()
+    assert "5" in page.inner_text("[data-fee-note]")
+    page.locator('input[name="frequency"][value="year"]').check(force=True)
+    page.get_by_role("button", name="المتابعة إلى الدفع الآمن").click()
+
+    page.wait_for_url(re.compile(r"/c/pay/cs_test_"))
+    assert "5" in page.inner_text("body")
+    page.fill("#email", "qari@example.org")
+    page.click("#pay")
+
+    page.wait_for_url(re.compile(r"/ar/thanks\?session_id="))
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    text = page.inner_text("main")
+    assert "تم تأكيد الدفع" in text
+    assert "كل سنة" in text
+
+
+def test_invalid_amount_shows_the_error_without_leaving_the_page(live_server, page):
+    page.goto(f"{live_server.url}/en/")
+    page.fill("#amount_other", "0.10")
+    page.get_by_role("button", name="Continue to secure payment").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/en/checkout")
+    assert "The smallest gift we can accept is $1." in page.get_by_role("alert").inner_text()
+    assert page.locator("#amount_other").input_value() == "0.10"
