@@ -1,0 +1,57 @@
+"""Settings: defaults, parsing, and refusing to start when something is wrong."""
+
+from decimal import Decimal
+
+import pytest
+
+from support import create_app
+from support.config import ConfigError, load_config
+
+
+def test_defaults_are_usable():
+    config = load_config({})
+    assert config["SUPPORT_CURRENCIES"] == ["usd"]
+    assert config["SUPPORT_PRESETS"] == [Decimal(1), Decimal(5), Decimal(10)]
+    assert config["SUPPORT_MAX_AMOUNT"] == Decimal(10000)
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_lists_and_postgres_urls_are_normalised():
+    config = load_config(
+        {
+            "SUPPORT_CURRENCIES": "USD, eur",
+            "SUPPORT_ALLOWED_HOSTS": "News.Example.org , example.net",
+            "DATABASE_URL": "postgres://u:p@db/support",
+        }
+    )
+    assert config["SUPPORT_CURRENCIES"] == ["usd", "eur"]
+    assert config["SUPPORT_ALLOWED_HOSTS"] == ["news.example.org", "example.net"]
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/support"
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SUPPORT_CURRENCIES": "usd,xyz"}, "unknown currency 'xyz'"),
+        ({"SUPPORT_PRESETS": "1,abc"}, "SUPPORT_PRESETS must be a number"),
+        ({"SUPPORT_GOAL": "many"}, "SUPPORT_GOAL must be a whole number"),
+        ({"SUPPORT_FEE_PERCENT": "-1"}, "SUPPORT_FEE_PERCENT must be a positive number"),
+        ({"STRIPE_SECRET_KEY": "sk_live_x"}, "STRIPE_WEBHOOK_SECRET is required"),
+        (
+            {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"},
+            "SUPPORT_PUBLIC_URL must be https",
+        ),
+    ],
+)
+def test_bad_settings_fail_at_start_up_with_a_clear_message(env, problem):
+    with pytest.raises(ConfigError, match=problem):
+        load_config(env)
+
+
+def test_app_refuses_to_start_without_secrets(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.setattr("support.ROOT", tmp_path)  # no .env to load
+    with pytest.raises(ConfigError, match="SECRET_KEY, STRIPE_SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
