@@ -5,7 +5,7 @@ import json
 import re
 import traceback
 
-from . import api_billing, api_checkout
+from . import api_billing, api_catalog, api_checkout
 from .errors import StripeError
 from .router import ApiRequest, Router
 
@@ -41,6 +41,7 @@ class Api:
     def __init__(self, emulator):
         self.emulator = emulator
         self.router = Router()
+        api_catalog.register(self.router)
         api_checkout.register(self.router)
         api_billing.register(self.router)
 
@@ -87,8 +88,8 @@ class Api:
                     "status": status,
                     "body": body,
                 }
-            if req.events:
-                self.emulator.deliverer.announce()
+            # Queue now, while still holding the lock, so events keep creation order.
+            self.emulator.deliverer.enqueue(req.events)
             return status, body, {}, list(req.events)
 
     def _replay(self, record, fingerprint, request_id):

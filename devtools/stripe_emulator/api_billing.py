@@ -3,7 +3,7 @@
 import re
 
 from . import objects, payment_flow, subscription_flow
-from .api_checkout import retrieve
+from .api_catalog import retrieve
 from .errors import invalid
 from .params import BOOL, EXPAND, INT, LIST, META, STR, require
 from .router import ApiRequest, Router

@@ -120,7 +120,8 @@ class Emulator:
             except StripeError:
                 self.store.rollback(mark)
                 raise
-        self.deliverer.send(events)
+            self.deliverer.enqueue(events)
+        self.deliverer.flush()
         return result
 
     def pay(self, session_id, email="reader@example.com", name="Reader", decline=False):
@@ -218,8 +219,10 @@ class Emulator:
 
     def release_held(self) -> None:
         """Deliver and clear every held event, in order."""
-        held, self.deliverer.held = self.deliverer.held, []
-        self.deliverer.send(held, force=True)
+        with self.store.lock:
+            held, self.deliverer.held = self.deliverer.held, []
+            self.deliverer.enqueue(held, force=True)
+        self.deliverer.flush()
 
     def _event(self, event):
         if isinstance(event, str):

@@ -127,7 +127,8 @@ def checkout_get(emu, session_id: str):
             return 404, {}, page("Not found", "<h1>Checkout session not found</h1>")
         payment_flow.expire_if_due(store, events, session)
         html = checkout_html(emu, session)
-    emu.deliverer.send(events)
+        emu.deliverer.enqueue(events)
+    emu.deliverer.flush()
     return 200, {}, html
 
 

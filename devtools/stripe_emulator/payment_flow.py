@@ -2,7 +2,7 @@
 
 import copy
 
-from . import billing, objects, subscription_flow
+from . import objects, payments, subscription_flow
 from .catalog import format_amount
 from .errors import StripeError, card_declined, invalid, missing_param
 from .store import Store
@@ -63,7 +63,7 @@ def pay(store: Store, events: Events, session_id, email=None, name=None, decline
         session.update(subscription=sub["id"], invoice=inv["id"])
     else:
         pi_data = extra["payment_intent_data"]
-        pi = billing.payment_intent(
+        pi = payments.payment_intent(
             store,
             session["livemode"],
             session["amount_total"],
@@ -72,7 +72,7 @@ def pay(store: Store, events: Events, session_id, email=None, name=None, decline
             pi_data.get("metadata"),
             pi_data.get("description"),
         )
-        ch = billing.charge(store, pi, customer)
+        ch = payments.charge(store, pi, customer)
         pi["latest_charge"] = ch["id"]
         store.add(pi)
         store.add(ch)
@@ -124,7 +124,7 @@ def refund(store: Store, events: Events, ch: dict, amount=None, reason=None, met
             "amount",
             "amount_too_large",
         )
-    re = store.add(billing.refund(store, ch, amount, reason, metadata))
+    re = store.add(payments.refund(store, ch, amount, reason, metadata))
     previous = {"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
     previous["refunds"] = copy.deepcopy(ch["refunds"])
     ch["amount_refunded"] += amount
@@ -141,7 +141,7 @@ def dispute(store: Store, events: Events, charge_id: str, reason: str = "fraudul
     ch = store.require(charge_id, "charge", "charge")
     if ch["disputed"]:
         raise invalid(f"Charge {charge_id} is already disputed.", "charge")
-    du = store.add(billing.dispute(store, ch, reason))
+    du = store.add(payments.dispute(store, ch, reason))
     ch["disputed"] = True
     events.emit("charge.dispute.created", du)
     return du

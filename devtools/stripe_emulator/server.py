@@ -97,7 +97,7 @@ class Handler(BaseHTTPRequestHandler):
         self._json(status, data, headers)
         if events:
             # Like Stripe, webhooks for API calls go out after the response is sent.
-            self.emulator.deliverer.send_announced(events)
+            self.emulator.deliverer.flush()
 
     def _page(self, method, object_id, body, get_handler, post_handler):
         if "/" in object_id:

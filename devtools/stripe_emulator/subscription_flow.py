@@ -2,7 +2,7 @@
 
 import copy
 
-from . import billing
+from . import billing, payments
 from .catalog import period_seconds
 from .errors import invalid
 from .store import Store
@@ -19,10 +19,10 @@ def _customer(store: Store, sub: dict) -> dict:
 
 def collect(store: Store, inv: dict, customer: dict, description: str):
     """Pay ``inv`` with a new PaymentIntent and charge; returns (payment_intent, charge)."""
-    pi = billing.payment_intent(
+    pi = payments.payment_intent(
         store, inv["livemode"], inv["amount_due"], inv["currency"], customer, {}, description
     )
-    ch = billing.charge(store, pi, customer)
+    ch = payments.charge(store, pi, customer)
     pi["latest_charge"] = ch["id"]
     store.add(pi)
     store.add(ch)

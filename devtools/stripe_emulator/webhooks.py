@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from typing import NamedTuple
 
 from .catalog import API_VERSION
@@ -64,8 +65,10 @@ def matches(enabled_events, event_type) -> bool:
 class Deliverer:
     """Sends events to the configured URL and created webhook endpoints, in order.
 
-    A single lock serializes deliveries so events arrive in creation order even
-    when several request threads produce them.
+    Events join one FIFO queue when they are created (under the store lock), and
+    whichever thread flushes next delivers everything queued so far. Deliveries
+    are serialized, so receivers see events in creation order even when several
+    request threads produce them.
     """
 
     def __init__(self, store: Store, url, secret, hold=False, timeout=10.0):
@@ -76,9 +79,10 @@ class Deliverer:
         self.timeout = timeout
         self.deliveries: list[Delivery] = []
         self.held: list[dict] = []
+        self.queue: deque[dict] = deque()
         self._send_lock = threading.Lock()
-        self._pending = 0
-        self._idle = threading.Condition()
+        self._cond = threading.Condition()
+        self._sending = False
 
     def targets(self, event: dict) -> list[tuple[str, str]]:
         """(url, secret) pairs that should receive ``event``."""
@@ -113,43 +117,32 @@ class Deliverer:
         self.deliveries.append(Delivery(event["id"], url, result))
         return status
 
-    def send(self, events: list[dict], force=False) -> None:
-        """Deliver events to all their targets, or queue them while holding."""
-        if not events:
-            return
-        if self.hold and not force:
-            self.held.extend(events)
-            return
-        with self._idle:
-            self._pending += 1
-        try:
-            with self._send_lock:
-                for event in events:
-                    for url, secret in self.targets(event):
-                        self.post(event, url, secret)
-        finally:
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+    def enqueue(self, events: list[dict], force=False) -> None:
+        """Queue events for delivery (or hold them while ``hold`` is on)."""
+        with self._cond:
+            if self.hold and not force:
+                self.held.extend(events)
+            else:
+                self.queue.extend(events)
 
-    def announce(self) -> None:
-        """Mark a delivery batch as coming soon (see ``wait_idle``)."""
-        with self._idle:
-            self._pending += 1
-
-    def send_announced(self, events: list[dict]) -> None:
-        """Deliver a batch registered earlier with ``announce``."""
-        try:
-            self.send(events)
-        finally:
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+    def flush(self) -> None:
+        """Deliver every queued event, in order, to all of its targets."""
+        with self._send_lock:
+            while True:
+                with self._cond:
+                    if not self.queue:
+                        self._sending = False
+                        self._cond.notify_all()
+                        return
+                    event = self.queue.popleft()
+                    self._sending = True
+                for url, secret in self.targets(event):
+                    self.post(event, url, secret)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no delivery is running or announced; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+        """Block until the queue is empty and no delivery is running; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self.queue and not self._sending, timeout)
 
 
 class Events(list):
