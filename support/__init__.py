@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from support.config import check_required, load_config
 
@@ -32,6 +33,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    if app.config["SUPPORT_PROXY_COUNT"]:
+        # Behind a reverse proxy: take the reader's address and scheme from it,
+        # so rate limits count readers rather than the proxy.
+        hops = app.config["SUPPORT_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -57,10 +63,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount every blueprint at its place in the URL contract."""
     from support.appeal import bp as appeal_bp
+    from support.banner import bp as banner_bp
     from support.health import bp as health_bp
+    from support.manage import bp as manage_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(appeal_bp)
+    app.register_blueprint(manage_bp)
+    app.register_blueprint(banner_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

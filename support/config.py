@@ -7,7 +7,9 @@ one message naming every problem, when a required setting is missing or wrong.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,6 +22,13 @@ INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 LANGUAGES = ("en", "ar")
 FREQUENCIES = ("month", "year", "once")
 TRANSLATION_DOMAINS = ("messages", "banner", "staff", "manage")
+# Translated copy sets a banner variant can use (their strings: support/banner/content.py).
+BANNER_COPIES = ("monthly", "goal")
+DEFAULT_BANNER_VARIANTS = [
+    {"name": "monthly", "weight": 1, "copy": "monthly"},
+    {"name": "goal", "weight": 1, "copy": "goal"},
+]
+_VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class ConfigError(RuntimeError):
@@ -42,6 +51,60 @@ def _decimal(name: str, value: str, problems: list[str]) -> Decimal:
     return number
 
 
+def _banner_variants(value: str, problems: list[str]) -> list[dict]:
+    """`SUPPORT_BANNER_VARIANTS`: inline JSON (starts with `[`) or the path of a JSON file.
+
+    A list of `{"name", "weight", "copy", "amounts"?, "headline"/"text"/"cta"?: {"en", "ar"}}`;
+    names are short tokens so they survive `attribution.clean_token` into Checkout.
+    """
+    if not value:
+        return [dict(v) for v in DEFAULT_BANNER_VARIANTS]
+    name = "SUPPORT_BANNER_VARIANTS"
+    try:
+        text = value if value.startswith("[") else Path(value).read_text(encoding="utf-8")
+        variants = json.loads(text)
+    except (OSError, ValueError) as error:
+        problems.append(f"{name}: cannot read a JSON list of variants ({error})")
+        return []
+    if not isinstance(variants, list) or not variants:
+        problems.append(f"{name} must be a non-empty JSON list of variants")
+        return []
+    seen: set[str] = set()
+    for index, variant in enumerate(variants):
+        where = f"{name}[{index}]"
+        if not isinstance(variant, dict):
+            problems.append(f"{where} must be an object")
+            continue
+        unknown = set(variant) - {"name", "weight", "copy", "amounts", "headline", "text", "cta"}
+        if unknown:
+            problems.append(f"{where}: unknown keys {sorted(unknown)}")
+        vname = variant.get("name")
+        if not isinstance(vname, str) or not _VARIANT_NAME.fullmatch(vname) or vname in seen:
+            problems.append(f"{where}: name must be a unique token like 'monthly-a'")
+        else:
+            seen.add(vname)
+        weight = variant.setdefault("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            problems.append(f"{where}: weight must be a positive number")
+        if variant.setdefault("copy", BANNER_COPIES[0]) not in BANNER_COPIES:
+            problems.append(f"{where}: copy must be one of {', '.join(BANNER_COPIES)}")
+        amounts = variant.get("amounts", [])
+        if not isinstance(amounts, list) or not all(
+            isinstance(a, int | float) and not isinstance(a, bool) and 0 < a <= 100000
+            for a in amounts
+        ):
+            problems.append(f"{where}: amounts must be a list of positive numbers")
+        for key in ("headline", "text", "cta"):
+            texts = variant.get(key)
+            if texts is not None and not (
+                isinstance(texts, dict)
+                and set(texts) == set(LANGUAGES)
+                and all(isinstance(t, str) and 0 < len(t) <= 300 for t in texts.values())
+            ):
+                problems.append(f"{where}: {key} must give a short text for each of en, ar")
+    return variants
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask config from `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -60,6 +123,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     presets = [
         _decimal("SUPPORT_PRESETS", p, problems) for p in _split(get("SUPPORT_PRESETS", "1,5,10"))
     ]
+    proxies = get("SUPPORT_PROXY_COUNT", "0")
+    if not proxies.isdigit():
+        problems.append(f"SUPPORT_PROXY_COUNT must be a whole number, not {proxies!r}")
     goal = get("SUPPORT_GOAL", "1000")
     if not goal.isdigit():
         problems.append(f"SUPPORT_GOAL must be a whole number of supporters, not {goal!r}")
@@ -98,6 +164,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "SUPPORT_CURRENCIES": currencies,
         "SUPPORT_PRESETS": presets,
         "SUPPORT_GOAL": int(goal) if goal.isdigit() else 0,
+        "SUPPORT_PROXY_COUNT": int(proxies) if proxies.isdigit() else 0,
+        "SUPPORT_BANNER_VARIANTS": _banner_variants(get("SUPPORT_BANNER_VARIANTS"), problems),
         "SUPPORT_MAX_AMOUNT": _decimal(
             "SUPPORT_MAX_AMOUNT", get("SUPPORT_MAX_AMOUNT", "10000"), problems
         ),

@@ -1,0 +1,104 @@
+"""Banner beacons: `{type, variant, lang}` from `navigator.sendBeacon`, counted per day.
+
+Nothing about the reader is kept: no address, user agent, page or time of day,
+only one counter per (day, variant, language). The counter is bumped with a
+single `INSERT ... ON CONFLICT DO UPDATE`, so concurrent beacons from many
+workers never lose a count nor collide on the unique key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from support.banner.content import variant_names
+from support.config import LANGUAGES
+from support.extensions import db
+from support.models import BannerDailyStat, utcnow
+
+# sendBeacon sends a string as text/plain (no CORS preflight); JSON is for curl and tests.
+CONTENT_TYPES = ("text/plain", "application/json")
+MAX_BODY = 512
+COUNTERS = {"impression": "impressions", "click": "clicks", "dismiss": "dismissals"}
+DEFAULT_LIMIT = "120/minute"
+
+
+class BeaconError(ValueError):
+    """A beacon we refuse; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Beacon:
+    type: str
+    variant: str
+    lang: str
+
+
+def rate_limit() -> str:
+    """Beacons one address may send (Flask-Limiter syntax), `SUPPORT_BANNER_EVENTS_LIMIT`."""
+    return current_app.config.get("SUPPORT_BANNER_EVENTS_LIMIT", DEFAULT_LIMIT)
+
+
+def rate_limit_key() -> str:
+    """The client address, keyed-hashed: the limiter's store never holds a reader's IP."""
+    secret = current_app.config["SECRET_KEY"].encode()[:64]
+    address = (get_remote_address() or "").encode()
+    return "banner:" + hashlib.blake2b(address, key=secret, digest_size=12).hexdigest()
+
+
+def read_body() -> bytes:
+    """The request body, refusing a wrong content type or more than MAX_BODY bytes."""
+    if request.mimetype not in CONTENT_TYPES:
+        raise BeaconError(415, _("Send the event as text/plain or application/json."))
+    if (request.content_length or 0) > MAX_BODY:
+        raise BeaconError(413, _("The event is larger than we accept."))
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise BeaconError(413, _("The event is larger than we accept."))
+    return body
+
+
+def parse(body: bytes) -> Beacon:
+    """Validate `{type, variant, lang}`; anything else is a 400 with a reason."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BeaconError(400, _("The event must be a JSON object.")) from None
+    if not isinstance(data, dict):
+        raise BeaconError(400, _("The event must be a JSON object."))
+    if data.get("type") not in COUNTERS:
+        raise BeaconError(400, _("The event type must be impression, click or dismiss."))
+    if not isinstance(data.get("variant"), str) or data["variant"] not in variant_names():
+        raise BeaconError(400, _("Unknown banner variant."))
+    if data.get("lang") not in LANGUAGES:
+        raise BeaconError(400, _("Unknown language."))
+    return Beacon(type=data["type"], variant=data["variant"], lang=data["lang"])
+
+
+def record(beacon: Beacon, day: date | None = None) -> None:
+    """Add one to the beacon's counter for `day` (default: today, UTC)."""
+    table = BannerDailyStat.__table__
+    column = COUNTERS[beacon.type]
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"impressions": 0, "clicks": 0, "dismissals": 0, column: 1}
+    statement = insert(table).values(
+        day=day or utcnow().date(), variant=beacon.variant, lang=beacon.lang, **values
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.day, table.c.variant, table.c.lang],
+        set_={column: table.c[column] + 1},
+    )
+    db.session.execute(statement)
