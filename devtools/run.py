@@ -95,7 +95,8 @@ def wait_for(url: str, seconds: float = 15) -> bool:
 def main() -> int:
     ensure_env_file()
     env, use_emulator = app_environment()
-    print(flask(env, "db", "upgrade").strip() or "Database is up to date")
+    flask(env, "db", "upgrade")
+    print("Database migrated")
     login = ensure_demo_staff(env)
 
     children: list[subprocess.Popen] = []
