@@ -113,3 +113,11 @@ def test_healthz_reports_the_database(client):
     body = client.get("/healthz").get_json()
     assert body["database"] == "ok"
     assert body["failed_events"] == 0
+
+
+def test_reader_pages_are_not_cached_or_framed(client):
+    response = client.get("/en/")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
