@@ -47,7 +47,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created in `support.extensions`."""
-    from support import accounts, formatting, i18n  # noqa: F401 (accounts: user loader)
+    from support import accounts, formatting, i18n, security  # noqa: F401 (accounts: user loader)
     from support.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     formatting.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
