@@ -26,6 +26,9 @@ SESSION = {
     "billing_address_collection": ("auto", "required"),
     "payment_method_types": [STR],
     "allow_promotion_codes": BOOL,
+    "automatic_tax": {"enabled": BOOL},
+    "invoice_creation": {"enabled": BOOL},
+    "ui_mode": ("custom", "embedded", "hosted"),
     **EXPAND,
 }
 SESSION_LIST = {
@@ -79,6 +82,10 @@ def create_session(req: ApiRequest) -> dict:
     require(p, "mode")
     if p["mode"] == "setup":
         raise invalid("The emulator does not support `setup` mode.", "mode")
+    if p.get("ui_mode", "hosted") != "hosted":
+        raise invalid("The emulator only supports `ui_mode=hosted`.", "ui_mode")
+    if "invoice_creation" in p and p["mode"] != "payment":
+        raise invalid("`invoice_creation` can only be used in `payment` mode.", "invoice_creation")
     require(p, "success_url", "line_items")
     if p.get("customer") and p.get("customer_email"):
         raise invalid("You may only specify one of these parameters: customer, customer_email.")

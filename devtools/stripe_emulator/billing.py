@@ -8,6 +8,28 @@ payments are listed under ``payments`` (each with ``payment.payment_intent``).
 from .store import Store
 
 
+def plan(price_obj: dict) -> dict:
+    """The legacy ``plan`` view of a recurring price, still present on items."""
+    recurring = price_obj["recurring"]
+    return {
+        "id": price_obj["id"],
+        "object": "plan",
+        "active": price_obj["active"],
+        "amount": price_obj["unit_amount"],
+        "amount_decimal": price_obj["unit_amount_decimal"],
+        "billing_scheme": "per_unit",
+        "created": price_obj["created"],
+        "currency": price_obj["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": price_obj["livemode"],
+        "metadata": price_obj["metadata"],
+        "nickname": price_obj["nickname"],
+        "product": price_obj["product"],
+        "usage_type": "licensed",
+    }
+
+
 def subscription_item(store: Store, sub_id, price_obj, quantity, start, end) -> dict:
     """A subscription item carrying the current billing period."""
     return {
@@ -19,6 +41,7 @@ def subscription_item(store: Store, sub_id, price_obj, quantity, start, end) -> 
         "current_period_start": start,
         "discounts": [],
         "metadata": {},
+        "plan": plan(price_obj),
         "price": price_obj,
         "quantity": quantity,
         "subscription": sub_id,

@@ -140,7 +140,12 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "allow_promotion_codes": None,
         "amount_subtotal": amount,
         "amount_total": amount,
-        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "automatic_tax": {
+            "enabled": bool((p.get("automatic_tax") or {}).get("enabled")),
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
         "billing_address_collection": p.get("billing_address_collection"),
         "cancel_url": p.get("cancel_url"),
         "client_reference_id": p.get("client_reference_id"),
@@ -154,6 +159,12 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "customer_email": p.get("customer_email"),
         "expires_at": now + 24 * 3600,
         "invoice": None,
+        "invoice_creation": {
+            "enabled": bool((p.get("invoice_creation") or {}).get("enabled")),
+            "invoice_data": None,
+        }
+        if p["mode"] == "payment"
+        else None,
         "livemode": livemode,
         "locale": p.get("locale"),
         "metadata": p.get("metadata") or {},
