@@ -52,6 +52,11 @@ def test_renew_bills_next_period(sc, emu, receiver):
         1000,
     )
     assert invoice.parent.subscription_details.subscription == sub["id"]
+    assert (invoice.period_start, invoice.period_end) == (
+        old["current_period_start"],
+        old["current_period_end"],
+    )
+    assert invoice.lines.data[0].period.start == old["current_period_end"]
     assert events[2].data.object.id == invoice.id
     listed = sc.v1.invoices.list(params={"subscription": sub["id"]})
     assert [i.billing_reason for i in listed.data] == ["subscription_cycle", "subscription_create"]

@@ -130,13 +130,16 @@ def invoice_line(store: Store, invoice_id, sub, item) -> dict:
     }
 
 
-def invoice(store: Store, sub: dict, customer: dict, billing_reason: str) -> dict:
-    """An open, finalized invoice for the subscription's current item periods."""
+def invoice(store: Store, sub: dict, customer: dict, billing_reason: str, period) -> dict:
+    """An open, finalized invoice for the subscription's current item periods.
+
+    ``period`` is the invoice's own ``(period_start, period_end)``: like Stripe, a
+    renewal invoice reports the period that just ended while its lines cover the next.
+    """
     now = store.now()
     invoice_id = store.new_id("in_")
     lines = [invoice_line(store, invoice_id, sub, item) for item in sub["items"]["data"]]
     total = sum(line["amount"] for line in lines)
-    first = sub["items"]["data"][0]
     return {
         "id": invoice_id,
         "object": "invoice",
@@ -191,11 +194,8 @@ def invoice(store: Store, sub: dict, customer: dict, billing_reason: str) -> dic
             "has_more": False,
             "url": f"/v1/invoice_payments?invoice={invoice_id}",
         },
-        "period_end": first["current_period_start"],
-        "period_start": first["current_period_start"]
-        - (first["current_period_end"] - first["current_period_start"])
-        if billing_reason == "subscription_cycle"
-        else first["current_period_start"],
+        "period_end": period[1],
+        "period_start": period[0],
         "starting_balance": 0,
         "status": "open",
         "status_transitions": {

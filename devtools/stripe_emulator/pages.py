@@ -103,8 +103,10 @@ def checkout_post(emu, session_id: str, form: dict):
         session = store.get(session_id, "checkout.session")
         if session is None:
             return 404, {}, page("Not found", "<h1>Checkout session not found</h1>")
-        if form.get("action") == "cancel" and session["cancel_url"]:
-            return 303, {"Location": session["cancel_url"]}, ""
+        if form.get("action") == "cancel":
+            if session["cancel_url"]:
+                return 303, {"Location": session["cancel_url"]}, ""
+            return 200, {}, checkout_html(emu, session)
     email, name = form.get("email", ""), form.get("name", "")
     decline = form.get("action") == "decline" or form.get("card") == "4000000000000002"
     try:

@@ -66,7 +66,7 @@ def start(store: Store, session: dict, customer: dict, line_items, sub_data: dic
         si = billing.subscription_item(store, sub["id"], price, item["quantity"], now, end)
         _items(sub).append(si)
     sub["items"]["total_count"] = len(_items(sub))
-    inv = billing.invoice(store, sub, customer, "subscription_create")
+    inv = billing.invoice(store, sub, customer, "subscription_create", (now, now))
     collect(store, inv, customer, "Subscription creation")
     sub["latest_invoice"] = inv["id"]
     store.add(sub)
@@ -85,6 +85,12 @@ def _advance_period(store: Store, sub: dict) -> dict:
         item["current_period_start"] = start
         item["current_period_end"] = start + period_seconds(item["price"]["recurring"])
     return previous
+
+
+def _ended(previous: dict) -> tuple[int, int]:
+    """(start, end) of the period that ``_advance_period`` just closed."""
+    item = previous["items"]["data"][0]
+    return item["current_period_start"], item["current_period_end"]
 
 
 def _require_live(sub: dict) -> None:
@@ -115,7 +121,7 @@ def renew(store: Store, events: Events, sub_id: str) -> dict:
         return _end(store, events, sub, end)
     customer = _customer(store, sub)
     previous = _advance_period(store, sub)
-    inv = store.add(billing.invoice(store, sub, customer, "subscription_cycle"))
+    inv = store.add(billing.invoice(store, sub, customer, "subscription_cycle", _ended(previous)))
     collect(store, inv, customer, "Subscription update")
     sub["latest_invoice"] = inv["id"]
     if sub["status"] != "active":
@@ -132,7 +138,7 @@ def fail_renewal(store: Store, events: Events, sub_id: str) -> dict:
     _require_live(sub)
     customer = _customer(store, sub)
     previous = _advance_period(store, sub)
-    inv = store.add(billing.invoice(store, sub, customer, "subscription_cycle"))
+    inv = store.add(billing.invoice(store, sub, customer, "subscription_cycle", _ended(previous)))
     inv.update(attempted=True, attempt_count=1, next_payment_attempt=store.now() + 3 * 86400)
     sub["latest_invoice"] = inv["id"]
     previous["status"] = sub["status"]
