@@ -34,7 +34,12 @@ DOMAINS: dict[str, list[str]] = {
     ],
     "banner": ["support/banner/*.py", "templates/banner/*.html"],
     "staff": ["support/staff/*.py", "templates/staff/*.html"],
-    "manage": ["support/manage/*.py", "templates/manage/*.html", "templates/email/*"],
+    "manage": [
+        "support/manage/*.py",
+        "support/mail/*.py",
+        "templates/manage/*.html",
+        "templates/email/*",
+    ],
 }
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "silent": "false"}

@@ -67,11 +67,13 @@ def register_blueprints(app: Flask) -> None:
     from support.banner import bp as banner_bp
     from support.health import bp as health_bp
     from support.manage import bp as manage_bp
+    from support.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(appeal_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(banner_bp)
+    app.register_blueprint(webhooks_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -42,4 +42,7 @@ def staff_count() -> None:
 
 def init_app(app: Flask) -> None:
     """Register every command group."""
+    from support.webhooks.cli import stripe_group
+
     app.cli.add_command(staff_group)
+    app.cli.add_command(stripe_group)

@@ -8,7 +8,9 @@ that a reader could meet becomes `StripeUnavailable` (a 502 page).
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,3 +139,117 @@ def construct_event(payload: bytes, signature: str) -> stripe.Event:
     if not secret:
         raise stripe.SignatureVerificationError("No webhook secret is configured", signature)
     return stripe.Webhook.construct_event(payload, signature, secret, tolerance=300)
+
+
+def verify_webhook(payload: bytes, header: str | None) -> dict:
+    """Check a webhook's `Stripe-Signature` (300 s tolerance) and parse its JSON.
+
+    Cheaper than `construct_event`: the event stays a plain dict, which is what
+    the inbox stores and the ledger reads. Raises `stripe.SignatureVerificationError`
+    for a missing, wrong or stale signature and `ValueError` for a body that is
+    not a JSON object.
+    """
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    if not secret:
+        raise stripe.SignatureVerificationError("No webhook secret is configured", header)
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=300)
+    except UnicodeDecodeError as error:
+        raise stripe.SignatureVerificationError("The body is not UTF-8", header) from error
+    event = json.loads(payload)
+    if not isinstance(event, dict):
+        raise ValueError("the event is not a JSON object")
+    return event
+
+
+def _fetch(call, *args, **kwargs) -> dict | None:
+    """Run one read call; a plain dict, None when Stripe has no such object.
+
+    Any other failure raises `StripeUnavailable`, so the event that needed the
+    object is marked failed and retried later.
+    """
+    try:
+        return call(*args, **kwargs).to_dict()
+    except stripe.InvalidRequestError as error:
+        if error.code == "resource_missing":
+            return None
+        raise StripeUnavailable(str(error)) from error
+    except stripe.StripeError as error:
+        raise StripeUnavailable(str(error)) from error
+
+
+def retrieve_subscription(subscription_id: str) -> dict | None:
+    """The subscription as Stripe has it now (items carry the billing period)."""
+    return _fetch(client().v1.subscriptions.retrieve, subscription_id)
+
+
+def retrieve_invoice(invoice_id: str) -> dict | None:
+    """The invoice as Stripe has it now, with its payments (to find the charge)."""
+    return _fetch(client().v1.invoices.retrieve, invoice_id, params={"expand": ["payments"]})
+
+
+def retrieve_charge(charge_id: str) -> dict | None:
+    """The charge as Stripe has it now: refunded amount, disputed flag."""
+    return _fetch(client().v1.charges.retrieve, charge_id)
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> dict | None:
+    """The payment intent with its latest charge expanded."""
+    return _fetch(
+        client().v1.payment_intents.retrieve,
+        payment_intent_id,
+        params={"expand": ["latest_charge"]},
+    )
+
+
+def retrieve_customer(customer_id: str) -> dict | None:
+    """The customer as Stripe has it now (None, or `deleted: true`, when gone)."""
+    return _fetch(client().v1.customers.retrieve, customer_id)
+
+
+def _paged(call, params: dict[str, Any]) -> Iterator[dict]:
+    try:
+        for obj in call(params=params).auto_paging_iter():
+            yield obj.to_dict()
+    except stripe.StripeError as error:
+        raise StripeUnavailable(str(error)) from error
+
+
+def list_subscriptions(created_since: int | None = None) -> Iterator[dict]:
+    """Every subscription, canceled ones included, newest first, page by page."""
+    params: dict[str, Any] = {"status": "all", "limit": 100}
+    if created_since is not None:
+        params["created"] = {"gte": created_since}
+    return _paged(client().v1.subscriptions.list, params)
+
+
+def list_invoices(created_since: int | None = None) -> Iterator[dict]:
+    """Every invoice, newest first, page by page (with their payments)."""
+    params: dict[str, Any] = {"limit": 100, "expand": ["data.payments"]}
+    if created_since is not None:
+        params["created"] = {"gte": created_since}
+    return _paged(client().v1.invoices.list, params)
+
+
+def create_webhook_endpoint(url: str) -> dict:
+    """Create the endpoint for `url` with our API version and events; has its `secret`."""
+    try:
+        endpoint = client().v1.webhook_endpoints.create(
+            params={
+                "url": url,
+                "enabled_events": list(WEBHOOK_EVENTS),
+                "api_version": API_VERSION,
+                "description": "Reader support ledger",
+            }
+        )
+    except stripe.StripeError as error:
+        raise StripeUnavailable(str(error)) from error
+    return endpoint.to_dict()
+
+
+def list_charges(created_since: int | None = None) -> Iterator[dict]:
+    """Every charge, newest first, page by page (refunds and disputes for reconcile)."""
+    params: dict[str, Any] = {"limit": 100}
+    if created_since is not None:
+        params["created"] = {"gte": created_since}
+    return _paged(client().v1.charges.list, params)

@@ -207,3 +207,61 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MailSink:
+    """An aiosmtpd handler keeping every message a real SMTP server on 127.0.0.1 received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.url = ""
+        self._changed = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._changed:
+            self.messages.append(message)
+            self._changed.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list:
+        """The messages once at least `count` arrived (or what arrived by `timeout`)."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
+
+    def clear(self) -> None:
+        with self._changed:
+            self.messages.clear()
+
+
+@pytest.fixture(scope="session")
+def _smtp_sink() -> Iterator[MailSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.url = f"smtp://127.0.0.1:{controller.port}?timeout=5"
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(_smtp_sink, app) -> MailSink:
+    """A real SMTP server on 127.0.0.1, emptied for this test; `app` sends mail to it."""
+    _smtp_sink.clear()
+    app.config["MAIL_URL"] = _smtp_sink.url
+    return _smtp_sink

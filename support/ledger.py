@@ -1,0 +1,240 @@
+"""The supporter ledger: Stripe objects written into our tables.
+
+Each function takes a Stripe object as a plain dict (as `stripe_api` fetched
+it) and writes the supporter, subscription, payment or checkout attempt it
+implies. Applying the same object twice changes nothing, so events can be
+redelivered and replayed. Nothing here talks to Stripe, commits or sends mail:
+the webhook inbox applies one event per transaction, and the mails a supporter
+is owed are queued as `OutboundEmail` rows whose unique key makes a second
+copy impossible.
+
+Concurrency: callers take `lock_customer(...)` first, so on PostgreSQL two
+events of one customer are applied one after the other (SQLite has one writer
+anyway), and rows are read `FOR UPDATE`. `stripe_updated` holds when (in
+microseconds) the Stripe state written into a row was read; a write based on
+an older read (a reconcile run that listed before a webhook fetched) is
+skipped, so stale data never overwrites fresher data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from support.extensions import db
+from support.models import CheckoutAttempt, OutboundEmail, Subscription, Supporter
+
+log = logging.getLogger(__name__)
+
+PAID_SESSION = ("paid", "no_payment_required")
+
+
+def read_version() -> int:
+    """A version for state about to be read from Stripe: now, in microseconds."""
+    return time.time_ns() // 1000
+
+
+def timestamp(value: int | None) -> datetime | None:
+    """A Stripe unix timestamp as an aware UTC datetime."""
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Emails are stored trimmed and lowercase, so one reader is one supporter."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def for_update(statement):
+    """`statement` locking its rows on PostgreSQL (SQLite locks the whole database)."""
+    return statement.with_for_update() if _postgres() else statement
+
+
+def lock_customer(key: str) -> None:
+    """Apply one customer's objects one at a time (PostgreSQL advisory lock,
+    released at commit or rollback). SQLite serialises writers by itself."""
+    if _postgres():
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+
+
+def attribution_fields(meta: dict | None) -> dict:
+    """source / campaign / variant from Stripe metadata, cut to their column sizes."""
+    meta = meta or {}
+    return {
+        "source": (meta.get("source") or None) and meta["source"][:500],
+        "campaign": (meta.get("campaign") or None) and meta["campaign"][:64],
+        "variant": (meta.get("variant") or None) and meta["variant"][:64],
+    }
+
+
+def find_supporter(customer_id: str | None) -> Supporter | None:
+    """The supporter of a Stripe customer, locked for update."""
+    if not customer_id:
+        return None
+    return db.session.scalar(
+        for_update(sa.select(Supporter).where(Supporter.stripe_customer_id == customer_id))
+    )
+
+
+def upsert_supporter(
+    customer_id: str | None, email: str | None, name: str | None, lang: str | None = None
+) -> Supporter | None:
+    """The supporter for a customer (or, without one, an email), created or updated."""
+    email = normalise_email(email)
+    supporter = find_supporter(customer_id)
+    if supporter is None and email:
+        supporter = db.session.scalar(
+            for_update(sa.select(Supporter).where(Supporter.email == email))
+        )
+        if supporter is not None and supporter.stripe_customer_id is None and customer_id:
+            supporter.stripe_customer_id = customer_id
+    if supporter is None:
+        if not customer_id and not email:
+            return None
+        supporter = Supporter(
+            stripe_customer_id=customer_id,
+            email=email,
+            name=(name or None) and name[:200],
+            lang=(lang or "en")[:8],
+        )
+        db.session.add(supporter)
+        db.session.flush()
+        return supporter
+    update_contact(supporter, email, name)
+    return supporter
+
+
+def update_contact(supporter: Supporter, email: str | None, name: str | None) -> None:
+    """Take a new email and name, except for erased supporters."""
+    if supporter.erased_at is not None:
+        return
+    if name:
+        supporter.name = name[:200]
+    email = normalise_email(email)
+    if email and email != supporter.email:
+        taken = db.session.scalar(
+            sa.select(Supporter.id).where(Supporter.email == email, Supporter.id != supporter.id)
+        )
+        if taken:
+            # Two Stripe customers, one reader: keep the rows apart rather than merge.
+            log.warning(
+                "Supporter %s: new email already belongs to supporter %s", supporter.id, taken
+            )
+        else:
+            supporter.email = email
+
+
+def apply_customer(customer: dict) -> Supporter | None:
+    """Refresh a known supporter's email and name; customers who never gave are skipped."""
+    supporter = find_supporter(customer["id"])
+    if supporter is not None and not customer.get("deleted"):
+        update_contact(supporter, customer.get("email"), customer.get("name"))
+    return supporter
+
+
+def subscription_fields(sub: dict) -> dict:
+    """Our columns for a Stripe subscription (amount and period from its items)."""
+    items = (sub.get("items") or {}).get("data") or []
+    recurring = (items[0]["price"].get("recurring") if items else None) or {}
+    meta = sub.get("metadata") or {}
+    ends = [item["current_period_end"] for item in items if item.get("current_period_end")]
+    return {
+        "status": sub["status"],
+        "amount": sum(
+            (item["price"].get("unit_amount") or 0) * (item.get("quantity") or 1) for item in items
+        ),
+        "currency": sub["currency"],
+        "interval": recurring.get("interval") or "month",
+        "started_at": timestamp(sub.get("start_date") or sub["created"]),
+        "canceled_at": timestamp(sub.get("canceled_at")),
+        "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
+        "current_period_end": timestamp(max(ends)) if ends else None,
+        "lang": (meta.get("lang") or None) and meta["lang"][:8],
+        **attribution_fields(meta),
+    }
+
+
+def find_subscription(stripe_id: str) -> Subscription | None:
+    """Our row for a Stripe subscription id, locked for update."""
+    return db.session.scalar(
+        for_update(sa.select(Subscription).where(Subscription.stripe_id == stripe_id))
+    )
+
+
+def apply_subscription(sub: dict, supporter: Supporter, version: int) -> Subscription:
+    """Write a subscription as Stripe had it at `version` (unless ours is newer)."""
+    row = find_subscription(sub["id"])
+    if row is None:
+        row = Subscription(stripe_id=sub["id"], supporter_id=supporter.id, stripe_updated=0)
+        db.session.add(row)
+    elif version < row.stripe_updated:
+        return row
+    for name, value in subscription_fields(sub).items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+    row.supporter_id = supporter.id
+    row.stripe_updated = version
+    db.session.flush()
+    return row
+
+
+def complete_checkout(
+    session: dict, supporter: Supporter | None, completed_at: datetime, context: dict
+) -> CheckoutAttempt | None:
+    """Mark our checkout attempt paid (first time only) and queue its thank-you mail.
+
+    A session that is complete but not paid yet (a slow payment method) waits
+    for `checkout.session.async_payment_succeeded`.
+    """
+    if session.get("status") != "complete" or session.get("payment_status") not in PAID_SESSION:
+        return None
+    attempt = db.session.scalar(
+        for_update(sa.select(CheckoutAttempt).where(CheckoutAttempt.session_id == session["id"]))
+    )
+    if attempt is not None:
+        if attempt.completed_at is None:
+            attempt.completed_at = completed_at
+        if supporter is not None:
+            attempt.supporter_id = supporter.id
+            if attempt.lang:
+                supporter.lang = attempt.lang
+    queue_email(f"thanks:{session['id']}", "thank_you", supporter, context)
+    return attempt
+
+
+def queue_email(key: str, kind: str, supporter: Supporter | None, context: dict) -> bool:
+    """Owe `supporter` a mail once per key; False when it was already owed (or erased)."""
+    if supporter is None or supporter.erased_at is not None:
+        return False
+    insert = postgresql.insert if _postgres() else sqlite.insert
+    statement = (
+        insert(OutboundEmail)
+        .values(
+            key=key,
+            kind=kind,
+            supporter_id=supporter.id,
+            lang=supporter.lang,
+            context=json.dumps(context, sort_keys=True),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return db.session.execute(statement).rowcount == 1
+
+
+def first_supported(supporter: Supporter | None, paid_at: datetime | None) -> None:
+    """`first_supported_at` is the earliest paid time, whatever order payments arrive in."""
+    if supporter is None or paid_at is None:
+        return
+    if supporter.first_supported_at is None or paid_at < supporter.first_supported_at:
+        supporter.first_supported_at = paid_at

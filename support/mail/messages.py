@@ -1,0 +1,122 @@
+"""Building the message for an outbox row: subject, plain text and HTML.
+
+Each kind has `templates/email/<kind>.txt` and `<kind>.html`, rendered in the
+supporter's language with `flask_babel.force_locale`; the HTML of an Arabic
+mail is `dir="rtl"`, `lang="ar"`. Links are absolute, on SUPPORT_PUBLIC_URL.
+"""
+
+from __future__ import annotations
+
+import json
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from support.config import LANGUAGES
+from support.formatting import format_money
+from support.i18n import direction
+from support.manage.links import portal_url, public_url
+from support.models import OutboundEmail, Supporter
+
+SUBJECTS = {
+    "thank_you": _l("Thank you for supporting %(newsroom)s"),
+    "payment_failed": _l("Your payment to %(newsroom)s did not go through"),
+    "manage_link": _l("Your link to manage your support"),
+}
+# Which portal link each kind carries (see support.manage.links.MAX_AGE).
+LINK_PURPOSE = {"thank_you": "mail", "payment_failed": "mail", "manage_link": "request"}
+
+
+def mail_language(row: OutboundEmail, supporter: Supporter) -> str:
+    """The row's language if we speak it, else the supporter's, else English."""
+    for lang in (row.lang, supporter.lang):
+        if lang in LANGUAGES:
+            return lang
+    return "en"
+
+
+def greeting(name: str | None) -> str:
+    """ "Dear Layla," or "Hello," in the current locale."""
+    return _("Dear %(name)s,", name=name) if name else _("Hello,")
+
+
+def money_text(amount: object, currency: object) -> str:
+    """The amount formatted for the current locale; empty if missing or unknown."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(currency, str):
+        return ""
+    try:
+        return format_money(amount, currency)
+    except KeyError:  # a currency we do not know how to format
+        return ""
+
+
+def gift_line(amount: object, currency: object, frequency: object) -> str:
+    """ "Your gift: $5 every month." in the current locale; empty without an amount."""
+    money = money_text(amount, currency)
+    if not money:
+        return ""
+    if frequency == "month":
+        return _("Your gift: %(amount)s every month.", amount=money)
+    if frequency == "year":
+        return _("Your gift: %(amount)s every year.", amount=money)
+    return _("Your gift: %(amount)s, once.", amount=money)
+
+
+def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dict:
+    """What the templates of `row.kind` may use (call under `force_locale(lang)`)."""
+    try:
+        data = json.loads(row.context or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    newsroom = current_app.config["SUPPORT_NEWSROOM_NAME"]
+    return {
+        "data": data,
+        "money": money_text(data.get("amount"), data.get("currency")),
+        "frequency": data.get("frequency"),
+        "greeting": greeting(supporter.name),
+        "gift": gift_line(data.get("amount"), data.get("currency"), data.get("frequency")),
+        "newsroom": newsroom,
+        "lang": lang,
+        "text_dir": direction(lang),
+        "portal_url": portal_url(supporter.id, lang, LINK_PURPOSE[row.kind]),
+        "manage_page_url": public_url("manage.request_link", lang=lang),
+        "appeal_url": public_url("appeal.appeal", lang=lang),
+    }
+
+
+def build_message(row: OutboundEmail, supporter: Supporter) -> EmailMessage:
+    """The complete message for `row`, to `supporter`. Raises KeyError for unknown kinds."""
+    if row.kind not in SUBJECTS:
+        raise KeyError(f"no templates for mail kind {row.kind!r}")
+    lang = mail_language(row, supporter)
+    with force_locale(lang):
+        context = template_context(row, supporter, lang)
+        subject = str(SUBJECTS[row.kind]) % {"newsroom": context["newsroom"]}
+        text = render_template(f"email/{row.kind}.txt", subject=subject, **context)
+        html = render_template(f"email/{row.kind}.html", subject=subject, **context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = Address(addr_spec=supporter.email or "")
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=_sender_domain())
+    # Lets a mail server or a test tell our mails apart without parsing bodies.
+    message["X-Support-Mail"] = f"{row.kind}; {row.key}"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    # After the body: making it multipart moves Content-* headers into the first part.
+    message["Content-Language"] = lang
+    return message
+
+
+def _sender_domain() -> str:
+    sender = current_app.config["MAIL_FROM"]
+    domain = sender.rpartition("@")[2].strip(" >")
+    return domain or "localhost"

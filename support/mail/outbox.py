@@ -1,0 +1,199 @@
+"""The outbox: turning `OutboundEmail` rows into sent mail, exactly once if possible.
+
+Rows are written by whoever owes a mail (the ledger for thank-yous and failed
+payments, the manage page for links), with a unique key so a retried event
+cannot owe it twice. `send_due()` claims due rows with a compare-and-set
+update (and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent senders
+never wait on each other), sends each one and records the outcome:
+
+    pending ──claim──▶ sending ──▶ sent
+       ▲                 │  └────▶ skipped   (supporter erased or without an address)
+       └── failed ◀──────┘                   (error kept, retried after a backoff)
+
+A claim is a lease: a sender that dies mid-way leaves a "sending" row that
+becomes due again when its lease lapses. Nothing here ever raises into the
+caller: a webhook or a page must not fail because mail did.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from support.extensions import db
+from support.mail import transport
+from support.mail.messages import build_message
+from support.models import OutboundEmail, Supporter, utcnow
+
+log = logging.getLogger(__name__)
+
+# Wait before retry n (1-based); after the last one the row stays "failed" for staff to see.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# Longer than any SMTP conversation (the transport's timeout is seconds).
+LEASE = timedelta(minutes=10)
+ERROR_LENGTH = 1000
+
+
+@dataclass
+class SendReport:
+    """What one `send_due` call did."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def _due(now) -> sa.ColumnElement[bool]:
+    """Rows that may be (re)tried at `now`."""
+    row = OutboundEmail
+    return sa.or_(
+        sa.and_(
+            row.status == "pending",
+            sa.or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now),
+        ),
+        sa.and_(row.status.in_(("failed", "sending")), row.next_attempt_at <= now),
+    )
+
+
+def claim(limit: int, ids: Iterable[int] | None = None) -> list[int]:
+    """Mark up to `limit` due rows as ours ("sending", leased); their ids."""
+    now = utcnow()
+    query = sa.select(OutboundEmail.id).where(_due(now)).order_by(OutboundEmail.id).limit(limit)
+    if ids is not None:
+        query = query.where(OutboundEmail.id.in_(list(ids)))
+    # Other senders skip the rows this one holds instead of queueing behind it
+    # (PostgreSQL; SQLite serialises writers and ignores the clause).
+    candidates = list(db.session.scalars(query.with_for_update(skip_locked=True)))
+    if not candidates:
+        db.session.rollback()
+        return []
+    # The WHERE repeats the due test: a concurrent sender that got here first
+    # has changed the status, so this update then matches nothing.
+    claimed = db.session.scalars(
+        sa.update(OutboundEmail)
+        .where(OutboundEmail.id.in_(candidates), _due(now))
+        .values(
+            status="sending",
+            attempts=OutboundEmail.attempts + 1,
+            next_attempt_at=now + LEASE,
+        )
+        .returning(OutboundEmail.id)
+    ).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def _skip_reason(supporter: Supporter | None) -> str | None:
+    if supporter is None:
+        return "no supporter"
+    if supporter.erased_at is not None:
+        return "supporter erased"
+    if not supporter.email:
+        return "supporter has no email address"
+    return None
+
+
+def _finish(row: OutboundEmail, status: str, error: str | None = None) -> None:
+    now = utcnow()
+    row.status = status
+    row.last_error = error[:ERROR_LENGTH] if error else None
+    row.next_attempt_at = None
+    if status == "sent":
+        row.sent_at = now
+    elif status == "failed" and row.attempts < MAX_ATTEMPTS:
+        row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+    db.session.commit()
+
+
+def send_row(row: OutboundEmail, report: SendReport) -> None:
+    """Send one claimed row and record the outcome on it."""
+    supporter = db.session.get(Supporter, row.supporter_id) if row.supporter_id else None
+    reason = _skip_reason(supporter)
+    if reason is not None:
+        log.info("Mail %s (%s) skipped: %s", row.id, row.kind, reason)
+        _finish(row, "skipped", reason)
+        report.skipped += 1
+        return
+    try:
+        message = build_message(row, supporter)
+        transport.send(message, current_app.config["MAIL_URL"])
+    except transport.MailError as error:
+        log.warning("Mail %s (%s) attempt %s failed: %s", row.id, row.kind, row.attempts, error)
+        _finish(row, "failed", str(error))
+        report.failed += 1
+        return
+    except Exception as error:  # a template or data problem: keep it on the row for staff
+        log.exception("Mail %s (%s) could not be built", row.id, row.kind)
+        _finish(row, "failed", f"{type(error).__name__}: {error}")
+        report.failed += 1
+        return
+    log.info("Mail %s (%s) sent to %s", row.id, row.kind, transport.mask_address(supporter.email))
+    _finish(row, "sent")
+    report.sent += 1
+
+
+def send_due(limit: int = 50, ids: Iterable[int] | None = None) -> SendReport:
+    """Send every due mail (up to `limit`), optionally only rows `ids`. Never raises."""
+    report = SendReport()
+    try:
+        claimed = claim(limit, ids)
+    except SQLAlchemyError:
+        log.exception("Could not claim mails to send")
+        db.session.rollback()
+        return report
+    for row_id in claimed:
+        try:
+            row = db.session.get(OutboundEmail, row_id)
+            if row is not None:
+                send_row(row, report)
+        except Exception:
+            # The row keeps its lease and is retried when it lapses.
+            log.exception("Mail %s: could not record the outcome", row_id)
+            db.session.rollback()
+    return report
+
+
+def send_after_response(response: Response, ids: Iterable[int] | None = None) -> Response:
+    """Send due mails once `response` has gone out, so the reader never waits on SMTP."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    wanted = list(ids) if ids is not None else None
+
+    def send() -> None:
+        try:
+            with app.app_context():
+                send_due(limit=10, ids=wanted)
+        except Exception:
+            log.exception("Sending mail after a response failed")
+
+    response.call_on_close(send)
+    return response
+
+
+def enqueue(
+    key: str, kind: str, supporter_id: int | None, lang: str, context: str = "{}"
+) -> OutboundEmail | None:
+    """Add a mail to the current transaction; None if `key` is already owed (or sent)."""
+    exists = db.session.scalar(sa.select(OutboundEmail.id).where(OutboundEmail.key == key))
+    if exists is not None:
+        return None
+    row = OutboundEmail(key=key, kind=kind, supporter_id=supporter_id, lang=lang, context=context)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except sa.exc.IntegrityError:
+        return None  # a concurrent transaction owed it first
+    return row

@@ -1,0 +1,76 @@
+"""Reader pages: `/<lang>/manage` (ask for a link) and `/manage/<token>` (use it)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, g, make_response, redirect, render_template, request
+
+from support.extensions import limiter
+from support.i18n import best_language
+from support.mail import outbox
+from support.manage import bp
+from support.manage.forms import ManageForm
+from support.manage.link_requests import request_link as record_request
+from support.manage.links import LinkError, LinkExpired, read_token
+from support.manage.portal import portal_session_url
+from support.stripe_api import StripeUnavailable
+
+DEFAULT_LIMITS = {
+    "MANAGE_LIMIT_PER_IP": "10 per hour",
+    "MANAGE_LIMIT_PER_EMAIL": "3 per hour",
+    "MANAGE_LIMIT_PORTAL": "30 per hour",
+}
+
+
+def _limit(name: str):
+    return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
+
+
+def _email_key() -> str:
+    """Count requests per address (hashed: the limiter's store never sees addresses)."""
+    address = (request.form.get("email") or "").strip().lower()
+    return "manage-email:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _no_store(response):
+    # Pages under /manage/<token> carry a credential in their URL.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<lang>/manage", methods=["GET", "POST"])
+@limiter.limit(_limit("MANAGE_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("MANAGE_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"])
+def request_link(lang=None):
+    """Ask for a manage link; the answer is the same whether or not the address is known."""
+    form = ManageForm()
+    if request.method == "GET":
+        return render_template("manage/request.html", form=form)
+    if not form.validate():
+        return render_template("manage/request.html", form=form), 400
+    row_id = record_request(form.email.data, g.lang)
+    response = make_response(render_template("manage/sent.html"))
+    return outbox.send_after_response(response, ids=[row_id])
+
+
+@bp.get("/manage/<token>")
+@limiter.limit(_limit("MANAGE_LIMIT_PORTAL"))
+def portal(token: str):
+    """A valid link → 303 to a fresh Billing Portal session; otherwise a page saying why."""
+    try:
+        link = read_token(token)
+    except LinkError as error:
+        g.lang = error.lang or best_language()
+        expired = isinstance(error, LinkExpired)
+        page = render_template("manage/link_problem.html", expired=expired, form=ManageForm())
+        return _no_store(make_response(page, 410 if expired else 400))
+    g.lang = link.lang
+    try:
+        url = portal_session_url(link)
+    except StripeUnavailable:
+        return _no_store(make_response(render_template("manage/unavailable.html"), 502))
+    if url is None:
+        page = render_template("manage/link_problem.html", expired=False, form=ManageForm())
+        return _no_store(make_response(page, 400))
+    return _no_store(redirect(url, code=303))

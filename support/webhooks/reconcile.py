@@ -1,0 +1,106 @@
+"""Reconciliation: compare the ledger with Stripe's lists and repair what differs.
+
+Webhooks should keep the ledger exact; this is the safety net for an endpoint
+that was down longer than Stripe retries, a secret rotated too early, or a
+bug fixed after the fact. It pages through subscriptions, invoices and
+charges (refunds, disputes), writes each one that differs from (or is
+missing in) the ledger, and reports it.
+Each object is written under its customer's lock and with the version taken
+before listing started, so a webhook that wrote fresher state meanwhile wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from support import ledger, payments, stripe_api
+from support.extensions import db
+from support.models import Subscription
+from support.webhooks import handlers
+
+COMPARED = ("status", "amount", "currency", "interval", "cancel_at_period_end", "canceled_at")
+
+
+@dataclass
+class Report:
+    """What a reconcile run looked at and what it changed."""
+
+    subscriptions: int = 0
+    invoices: int = 0
+    charges: int = 0
+    differences: list[str] = field(default_factory=list)
+
+
+def _subscription_difference(sub: dict, row: Subscription | None) -> str | None:
+    if row is None:
+        return f"{sub['id']}: missing (Stripe: {sub['status']})"
+    expected = ledger.subscription_fields(sub)
+    changed = [
+        f"{name} {getattr(row, name)} → {expected[name]}"
+        for name in COMPARED
+        if getattr(row, name) != expected[name]
+    ]
+    return f"{sub['id']}: " + ", ".join(changed) if changed else None
+
+
+def _invoice_difference(invoice: dict) -> str | None:
+    paid = invoice["status"] == "paid"
+    tried = paid or invoice.get("attempted")
+    if not tried or not invoice.get("amount_due") or not payments.invoice_subscription_id(invoice):
+        return None
+    row = payments.find_payment(invoice["id"])
+    if row is None:
+        return f"{invoice['id']}: payment missing (Stripe: {invoice['status']})"
+    amount = invoice["amount_paid"] if paid else invoice["amount_due"]
+    if (row.status != "failed") != paid or row.amount != amount:
+        return f"{invoice['id']}: {row.status} {row.amount} → {invoice['status']} {amount}"
+    return None
+
+
+def _charge_difference(charge: dict) -> str | None:
+    row = payments.find_payment(charge_id=charge["id"])
+    refunded = charge.get("amount_refunded") or 0
+    if row is None or (row.refunded_amount, row.disputed) == (refunded, bool(charge["disputed"])):
+        return None
+    return (
+        f"{charge['id']}: refunded {row.refunded_amount} → {refunded},"
+        f" disputed {row.disputed} → {charge['disputed']}"
+    )
+
+
+def reconcile(
+    since: int | None = None,
+    progress: Callable[[Iterable, str], Iterator] = lambda items, label: iter(items),
+) -> Report:
+    """Repair the ledger from Stripe (objects created at or after `since`, a unix time)."""
+    report = Report()
+    version = ledger.read_version()
+    for sub in progress(stripe_api.list_subscriptions(since), "Subscriptions"):
+        report.subscriptions += 1
+        ledger.lock_customer(sub["customer"])
+        difference = _subscription_difference(sub, ledger.find_subscription(sub["id"]))
+        if difference:
+            lang = (sub.get("metadata") or {}).get("lang")
+            supporter = handlers.supporter_for(sub["customer"], lang=lang)
+            row = ledger.apply_subscription(sub, supporter, version)
+            if row.stripe_updated == version:
+                report.differences.append(difference)
+        db.session.commit()
+    for invoice in progress(stripe_api.list_invoices(since), "Invoices"):
+        report.invoices += 1
+        ledger.lock_customer(invoice["customer"])
+        difference = _invoice_difference(invoice)
+        if difference:
+            handlers.apply_invoice(invoice, version)
+            report.differences.append(difference)
+        db.session.commit()
+    for charge in progress(stripe_api.list_charges(since), "Charges"):
+        report.charges += 1
+        ledger.lock_customer(charge.get("customer") or charge.get("payment_intent") or charge["id"])
+        difference = _charge_difference(charge)
+        if difference:
+            payments.apply_charge(charge, version)
+            report.differences.append(difference)
+        db.session.commit()
+    return report
