@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -253,3 +254,18 @@ def list_charges(created_since: int | None = None) -> Iterator[dict]:
     if created_since is not None:
         params["created"] = {"gte": created_since}
     return _paged(client().v1.charges.list, params)
+
+
+def create_billing_portal_session(
+    customer_id: str, return_url: str, locale: str
+) -> stripe.billing_portal.Session:
+    """A Billing Portal session where the customer manages or cancels their gift."""
+    try:
+        return client().v1.billing_portal.sessions.create(
+            params={"customer": customer_id, "return_url": return_url, "locale": locale},
+            # Each click is a new session; the key makes a network retry reuse this one.
+            options={"idempotency_key": f"portal-{uuid.uuid4().hex}"},
+        )
+    except stripe.StripeError as error:
+        log.error("Billing Portal session create failed: %s (request %s)", error, error.request_id)
+        raise StripeUnavailable(str(error)) from error
