@@ -42,10 +42,9 @@ def staff_count() -> None:
 
 def init_app(app: Flask) -> None:
     """Register every command group."""
-    from support.webhooks.cli import stripe_group
-
     from support.mail.commands import mail_group
     from support.manage.commands import supporters_group
+    from support.webhooks.cli import stripe_group
 
     app.cli.add_command(staff_group)
     app.cli.add_command(mail_group)
