@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -63,9 +64,7 @@ def reconcile_command(since: datetime | None) -> None:
     """Pull subscriptions, invoices and charges from Stripe and repair the ledger."""
 
     def progress(items, label):
-        with click.progressbar(
-            items, label=label, show_pos=True, file=click.get_text_stream("stderr")
-        ) as bar:
+        with click.progressbar(items, label=label, show_pos=True, file=sys.stderr) as bar:
             yield from bar
 
     try:
