@@ -135,10 +135,17 @@ def thanks(lang=None):
         attempt=attempt,
         confirmed=checkout.is_confirmed(attempt),
         back_url=back,
-        manage_url=url_for("manage.request_link")
+        manage_url=manage_url(attempt)
         if "manage.request_link" in current_app.view_functions
         else None,
     )
+
+
+def manage_url(attempt) -> str:
+    """Where "manage my support" leads: the portal itself for a fresh, completed gift."""
+    from support.manage.links import thanks_manage_url
+
+    return thanks_manage_url(attempt)
 
 
 @bp.get("/<lang>/cancelled")

@@ -13,6 +13,8 @@ class ManageForm(FlaskForm):
 
     email = EmailField(
         _l("Your email address"),
+        # Addresses pasted from a mail often carry a space at either end.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             DataRequired(message=_l("Please enter the email address you used to give.")),
             Length(max=254, message=_l("That email address is too long.")),

@@ -9,12 +9,14 @@ valid until its age passes the limit for its purpose.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from support.config import LANGUAGES
-from support.models import utcnow
+from support.extensions import db
+from support.models import CheckoutAttempt, Supporter, utcnow
 
 SALT = "support.manage.portal-link"
 
@@ -22,6 +24,8 @@ SALT = "support.manage.portal-link"
 # is used at once; one inside a thank-you or failed-payment mail may be opened
 # a day or two later, so it lives longer (and still expires).
 MAX_AGE = {"request": 3600, "mail": 72 * 3600, "thanks": 3600}
+# The thanks page links straight to the portal only this long after the payment.
+THANKS_WINDOW = timedelta(days=1)
 
 
 class LinkError(Exception):
@@ -99,3 +103,20 @@ def public_url(endpoint: str, **values: object) -> str:
 def portal_url(supporter_id: int, lang: str, purpose: str) -> str:
     """The absolute `/manage/<token>` address for a supporter."""
     return public_url("manage.portal", token=make_token(supporter_id, lang, purpose))
+
+
+def thanks_manage_url(attempt: CheckoutAttempt) -> str:
+    """The thanks page's "manage my support" link for this checkout.
+
+    Once the ledger has completed the attempt (and so knows the supporter), a
+    signed link opens the portal directly; otherwise, or long after the gift
+    (a thanks URL can linger in a browser's history), the manage page.
+    """
+    from support.manage.link_requests import can_manage
+
+    completed = attempt.completed_at
+    if completed is not None and attempt.supporter_id and utcnow() - completed < THANKS_WINDOW:
+        supporter = db.session.get(Supporter, attempt.supporter_id)
+        if can_manage(supporter):
+            return url_for("manage.portal", token=make_token(supporter.id, attempt.lang, "thanks"))
+    return url_for("manage.request_link", lang=attempt.lang)

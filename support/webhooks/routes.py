@@ -52,4 +52,21 @@ def stripe_webhook():
         message = "The event could not be applied; it will be retried"
         body = {"id": event["id"], "status": status, "error": {"status": 500, "message": message}}
         return jsonify(body), 500
-    return jsonify({"id": event["id"], "status": status})
+    response = jsonify({"id": event["id"], "status": status})
+    if status == "processed":
+        send_owed_mail(response)
+    return response
+
+
+def send_owed_mail(response) -> None:
+    """Send the mail an event queued (thank-you, failed payment) once Stripe has its 200.
+
+    Guarded: mail can never turn a processed event into a failed delivery; what
+    is not sent here is retried by `flask mail send`.
+    """
+    try:
+        from support.mail import outbox
+
+        outbox.send_after_response(response)
+    except Exception:
+        log.exception("Could not schedule the mail owed after a webhook")

@@ -1,0 +1,157 @@
+"""The manage page and signed links: same answer for any address, a mailed link that
+opens the right customer's Billing Portal, friendly pages for bad links."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+from conftest import form_tokens
+from flask import g
+
+from support import stripe_api
+from support.extensions import db
+from support.manage.links import make_token
+from support.models import CheckoutAttempt, OutboundEmail, Supporter, utcnow
+
+LINK = re.compile(r"http://support\.test(/manage/[A-Za-z0-9_.\-]+)")
+
+
+def customer_supporter(email="layla@example.com", lang="en"):
+    """A supporter with a real customer in the emulator."""
+    customer = stripe_api.client().v1.customers.create(params={"email": email})
+    row = Supporter(email=email, name="Layla", lang=lang, stripe_customer_id=customer.id)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def other_language():
+    """Forget the last request's language: the `app` fixture keeps one app context (and so
+    one `g`, where Flask-Babel caches the locale) for the whole test."""
+    g.pop("_flask_babel", None)
+    g.pop("lang", None)
+
+
+def ask(client, email, lang="en"):
+    page = client.get(f"/{lang}/manage")
+    token = form_tokens(page.get_data(as_text=True))["csrf_token"]
+    return client.post(f"/{lang}/manage", data={"email": email, "csrf_token": token}, buffered=True)
+
+
+def test_manage_page_in_both_languages(client):
+    english = client.get("/en/manage")
+    assert english.status_code == 200
+    assert 'name="email"' in english.get_data(as_text=True)
+    other_language()
+    arabic = client.get("/ar/manage").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic and "إدارة دعمك" in arabic
+
+
+def test_known_and_unknown_addresses_get_the_same_answer(client, smtp_server):
+    supporter = customer_supporter()
+    unknown = ask(client, "nobody@example.com")
+    known = ask(client, "Layla@Example.com ")
+    assert unknown.status_code == known.status_code == 200
+    assert unknown.get_data() == known.get_data()
+    [mail] = smtp_server.wait_for(1)
+    assert mail["To"] == "layla@example.com"
+    assert mail["Subject"] == "Your link to manage your support"
+    assert len(smtp_server.wait_for(2, timeout=0.5)) == 1  # nothing for the unknown one
+    rows = db.session.scalars(sa.select(OutboundEmail).order_by(OutboundEmail.id)).all()
+    assert [(r.supporter_id, r.status) for r in rows] == [(None, "skipped"), (supporter.id, "sent")]
+
+
+def test_the_mailed_link_opens_the_portal_of_the_right_customer(client, smtp_server, emulator):
+    customer_supporter("other@example.com")
+    supporter = customer_supporter(lang="ar")
+    ask(client, "layla@example.com", lang="ar")
+    [mail] = smtp_server.wait_for(1)
+    assert 'dir="rtl"' in mail.get_body(("html",)).get_content()
+    path = LINK.search(mail.get_body(("plain",)).get_content()).group(1)
+    response = client.get(path)
+    assert response.status_code == 303
+    [portal] = emulator.state()["objects"]["billing_portal.session"]
+    assert response.headers["Location"] == portal["url"]
+    assert portal["customer"] == supporter.stripe_customer_id
+    assert portal["return_url"] == "http://support.test/ar/"
+    assert portal["locale"] == "auto"
+
+
+def test_malformed_address_is_a_400_with_the_form(client, smtp_server):
+    response = ask(client, "not an address")
+    assert response.status_code == 400
+    assert "Please enter a valid email address." in response.get_data(as_text=True)
+
+
+def test_requests_are_limited_per_address_in_the_readers_language(client, smtp_server):
+    customer_supporter()
+    statuses = [ask(client, "layla@example.com", lang="ar").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = ask(client, "layla@example.com", lang="ar").get_data(as_text=True)
+    assert 'lang="ar"' in limited
+    assert len(smtp_server.wait_for(4, timeout=1)) == 3
+
+
+def test_requests_are_limited_per_ip(app, client, smtp_server):
+    app.config["MANAGE_LIMIT_PER_IP"] = "2 per hour"
+    assert ask(client, "a@example.com").status_code == 200
+    assert ask(client, "b@example.com").status_code == 200
+    assert ask(client, "c@example.com").status_code == 429
+
+
+def test_a_tampered_link_is_a_friendly_400_offering_a_new_one(client):
+    token = make_token(1, "ar")
+    response = client.get(f"/manage/{token[:-2]}xx", headers={"Accept-Language": "ar"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "هذا الرابط لا يعمل" in page and 'name="email"' in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_expired_link_is_a_410_in_its_language(client, monkeypatch):
+    supporter = customer_supporter(lang="ar")
+    with monkeypatch.context() as past:
+        past.setattr(time, "time", lambda: time.monotonic() * 0 + 1_000_000_000)
+        old = make_token(supporter.id, "ar")
+    response = client.get(f"/manage/{old}")
+    assert response.status_code == 410
+    page = response.get_data(as_text=True)
+    assert "انتهت صلاحية هذا الرابط" in page and 'action="/ar/manage"' in page
+
+
+def test_a_link_for_an_erased_supporter_opens_nothing(client, emulator):
+    supporter = customer_supporter()
+    token = make_token(supporter.id, "en")
+    supporter.erased_at = utcnow()
+    db.session.commit()
+    assert client.get(f"/manage/{token}").status_code == 400
+    assert "billing_portal.session" not in emulator.state()["objects"]
+
+
+def test_stripe_down_is_a_502_page(client, emulator):
+    supporter = customer_supporter()
+    emulator.fail_next(status=500, count=3)
+    response = client.get(f"/manage/{make_token(supporter.id, 'en')}")
+    assert response.status_code == 502
+    assert "not available right now" in response.get_data(as_text=True)
+
+
+def test_thanks_page_links_straight_to_the_portal_once_completed(client, emulator):
+    supporter = customer_supporter()
+    attempt = CheckoutAttempt(
+        session_id="cs_test_abc123", amount=500, currency="usd", frequency="month", lang="en",
+        completed_at=utcnow(), supporter_id=supporter.id,
+    )  # fmt: skip
+    db.session.add(attempt)
+    db.session.commit()
+    page = client.get("/en/thanks?session_id=cs_test_abc123").get_data(as_text=True)
+    path = re.search(r'href="(/manage/[^"]+)"', page).group(1)
+    assert client.get(path).status_code == 303
+
+    attempt.completed_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    page = client.get("/en/thanks?session_id=cs_test_abc123").get_data(as_text=True)
+    assert 'href="/en/manage"' in page and 'href="/manage/' not in page
