@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from support.banner import assets, beacons
+from support.banner import assets, beacons, fastpath
 from support.config import ConfigError, load_config
 from support.extensions import db
 from support.models import BannerDailyStat, CheckoutAttempt, Subscription, Supporter, utcnow
@@ -209,6 +209,30 @@ def test_variants_from_a_file(tmp_path):
     path.write_text('[{"name": "only", "weight": 2}]', encoding="utf-8")
     variants = load_config({"SUPPORT_BANNER_VARIANTS": str(path)})["SUPPORT_BANNER_VARIANTS"]
     assert variants == [{"name": "only", "weight": 2, "copy": "monthly"}]
+
+
+def test_shortcut_answers_exactly_like_the_views(app, client):
+    """banner.js and a fresh banner.json skip Flask's hooks; the answer must not change."""
+    app.config["SUPPORT_BANNER_CACHE_SECONDS"] = 60
+    views = {p: client.get(p, headers={"Accept-Encoding": "gzip"}) for p in ("/embed/banner.js",)}
+    # Without the shortcut: the same app, straight into Flask.
+    assert isinstance(app.wsgi_app, fastpath.EmbedFastPath)
+    flask_only = app.wsgi_app.wsgi_app
+    cold = client.get("/embed/banner.json?lang=ar")  # renders through the view
+    warm = client.get("/embed/banner.json?lang=ar")  # served by the shortcut
+    app.wsgi_app, shortcut = flask_only, app.wsgi_app
+    try:
+        direct = client.get("/embed/banner.js", headers={"Accept-Encoding": "gzip"})
+        direct_json = client.get("/embed/banner.json?lang=ar")
+    finally:
+        app.wsgi_app = shortcut
+    pairs = [(views["/embed/banner.js"], direct), (warm, cold), (warm, direct_json)]
+    for fast, slow in pairs:
+        assert fast.status_code == slow.status_code == 200
+        assert fast.data == slow.data
+        assert {k: v for k, v in fast.headers if k != "Date"} == {
+            k: v for k, v in slow.headers if k != "Date"
+        }
 
 
 # --- beacons ----------------------------------------------------------------------------
