@@ -67,10 +67,12 @@ def register_blueprints(app: Flask) -> None:
     from support.banner import bp as banner_bp
     from support.health import bp as health_bp
     from support.manage import bp as manage_bp
+    from support.staff import bp as staff_bp
     from support.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(appeal_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(banner_bp)
     app.register_blueprint(webhooks_bp)

@@ -42,6 +42,7 @@ def staff_count() -> None:
 
 def init_app(app: Flask) -> None:
     """Register every command group."""
+    from support.demo import demo_group
     from support.mail.commands import mail_group
     from support.manage.commands import supporters_group
     from support.webhooks.cli import stripe_group
@@ -50,3 +51,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(supporters_group)
     app.cli.add_command(stripe_group)
+    app.cli.add_command(demo_group)

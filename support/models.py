@@ -205,3 +205,36 @@ class BannerDailyStat(db.Model):
     impressions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     dismissals: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class StatsMonth(db.Model):
+    """Subscriptions started and canceled per calendar month and currency.
+
+    A rollup kept by `support.stats_history`, so a year of history is read
+    from a few hundred rows instead of every subscription. Amounts are the
+    monthly equivalent times twelve (a yearly plan adds its amount, a monthly
+    one twelve times its amount), which keeps the sums exact integers.
+    """
+
+    __tablename__ = "stats_month"
+
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    started: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    canceled: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    mrr_started_x12: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    mrr_canceled_x12: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The dashboard (support/stats.py) answers from these indexes alone, so it stays
+# fast at a million supporters: active counts and MRR per currency, one-time revenue.
+sa.Index("ix_subscription_status_supporter", Subscription.status, Subscription.supporter_id)
+sa.Index(
+    "ix_subscription_status_currency",
+    Subscription.status,
+    Subscription.currency,
+    Subscription.interval,
+    Subscription.amount,
+)
+sa.Index("ix_payment_kind_paid_at", Payment.kind, Payment.paid_at)

@@ -1,11 +1,52 @@
-"""Figures about supporters, computed in the database."""
+"""Figures about supporters, computed in the database.
+
+Every figure is an aggregate query on indexed columns (see the indexes at the
+end of `support/models.py`); nothing loads rows into Python to count them.
+
+Definitions the dashboard and `/staff/api/stats.json` share:
+
+* active supporter: a person with at least one subscription whose Stripe
+  status is `active`;
+* MRR: the sum of active subscriptions per currency, a yearly plan counting
+  1/12 of its amount; summed exactly (in twelfths) and rounded half up to the
+  minor unit once per currency;
+* new in the last 30 days: people whose subscription started in the window
+  (never-paid `incomplete` ones excluded);
+* churned in the last 30 days: people whose subscription was canceled in the
+  window and who have no active subscription now;
+* churn rate: churned ÷ supporters 30 days ago (active now − new + churned);
+* one-time revenue: one-time payments paid in the window, net of refunds,
+  disputed payments left out.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from support.extensions import db
-from support.models import Subscription
+from support.models import Payment, Subscription, utcnow
+
+WINDOW = timedelta(days=30)
+# Subscriptions Stripe created but that were never paid: not supporters.
+NEVER_STARTED = ("incomplete", "incomplete_expired")
+COUNTED_PAYMENTS = ("paid", "partially_refunded")
+
+
+def monthly_x12():
+    """SQL: a subscription's monthly amount times twelve (exact for yearly plans)."""
+    return sa.case(
+        (Subscription.interval == "year", Subscription.amount), else_=Subscription.amount * 12
+    )
+
+
+def divide_x12(total_x12: int, count: int = 1) -> int:
+    """`total_x12 / (12 * count)` rounded half up to the minor unit (non-negative input)."""
+    divisor = 12 * count
+    return (total_x12 * 2 + divisor) // (2 * divisor) if divisor else 0
 
 
 def active_supporters() -> int:
@@ -17,4 +58,120 @@ def active_supporters() -> int:
             )
         )
         or 0
+    )
+
+
+def active_plans() -> dict[str, tuple[int, int]]:
+    """Per currency: (active subscriptions, MRR × 12), from one grouped query."""
+    rows = db.session.execute(
+        sa.select(Subscription.currency, sa.func.count(), sa.func.sum(monthly_x12()))
+        .where(Subscription.status == "active")
+        .group_by(Subscription.currency)
+    ).all()
+    return {currency: (count, int(total or 0)) for currency, count, total in rows}
+
+
+def status_count(status: str) -> int:
+    """Subscriptions with this Stripe status (e.g. `past_due`)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Subscription)
+            .where(Subscription.status == status)
+        )
+        or 0
+    )
+
+
+def new_supporters(since: datetime) -> int:
+    """People with a subscription started since `since` (never-paid ones left out)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Subscription.supporter_id))).where(
+                Subscription.started_at >= since, Subscription.status.not_in(NEVER_STARTED)
+            )
+        )
+        or 0
+    )
+
+
+def churned_supporters(since: datetime) -> int:
+    """People whose subscription was canceled since `since` and who support no more."""
+    other = aliased(Subscription)
+    still_active = sa.exists().where(
+        other.supporter_id == Subscription.supporter_id, other.status == "active"
+    )
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Subscription.supporter_id))).where(
+                Subscription.canceled_at >= since, ~still_active
+            )
+        )
+        or 0
+    )
+
+
+def one_time_revenue(since: datetime) -> dict[str, int]:
+    """Per currency: one-time gifts paid since `since`, net of refunds, disputes left out."""
+    rows = db.session.execute(
+        sa.select(Payment.currency, sa.func.sum(Payment.amount - Payment.refunded_amount))
+        .where(
+            Payment.kind == "one_time",
+            Payment.paid_at >= since,
+            Payment.status.in_(COUNTED_PAYMENTS),
+            Payment.disputed.is_(False),
+        )
+        .group_by(Payment.currency)
+    ).all()
+    return {currency: int(total or 0) for currency, total in rows if total}
+
+
+@dataclass
+class Overview:
+    """The dashboard's headline figures (money in minor units per currency)."""
+
+    active_supporters: int
+    mrr: dict[str, int]
+    active_subscriptions: dict[str, int]
+    average_monthly_amount: dict[str, int]
+    new_last_30_days: int
+    churned_last_30_days: int
+    churn_rate: float | None
+    past_due: int
+    one_time_revenue_last_30_days: dict[str, int]
+    goal: int
+    goal_percent: int | None
+    as_of: datetime = field(default_factory=utcnow)
+
+    def as_json(self) -> dict:
+        """The `stats.json` body: the contract keys and the rest of the figures."""
+        body = asdict(self)
+        body["as_of"] = self.as_of.isoformat()
+        return body
+
+
+def overview(goal: int, now: datetime | None = None) -> Overview:
+    """Every headline figure, each from one aggregate query."""
+    now = now or utcnow()
+    since = now - WINDOW
+    active = active_supporters()
+    plans = active_plans()
+    new = new_supporters(since)
+    churned = churned_supporters(since)
+    before = active - new + churned
+    return Overview(
+        active_supporters=active,
+        mrr={currency: divide_x12(total) for currency, (_, total) in sorted(plans.items())},
+        active_subscriptions={currency: count for currency, (count, _) in sorted(plans.items())},
+        average_monthly_amount={
+            currency: divide_x12(total, count) for currency, (count, total) in sorted(plans.items())
+        },
+        new_last_30_days=new,
+        churned_last_30_days=churned,
+        churn_rate=round(churned / before, 4) if before > 0 else None,
+        past_due=status_count("past_due"),
+        one_time_revenue_last_30_days=one_time_revenue(since),
+        goal=goal,
+        goal_percent=min(100, active * 100 // goal) if goal > 0 else None,
+        as_of=now,
     )

@@ -248,14 +248,6 @@ def create_webhook_endpoint(url: str) -> dict:
     return endpoint.to_dict()
 
 
-def list_charges(created_since: int | None = None) -> Iterator[dict]:
-    """Every charge, newest first, page by page (refunds and disputes for reconcile)."""
-    params: dict[str, Any] = {"limit": 100}
-    if created_since is not None:
-        params["created"] = {"gte": created_since}
-    return _paged(client().v1.charges.list, params)
-
-
 def create_billing_portal_session(
     customer_id: str, return_url: str, locale: str
 ) -> stripe.billing_portal.Session:
@@ -269,3 +261,26 @@ def create_billing_portal_session(
     except stripe.StripeError as error:
         log.error("Billing Portal session create failed: %s (request %s)", error, error.request_id)
         raise StripeUnavailable(str(error)) from error
+
+
+def delete_customer(customer_id: str) -> None:
+    """Delete the customer at Stripe (erasure); one already gone counts as deleted.
+
+    Stripe also cancels the customer's subscriptions, and sends the usual events.
+    """
+    try:
+        client().v1.customers.delete(customer_id)
+    except stripe.InvalidRequestError as error:
+        if error.code == "resource_missing":
+            return
+        raise StripeUnavailable(str(error)) from error
+    except stripe.StripeError as error:
+        raise StripeUnavailable(str(error)) from error
+
+
+def list_charges(created_since: int | None = None) -> Iterator[dict]:
+    """Every charge, newest first, page by page (refunds and disputes for reconcile)."""
+    params: dict[str, Any] = {"limit": 100}
+    if created_since is not None:
+        params["created"] = {"gte": created_since}
+    return _paged(client().v1.charges.list, params)

@@ -1,0 +1,85 @@
+"""Who may see the staff area: sign-in rules, roles and login throttling.
+
+Pages send anonymous visitors to the login form; `/staff/api/*` answers 401
+JSON instead, because a script cannot follow a login redirect.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from support.accounts import normalise_email
+from support.errors import render_error
+from support.extensions import login_manager
+from support.staff import bp
+
+login_manager.login_view = "staff.login"
+login_manager.login_message = None  # the login page says what to do itself
+
+DEFAULT_LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"
+DEFAULT_LOGIN_LIMIT_IP = "20 per 15 minutes"
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """401 JSON for the API, a redirect to the login form for pages."""
+    if request.path.startswith("/staff/api/"):
+        return render_error(401, _("Sign in to use the staff API."))
+    return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+
+
+@bp.record_once
+def session_lifetime(state) -> None:
+    """A staff sign-in lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days."""
+    hours = int(state.app.config.get("STAFF_SESSION_HOURS", 12))
+    state.app.permanent_session_lifetime = timedelta(hours=hours)
+
+
+def staff_required(view):
+    """Every staff view: signed in (any role)."""
+    return login_required(view)
+
+
+def admin_required(view):
+    """Views that change data or talk to Stripe: admins only, 403 for viewers."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def login_failed(response: Response) -> bool:
+    """Only answers that did not sign anyone in count against the limits."""
+    return response.status_code != 302
+
+
+def account_key() -> str:
+    """The throttling key for one account: the email typed, normalised."""
+    return "staff-login:" + normalise_email(request.form.get("email", ""))[:320]
+
+
+def ip_key() -> str:
+    """The throttling key for one client address."""
+    return "staff-login-ip:" + (get_remote_address() or "unknown")
+
+
+def account_limit() -> str:
+    """Failed sign-ins allowed per account (`STAFF_LOGIN_LIMIT_ACCOUNT`)."""
+    return current_app.config.get("STAFF_LOGIN_LIMIT_ACCOUNT", DEFAULT_LOGIN_LIMIT_ACCOUNT)
+
+
+def ip_limit() -> str:
+    """Failed sign-ins allowed per client address (`STAFF_LOGIN_LIMIT_IP`)."""
+    return current_app.config.get("STAFF_LOGIN_LIMIT_IP", DEFAULT_LOGIN_LIMIT_IP)

@@ -1,0 +1,101 @@
+"""The webhook inbox: stored Stripe events, failed ones first, and replay."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from support.extensions import db
+from support.models import StripeEvent
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "processed", "failed", "ignored")
+PER_PAGE = 50
+FAILED_SHOWN = 100
+PAYLOAD_LIMIT = 20_000
+
+
+class ReplayUnavailable(RuntimeError):
+    """The webhook ledger's replay is not installed in this build."""
+
+
+@dataclass
+class InboxPage:
+    """What the inbox shows: failed events, one page of all events, and totals."""
+
+    failed: list[StripeEvent]
+    events: list[StripeEvent]
+    has_next: bool
+    last_received_at: datetime | None
+    counts: dict[str, int]
+
+
+def _filtered(query: sa.Select, event_type: str | None, status: str | None) -> sa.Select:
+    if event_type:
+        query = query.where(StripeEvent.type == event_type)
+    if status:
+        query = query.where(StripeEvent.status == status)
+    return query
+
+
+def inbox(event_type: str | None, status: str | None, page: int) -> InboxPage:
+    """Failed events on top (few, by design), then every event newest first, paginated."""
+    failed = []
+    if status in (None, "failed"):
+        failed = list(
+            db.session.scalars(
+                _filtered(sa.select(StripeEvent), event_type, "failed")
+                .order_by(StripeEvent.received_at.desc())
+                .limit(FAILED_SHOWN)
+            )
+        )
+    events = list(
+        db.session.scalars(
+            _filtered(sa.select(StripeEvent), event_type, status)
+            .order_by(StripeEvent.received_at.desc(), StripeEvent.id)
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE + 1)
+        )
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(StripeEvent.status, sa.func.count())
+            .where(StripeEvent.status.in_(("pending", "failed")))
+            .group_by(StripeEvent.status)
+        ).all()
+    )
+    return InboxPage(
+        failed=failed,
+        events=events[:PER_PAGE],
+        has_next=len(events) > PER_PAGE,
+        last_received_at=db.session.scalar(sa.select(sa.func.max(StripeEvent.received_at))),
+        counts=counts,
+    )
+
+
+def pretty_payload(payload: str) -> str:
+    """The payload indented for reading, cut at PAYLOAD_LIMIT; shown escaped, never as HTML."""
+    try:
+        text = json.dumps(json.loads(payload), indent=2, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = payload
+    if len(text) > PAYLOAD_LIMIT:
+        text = text[:PAYLOAD_LIMIT] + "\n…"
+    return text
+
+
+def replay(event_id: str) -> str:
+    """Apply a stored event again through the webhook ledger; the event's status afterwards."""
+    try:
+        from support.webhooks.inbox import replay_event
+    except ImportError as error:
+        raise ReplayUnavailable("support.webhooks.inbox.replay_event is not available") from error
+    log.info("Staff replay of event %s", event_id)
+    replay_event(event_id)
+    db.session.expire_all()
+    return db.session.scalar(sa.select(StripeEvent.status).where(StripeEvent.id == event_id)) or ""

@@ -1,0 +1,170 @@
+"""Staff pages: sign-in, dashboard, stats API, banner funnel and webhook inbox."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from support import accounts, stats, stats_history
+from support.extensions import db, limiter
+from support.models import StripeEvent, utcnow
+from support.staff import bp, dashboard, events, funnel
+from support.staff.access import (
+    account_key,
+    account_limit,
+    admin_required,
+    ip_key,
+    ip_limit,
+    login_failed,
+    staff_required,
+)
+from support.staff.forms import ActionForm, LoginForm
+
+log = logging.getLogger(__name__)
+
+
+def _next_url() -> str:
+    """Where to go after signing in: a staff path from `next`, never another site."""
+    target = request.args.get("next", "")
+    if target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(ip_limit, key_func=ip_key, methods=["POST"], deduct_when=login_failed)
+@limiter.limit(account_limit, key_func=account_key, methods=["POST"], deduct_when=login_failed)
+def login():
+    """The sign-in form; failures are throttled per address and per account (429)."""
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            session.permanent = True
+            user.last_login_at = utcnow()
+            db.session.commit()
+            log.info("Staff user %s signed in", user.id)
+            return redirect(_next_url())
+        log.warning("Failed staff sign-in from %s", request.remote_addr)
+        error = _("That email and password do not match an account.")
+    status = 401 if request.method == "POST" else 200
+    return render_template("staff/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """Sign out and go back to the sign-in form."""
+    logout_user()
+    flash(_("You are signed out."))
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/", endpoint="dashboard")
+@staff_required
+def dashboard_page():
+    """Headline figures and a year of history on one page."""
+    figures = stats.overview(current_app.config["SUPPORT_GOAL"])
+    points = stats_history.history(12)
+    return render_template(
+        "staff/dashboard.html", figures=figures, charts=dashboard.build_charts(points)
+    )
+
+
+@bp.get("/api/stats.json")
+@staff_required
+def stats_json():
+    """The dashboard's figures as JSON (money in minor units per currency)."""
+    body = stats.overview(current_app.config["SUPPORT_GOAL"]).as_json()
+    body["history"] = dashboard.history_json(stats_history.history(12))
+    return jsonify(body)
+
+
+@bp.get("/banner")
+@staff_required
+def banner():
+    """The banner funnel per variant and language, and the top source articles."""
+    days = request.args.get("days", "30")
+    days = int(days) if days.isdigit() and int(days) in funnel.PERIODS else 30
+    today = utcnow().date()
+    return render_template(
+        "staff/banner.html",
+        days=days,
+        periods=funnel.PERIODS,
+        first_day=funnel.period_bounds(days, today)[0],
+        today=today,
+        rows=funnel.funnel(days, today),
+        sources=funnel.top_sources(days, today),
+    )
+
+
+@bp.get("/events", endpoint="events")
+@staff_required
+def events_page():
+    """The webhook inbox: failed first, filters by type and status, newest first."""
+    event_type = request.args.get("type", "").strip()[:100] or None
+    status = request.args.get("status") if request.args.get("status") in events.STATUSES else None
+    page = request.args.get("page", "1")
+    page = min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1
+    return render_template(
+        "staff/events.html",
+        inbox=events.inbox(event_type, status, page),
+        event_type=event_type or "",
+        status=status or "",
+        page=page,
+        types=events_types(event_type),
+        statuses=events.STATUSES,
+        pretty=events.pretty_payload,
+        form=ActionForm(),
+    )
+
+
+def events_types(current: str | None) -> list[str]:
+    """The types offered in the filter: those we subscribe to, plus the current one."""
+    from support.stripe_api import WEBHOOK_EVENTS
+
+    return sorted({*WEBHOOK_EVENTS, *([current] if current else [])})
+
+
+@bp.post("/events/<event_id>/replay")
+@admin_required
+def replay(event_id: str):
+    """Apply a stored event again (admins only), then back to the inbox."""
+    form = ActionForm()
+    if not form.validate():
+        abort(400)
+    if db.session.get(StripeEvent, event_id) is None:
+        abort(404)
+    try:
+        status = events.replay(event_id)
+    except events.ReplayUnavailable:
+        flash(_("Replay is not available in this installation."), "error")
+    except Exception:  # the ledger records the error on the event itself
+        log.exception("Replay of %s failed", event_id)
+        db.session.rollback()
+        flash(_("Replaying %(event)s failed; see its error below.", event=event_id), "error")
+    else:
+        flash(_("Replayed %(event)s: now %(status)s.", event=event_id, status=status))
+    back = request.referrer if _same_inbox(request.referrer) else url_for("staff.events")
+    return redirect(back, 303)
+
+
+def _same_inbox(referrer: str | None) -> bool:
+    """Go back to the filtered inbox the button was pressed on, and nowhere else."""
+    return bool(referrer) and referrer.startswith(request.host_url.rstrip("/") + "/staff/events")

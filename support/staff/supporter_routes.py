@@ -1,0 +1,98 @@
+"""Staff pages about supporters: the list, one supporter, the CSV and erasure."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from support.erasure import erase_supporter
+from support.extensions import db
+from support.models import Supporter, utcnow
+from support.staff import bp, csv_export, supporters
+from support.staff.access import admin_required, staff_required
+from support.staff.events import pretty_payload
+from support.staff.forms import EraseForm
+from support.stripe_api import StripeUnavailable
+
+
+@bp.get("/supporters")
+@staff_required
+def supporter_list():
+    """Search by email or name, filter by status, currency and interval; 25 a page."""
+    filters = supporters.Filters.from_args(request.args, current_app.config["SUPPORT_CURRENCIES"])
+    rows, has_next = supporters.search(filters)
+    return render_template(
+        "staff/supporters.html",
+        rows=rows,
+        has_next=has_next,
+        filters=filters,
+        statuses=supporters.STATUSES,
+        intervals=supporters.INTERVALS,
+        currencies=current_app.config["SUPPORT_CURRENCIES"],
+    )
+
+
+@bp.get("/supporters.csv")
+@staff_required
+def supporter_csv():
+    """Every supporter as CSV, streamed (contract columns, formulas neutralised)."""
+    filename = f"supporters-{utcnow():%Y-%m-%d}.csv"
+    return Response(
+        stream_with_context(csv_export.generate()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _detail(supporter: Supporter, form: EraseForm) -> str:
+    history = supporters.history(supporter)
+    return render_template(
+        "staff/supporter.html",
+        supporter=supporter,
+        history=history,
+        status=supporters.status_of(history.subscriptions),
+        form=form,
+        pretty=pretty_payload,
+    )
+
+
+@bp.get("/supporters/<int:supporter_id>")
+@staff_required
+def supporter_detail(supporter_id: int):
+    """One supporter: subscriptions, payments and the Stripe events that name them."""
+    return _detail(db.get_or_404(Supporter, supporter_id), EraseForm())
+
+
+@bp.post("/supporters/<int:supporter_id>/erase")
+@admin_required
+def supporter_erase(supporter_id: int):
+    """Remove the supporter's name and email (admins only); amounts stay for the books."""
+    supporter = db.get_or_404(Supporter, supporter_id)
+    form = EraseForm()
+    if not form.validate():
+        if form.csrf_token.errors:
+            abort(400)
+        return _detail(supporter, form), 400
+    try:
+        erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
+    except StripeUnavailable:
+        db.session.rollback()
+        flash(_("Stripe did not delete the customer, so nothing was erased. Try again."), "error")
+        return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
+    db.session.commit()
+    flash(_("The supporter's personal data was erased."))
+    return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)

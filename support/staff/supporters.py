@@ -1,0 +1,159 @@
+"""Finding supporters: search, filters, pagination, and one supporter's history.
+
+A supporter's status follows the CSV rule of DESIGN.md: `active` if any
+subscription is active, else the latest subscription's Stripe status, else
+`one_time`. The list joins each supporter to one "primary" subscription (the
+active one, else the latest), chosen by a correlated subquery, so a page is
+one query whatever the table size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from support.extensions import db
+from support.models import Payment, StripeEvent, Subscription, Supporter
+
+PER_PAGE = 25
+STATUSES = ("active", "past_due", "unpaid", "paused", "canceled", "incomplete", "one_time")
+INTERVALS = ("month", "year")
+
+
+@dataclass
+class Filters:
+    """The list's query string: `q`, `status`, `currency`, `interval`, `page`."""
+
+    q: str = ""
+    status: str = ""
+    currency: str = ""
+    interval: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args, currencies: list[str]) -> Filters:
+        """Read the query string; unknown values are dropped rather than failing."""
+        page = args.get("page", "1")
+        return cls(
+            q=args.get("q", "").strip()[:200],
+            status=args.get("status", "") if args.get("status") in STATUSES else "",
+            currency=args.get("currency", "") if args.get("currency") in currencies else "",
+            interval=args.get("interval", "") if args.get("interval") in INTERVALS else "",
+            page=min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1,
+        )
+
+    def params(self, **changes) -> dict[str, str | int]:
+        """The non-empty filters as URL parameters, with `changes` applied."""
+        values = {**vars(self), **changes}
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == 1)}
+
+
+def primary_subscription_id():
+    """Correlated subquery: the supporter's active subscription, else their latest."""
+    return (
+        sa.select(Subscription.id)
+        .where(Subscription.supporter_id == Supporter.id)
+        .order_by(
+            sa.case((Subscription.status == "active", 0), else_=1),
+            Subscription.started_at.desc(),
+            Subscription.id.desc(),
+        )
+        .limit(1)
+        .correlate(Supporter)
+        .scalar_subquery()
+    )
+
+
+def _has_subscription(*conditions) -> sa.Exists:
+    return sa.exists().where(Subscription.supporter_id == Supporter.id, *conditions)
+
+
+def _status_condition(status: str, primary: type[Subscription]):
+    if status == "active":
+        return _has_subscription(Subscription.status == "active")
+    if status == "one_time":
+        return ~_has_subscription()
+    return primary.status == status
+
+
+def search(filters: Filters) -> tuple[list[tuple[Supporter, Subscription | None]], bool]:
+    """One page of (supporter, primary subscription), newest first, and whether more follow."""
+    primary = aliased(Subscription)
+    query = sa.select(Supporter, primary).outerjoin(
+        primary, primary.id == primary_subscription_id()
+    )
+    if filters.q:
+        text = filters.q
+        query = query.where(
+            Supporter.email.icontains(text, autoescape=True)
+            | Supporter.name.icontains(text, autoescape=True)
+            | (Supporter.stripe_customer_id == text)
+        )
+    if filters.status:
+        query = query.where(_status_condition(filters.status, primary))
+    if filters.currency:
+        query = query.where(
+            _has_subscription(Subscription.currency == filters.currency)
+            | sa.exists().where(
+                Payment.supporter_id == Supporter.id, Payment.currency == filters.currency
+            )
+        )
+    if filters.interval:
+        query = query.where(_has_subscription(Subscription.interval == filters.interval))
+    rows = db.session.execute(
+        query.order_by(Supporter.id.desc())
+        .offset((filters.page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+    ).all()
+    return [(row[0], row[1]) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
+
+
+def status_of(subscriptions: list[Subscription]) -> str:
+    """The CSV status from a supporter's subscriptions (for the detail page)."""
+    if any(sub.status == "active" for sub in subscriptions):
+        return "active"
+    latest = max(subscriptions, key=lambda sub: (sub.started_at, sub.id), default=None)
+    return latest.status if latest else "one_time"
+
+
+@dataclass
+class History:
+    """Everything the detail page lists for one supporter."""
+
+    subscriptions: list[Subscription]
+    payments: list[Payment]
+    events: list[StripeEvent]
+
+
+def history(supporter: Supporter, limit: int = 200) -> History:
+    """The supporter's subscriptions, latest payments and the Stripe events naming them."""
+    subscriptions = list(
+        db.session.scalars(
+            sa.select(Subscription)
+            .where(Subscription.supporter_id == supporter.id)
+            .order_by(Subscription.started_at.desc())
+        )
+    )
+    payments = list(
+        db.session.scalars(
+            sa.select(Payment)
+            .where(Payment.supporter_id == supporter.id)
+            .order_by(Payment.paid_at.desc().nulls_last(), Payment.id.desc())
+            .limit(limit)
+        )
+    )
+    keys = [supporter.stripe_customer_id, *(s.stripe_id for s in subscriptions)]
+    keys = [key for key in keys if key]
+    events: list[StripeEvent] = []
+    if keys:
+        events = list(
+            db.session.scalars(
+                sa.select(StripeEvent)
+                .where(sa.or_(*(StripeEvent.payload.contains(k, autoescape=True) for k in keys)))
+                .order_by(StripeEvent.received_at.desc())
+                .limit(50)
+            )
+        )
+    return History(subscriptions, payments, events)

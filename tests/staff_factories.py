@@ -1,0 +1,129 @@
+"""Plain model inserts for the staff tests (no webhooks, no Stripe)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from itertools import count
+
+from support.accounts import create_staff
+from support.extensions import db
+from support.models import Payment, StripeEvent, Subscription, Supporter, utcnow
+
+PASSWORD = "correct horse battery"
+NOW = utcnow()
+_numbers = count(1)
+
+
+def ago(days: float) -> datetime:
+    """`days` before the test's fixed now."""
+    return NOW - timedelta(days=days)
+
+
+def supporter(email: str | None = None, name: str | None = "Reader", **values) -> Supporter:
+    """A supporter row; the email defaults to a unique one."""
+    number = next(_numbers)
+    row = Supporter(
+        email=email if email is not None else f"reader{number}@example.org",
+        name=name,
+        stripe_customer_id=values.pop("stripe_customer_id", f"cus_t{number}"),
+        lang=values.pop("lang", "en"),
+        first_supported_at=values.pop("first_supported_at", ago(100)),
+        **values,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def subscription(
+    owner: Supporter, amount: int = 500, currency: str = "usd", **values
+) -> Subscription:
+    """A subscription of `owner`; active, monthly, started 100 days ago unless told."""
+    row = Subscription(
+        stripe_id=f"sub_t{next(_numbers)}",
+        supporter=owner,
+        status=values.pop("status", "active"),
+        amount=amount,
+        currency=currency,
+        interval=values.pop("interval", "month"),
+        started_at=values.pop("started_at", ago(100)),
+        **values,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def payment(owner: Supporter | None, amount: int = 500, currency: str = "usd", **values) -> Payment:
+    """A paid one-time payment 5 days ago unless told."""
+    row = Payment(
+        stripe_id=f"pi_t{next(_numbers)}",
+        supporter=owner,
+        kind=values.pop("kind", "one_time"),
+        amount=amount,
+        currency=currency,
+        status=values.pop("status", "paid"),
+        paid_at=values.pop("paid_at", ago(5)),
+        **values,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def event(event_type: str = "invoice.paid", status: str = "processed", **values) -> StripeEvent:
+    """A stored webhook event with a Stripe-shaped payload."""
+    event_id = values.pop("id", f"evt_t{next(_numbers)}")
+    received = values.pop("received_at", NOW)
+    data = values.pop("data", {"object": {"object": event_type.split(".")[0]}})
+    payload = {"id": event_id, "object": "event", "type": event_type, "livemode": False,
+               "created": int(received.timestamp()), "data": data}  # fmt: skip
+    row = StripeEvent(
+        id=event_id,
+        type=event_type,
+        livemode=False,
+        created=received,
+        payload=values.pop("payload", json.dumps(payload)),
+        status=status,
+        received_at=received,
+        **values,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def staff(email: str = "editor@example.org", role: str = "viewer"):
+    """A committed staff account with PASSWORD."""
+    user = create_staff(email, PASSWORD, role)
+    db.session.commit()
+    return user
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
+
+
+def csrf(client, path: str = "/staff/login") -> str:
+    """The CSRF token from a staff page's form."""
+    match = _CSRF.search(client.get(path).get_data(as_text=True))
+    assert match, f"no csrf token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, email: str = "editor@example.org", password: str = PASSWORD):
+    """Post the login form as a browser would."""
+    return client.post(
+        "/staff/login",
+        data={"email": email, "password": password, "csrf_token": csrf(client)},
+    )
+
+
+def signed_in(client, role: str = "viewer"):
+    """A client signed in as a new staff user with `role`."""
+    email = f"{role}@example.org"
+    staff(email, role)
+    response = sign_in(client, email)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

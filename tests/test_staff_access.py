@@ -1,0 +1,210 @@
+"""Staff sign-in, roles on every route, throttling and the session cookie."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from support.extensions import db
+from tests.staff_factories import (
+    PASSWORD,
+    csrf,
+    event,
+    sign_in,
+    signed_in,
+    staff,
+    supporter,
+)
+
+PAGES = [
+    "/staff/",
+    "/staff/banner",
+    "/staff/supporters",
+    "/staff/supporters?q=reader",
+    "/staff/supporters/{supporter}",
+    "/staff/supporters.csv",
+    "/staff/events",
+]
+
+
+@pytest.fixture
+def ids(app):
+    """A supporter and an event to address in URLs."""
+    row = supporter("someone@example.org")
+    stored = event("invoice.paid", status="failed")
+    db.session.commit()
+    return {"supporter": row.id, "event": stored.id}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_pages_redirect_to_login(client, ids, path):
+    response = client.get(path.format(**ids))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login?next=")
+
+
+def test_anonymous_api_answers_401_json(client):
+    response = client.get("/staff/api/stats.json")
+    assert response.status_code == 401
+    assert response.is_json and response.json["error"]["status"] == 401
+
+
+def test_anonymous_posts_are_refused(client, ids):
+    assert client.post(f"/staff/events/{ids['event']}/replay").status_code in (302, 400)
+    assert client.post(f"/staff/supporters/{ids['supporter']}/erase").status_code in (302, 400)
+
+
+@pytest.mark.parametrize("role", ["viewer", "admin"])
+@pytest.mark.parametrize("path", [*PAGES, "/staff/api/stats.json"])
+def test_signed_in_staff_see_every_page(client, ids, role, path):
+    signed_in(client, role)
+    assert client.get(path.format(**ids)).status_code == 200
+
+
+def test_viewer_cannot_replay_or_erase(client, ids):
+    signed_in(client, "viewer")
+    token = csrf(client, "/staff/events")
+    assert "Replay" not in client.get("/staff/events").get_data(as_text=True)
+    replay = client.post(f"/staff/events/{ids['event']}/replay", data={"csrf_token": token})
+    assert replay.status_code == 403
+    erase = client.post(
+        f"/staff/supporters/{ids['supporter']}/erase",
+        data={"csrf_token": token, "confirm": "y"},
+    )
+    assert erase.status_code == 403
+    page = client.get(f"/staff/supporters/{ids['supporter']}").get_data(as_text=True)
+    assert "someone@example.org" in page and "Erase personal data" not in page
+
+
+def test_login_success_failure_and_logout(client):
+    staff("editor@example.org", "viewer")
+    wrong = sign_in(client, "editor@example.org", "not the password")
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+
+    ok = sign_in(client, " Editor@Example.org ", PASSWORD)
+    assert ok.status_code == 302 and ok.headers["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+
+    out = client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
+    assert out.status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_login_without_csrf_is_refused(client):
+    staff("editor@example.org")
+    response = client.post(
+        "/staff/login", data={"email": "editor@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert client.get("/staff/").status_code == 302
+
+
+def test_login_follows_next_only_inside_staff(client):
+    staff("editor@example.org")
+    token = csrf(client)
+    data = {"email": "editor@example.org", "password": PASSWORD, "csrf_token": token}
+    inside = client.post("/staff/login?next=/staff/events", data=data)
+    assert inside.headers["Location"] == "/staff/events"
+    client.get("/staff/logout")
+    data["csrf_token"] = csrf(client)
+    outside = client.post("/staff/login?next=//evil.example/staff/", data=data)
+    assert outside.headers["Location"] == "/staff/"
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    staff("editor@example.org")
+    response = sign_in(client)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Expires=" in cookie  # a permanent session with the staff lifetime
+
+
+def test_session_cookie_is_secure_behind_https(app, database, emulator):
+    from support import create_app
+    from tests.conftest import base_config
+
+    config = base_config(database, emulator.url)
+    config["SUPPORT_PUBLIC_URL"] = "https://support.example.org"
+    secure_app = create_app({**config, "SESSION_COOKIE_SECURE": True})
+    with secure_app.app_context():
+        staff("editor@example.org")
+        client = secure_app.test_client()
+        response = sign_in(client)
+        cookie = next(c for c in response.headers.getlist("Set-Cookie") if "session=" in c)
+        assert "Secure" in cookie
+
+
+def _hammer(client, email: str, times: int) -> list[int]:
+    token = csrf(client)
+    return [
+        client.post(
+            "/staff/login", data={"email": email, "password": "wrong", "csrf_token": token}
+        ).status_code
+        for _ in range(times)
+    ]
+
+
+def test_failed_logins_are_throttled_per_account(client):
+    staff("editor@example.org")
+    codes = _hammer(client, "editor@example.org", 6)
+    assert codes == [401] * 5 + [429]
+    blocked = sign_in(client)  # even the right password waits now
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    # Another account from the same address is not blocked by this one.
+    staff("other@example.org")
+    assert sign_in(client, "other@example.org").status_code == 302
+
+
+def test_failed_logins_are_throttled_per_address(app, client):
+    app.config["STAFF_LOGIN_LIMIT_IP"] = "3 per 15 minutes"
+    codes = [_hammer(client, f"nobody{n}@example.org", 1)[0] for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+    # A fresh app context: the fixture's one would share `g` (and its CSRF token).
+    with app.app_context():
+        other_address = app.test_client()
+        token = csrf(other_address)
+        response = other_address.post(
+            "/staff/login",
+            data={"email": "x@example.org", "password": "wrong", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        )
+    assert response.status_code == 401
+
+
+def test_successful_logins_do_not_count(client):
+    staff("editor@example.org")
+    for _ in range(7):
+        assert sign_in(client).status_code == 302
+        client.get("/staff/logout")
+
+
+def test_throttling_holds_across_workers_with_redis(database, emulator):
+    """Two app instances (two gunicorn workers) share one count through Redis."""
+    redis = pytest.importorskip("redis")
+    server = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
+    try:
+        server.ping()
+    except redis.exceptions.RedisError as error:
+        pytest.skip(f"Redis at 127.0.0.1:6379 not reachable ({error})")
+    from support import create_app
+    from tests.conftest import base_config
+
+    config = {
+        **base_config(database, emulator.url),
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        # Redis outlives the test: a fresh account, and no address limit in the way.
+        "STAFF_LOGIN_LIMIT_IP": "1000 per minute",
+    }
+    email = f"editor-{uuid.uuid4().hex}@example.org"
+    first, second = create_app(config), create_app(config)
+    with first.app_context():
+        codes = _hammer(first.test_client(), email, 3)
+    # The count lives in Redis, where every worker process reads it.
+    assert list(server.scan_iter(f"*{email}*"))
+    with second.app_context():
+        codes += _hammer(second.test_client(), email, 3)
+    assert codes == [401] * 5 + [429]
