@@ -130,3 +130,4 @@ def test_erasure_can_delete_the_stripe_customer(live_server, emulator, smtp_serv
     result = runner.invoke(args=["supporters", "erase", EMAIL, "--delete-stripe-customer"])
     assert result.exit_code == 0, result.output
     assert emulator.get(customer) is None or emulator.get(customer).get("deleted")
+    emulator.wait_for_deliveries()  # the cancellations it caused reach the app before teardown

@@ -24,7 +24,8 @@ def find_supporter(email: str) -> Supporter | None:
     address = email.strip().lower()
     if not address:
         return None
-    return db.session.scalar(sa.select(Supporter).where(sa.func.lower(Supporter.email) == address))
+    # The ledger stores addresses trimmed and lowercase, so the unique index answers.
+    return db.session.scalar(sa.select(Supporter).where(Supporter.email == address))
 
 
 def can_manage(supporter: Supporter | None) -> bool:
