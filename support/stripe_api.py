@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import stripe
 from flask import current_app
@@ -163,14 +163,15 @@ def verify_webhook(payload: bytes, header: str | None) -> dict:
     return event
 
 
-def _fetch(call, *args, **kwargs) -> dict | None:
-    """Run one read call; a plain dict, None when Stripe has no such object.
+def _fetch(path: str, **params: Any) -> dict | None:
+    """GET one object as a plain dict; None when Stripe has no such object.
 
-    Any other failure raises `StripeUnavailable`, so the event that needed the
-    object is marked failed and retried later.
+    A raw request: building typed objects only to turn them back into dicts
+    cost as much as the HTTP call. Any other failure raises `StripeUnavailable`,
+    so the event that needed the object is marked failed and retried later.
     """
     try:
-        return call(*args, **kwargs).to_dict()
+        return client().raw_request("get", path, **params).data
     except stripe.InvalidRequestError as error:
         if error.code == "resource_missing":
             return None
@@ -181,31 +182,29 @@ def _fetch(call, *args, **kwargs) -> dict | None:
 
 def retrieve_subscription(subscription_id: str) -> dict | None:
     """The subscription as Stripe has it now (items carry the billing period)."""
-    return _fetch(client().v1.subscriptions.retrieve, subscription_id)
+    return _fetch(f"/v1/subscriptions/{quote(subscription_id, safe='')}")
 
 
 def retrieve_invoice(invoice_id: str) -> dict | None:
     """The invoice as Stripe has it now, with its payments (to find the charge)."""
-    return _fetch(client().v1.invoices.retrieve, invoice_id, params={"expand": ["payments"]})
+    return _fetch(f"/v1/invoices/{quote(invoice_id, safe='')}", expand=["payments"])
 
 
 def retrieve_charge(charge_id: str) -> dict | None:
     """The charge as Stripe has it now: refunded amount, disputed flag."""
-    return _fetch(client().v1.charges.retrieve, charge_id)
+    return _fetch(f"/v1/charges/{quote(charge_id, safe='')}")
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> dict | None:
     """The payment intent with its latest charge expanded."""
     return _fetch(
-        client().v1.payment_intents.retrieve,
-        payment_intent_id,
-        params={"expand": ["latest_charge"]},
+        f"/v1/payment_intents/{quote(payment_intent_id, safe='')}", expand=["latest_charge"]
     )
 
 
 def retrieve_customer(customer_id: str) -> dict | None:
     """The customer as Stripe has it now (None, or `deleted: true`, when gone)."""
-    return _fetch(client().v1.customers.retrieve, customer_id)
+    return _fetch(f"/v1/customers/{quote(customer_id, safe='')}")
 
 
 def _paged(call, params: dict[str, Any]) -> Iterator[dict]:
@@ -246,36 +245,6 @@ def create_webhook_endpoint(url: str) -> dict:
     except stripe.StripeError as error:
         raise StripeUnavailable(str(error)) from error
     return endpoint.to_dict()
-
-
-def create_billing_portal_session(
-    customer_id: str, return_url: str, locale: str
-) -> stripe.billing_portal.Session:
-    """A Billing Portal session where the customer manages or cancels their gift."""
-    try:
-        return client().v1.billing_portal.sessions.create(
-            params={"customer": customer_id, "return_url": return_url, "locale": locale},
-            # Each click is a new session; the key makes a network retry reuse this one.
-            options={"idempotency_key": f"portal-{uuid.uuid4().hex}"},
-        )
-    except stripe.StripeError as error:
-        log.error("Billing Portal session create failed: %s (request %s)", error, error.request_id)
-        raise StripeUnavailable(str(error)) from error
-
-
-def delete_customer(customer_id: str) -> None:
-    """Delete the customer at Stripe (erasure); one already gone counts as deleted.
-
-    Stripe also cancels the customer's subscriptions, and sends the usual events.
-    """
-    try:
-        client().v1.customers.delete(customer_id)
-    except stripe.InvalidRequestError as error:
-        if error.code == "resource_missing":
-            return
-        raise StripeUnavailable(str(error)) from error
-    except stripe.StripeError as error:
-        raise StripeUnavailable(str(error)) from error
 
 
 def list_charges(created_since: int | None = None) -> Iterator[dict]:

@@ -73,7 +73,15 @@ def check_event(event: dict) -> None:
 
 
 def store_event(event: dict, payload: bytes) -> bool:
-    """Insert the event and commit; False when its id was already stored."""
+    """Insert the event and commit; False when its id was already stored.
+
+    On PostgreSQL this commit does not wait for its WAL flush: every answer
+    to Stripe comes after a later synchronous commit (the event applied, or
+    marked failed), which flushes this one too. A crash in between loses a
+    row Stripe was never answered for, so Stripe delivers it again.
+    """
+    if _postgres():
+        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     insert = postgresql.insert if _postgres() else sqlite.insert
     statement = (
         insert(StripeEvent)
