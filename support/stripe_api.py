@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -245,6 +246,36 @@ def create_webhook_endpoint(url: str) -> dict:
     except stripe.StripeError as error:
         raise StripeUnavailable(str(error)) from error
     return endpoint.to_dict()
+
+
+def create_billing_portal_session(
+    customer_id: str, return_url: str, locale: str
+) -> stripe.billing_portal.Session:
+    """A Billing Portal session where the customer manages or cancels their gift."""
+    try:
+        return client().v1.billing_portal.sessions.create(
+            params={"customer": customer_id, "return_url": return_url, "locale": locale},
+            # Each click is a new session; the key makes a network retry reuse this one.
+            options={"idempotency_key": f"portal-{uuid.uuid4().hex}"},
+        )
+    except stripe.StripeError as error:
+        log.error("Billing Portal session create failed: %s (request %s)", error, error.request_id)
+        raise StripeUnavailable(str(error)) from error
+
+
+def delete_customer(customer_id: str) -> None:
+    """Delete the customer at Stripe (erasure); one already gone counts as deleted.
+
+    Stripe also cancels the customer's subscriptions, and sends the usual events.
+    """
+    try:
+        client().v1.customers.delete(customer_id)
+    except stripe.InvalidRequestError as error:
+        if error.code == "resource_missing":
+            return
+        raise StripeUnavailable(str(error)) from error
+    except stripe.StripeError as error:
+        raise StripeUnavailable(str(error)) from error
 
 
 def list_charges(created_since: int | None = None) -> Iterator[dict]:
