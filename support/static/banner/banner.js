@@ -76,6 +76,7 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
       fetched[lang] ||
       (fetched[lang] = fetch(base + "/embed/banner.json?lang=" + encodeURIComponent(lang), {
         credentials: "omit",
+        referrerPolicy: "no-referrer",
       }).then((r) => {
         if (!r.ok) throw new Error(r.status);
         return r.json();
