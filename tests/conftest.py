@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
@@ -111,12 +113,27 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    Tests hold one app context (for `db.session`), and Flask reuses it for the
+    requests they make, so `g` (where the language, Flask-Babel's locale and the
+    signed-in user are kept) would otherwise leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            vars(g._get_current_object()).clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database, emulator):
     """The app on one database, with the emulator as Stripe; emptied afterwards."""
     emulator.reset()
     emulator.webhook_url = None
     app = create_app(base_config(database, emulator.url))
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         yield app
         db.session.remove()
