@@ -144,6 +144,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
             problems.append("SUPPORT_PUBLIC_URL must be https with a live Stripe key")
         if api_base:
             problems.append("STRIPE_API_BASE must be unset with a live Stripe key")
+        if not get("MAIL_URL"):
+            # Without it, thank-you mails and manage links would only reach the log.
+            problems.append("MAIL_URL is required with a live Stripe key")
 
     database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'support.db'}"
     if database_url.startswith("postgres://"):

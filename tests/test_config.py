@@ -42,6 +42,7 @@ def test_lists_and_postgres_urls_are_normalised():
             {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"},
             "SUPPORT_PUBLIC_URL must be https",
         ),
+        ({"STRIPE_SECRET_KEY": "sk_live_x"}, "MAIL_URL is required with a live Stripe key"),
     ],
 )
 def test_bad_settings_fail_at_start_up_with_a_clear_message(env, problem):
