@@ -35,6 +35,8 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # Also install for SIGINT: a backgrounded process may inherit SIGINT as ignored.
+    signal.signal(signal.SIGINT, stop)
     print(f"Stripe emulator listening on {emulator.url}", flush=True)
     try:
         server.serve_forever()
