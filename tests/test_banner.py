@@ -8,6 +8,7 @@ import io
 import json
 import threading
 from datetime import timedelta
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -377,12 +378,17 @@ def test_iframe_page_draws_a_variant_when_none_is_named(client):
 def test_preview_shows_both_languages_and_the_snippet(client):
     response = client.get("/embed/", headers={"Accept-Language": "en"})
     assert response.status_code == 200 and response.mimetype == "text/html"
-    html = response.get_data(as_text=True)
-    assert "&lt;script async src=&#34;http://support.test/embed/banner.js&#34;" in html or (
-        'src="http://support.test/embed/banner.js"' in html.replace("&#34;", '"')
-    )
-    assert 'data-support-banner data-lang="en"' in html
-    assert 'data-support-banner data-lang="ar"' in html
+    page = response.get_data(as_text=True)
+    snippet = unescape(page)
+    assert '<script async src="http://support.test/embed/banner.js"></script>' in snippet
+    assert '<div data-support-banner data-lang="ar" data-source="https://' in snippet
+    assert 'data-support-banner data-lang="en"' in page
+    assert 'data-support-banner data-lang="ar"' in page
+
+
+def test_events_only_accept_posts(client):
+    response = client.get("/embed/events")
+    assert response.status_code == 405 and response.is_json
 
 
 def test_banner_attribution_reaches_the_checkout_attempt(client):
