@@ -238,3 +238,18 @@ sa.Index(
     Subscription.amount,
 )
 sa.Index("ix_payment_kind_paid_at", Payment.kind, Payment.paid_at)
+
+
+class StatsSnapshot(db.Model):
+    """The dashboard's figures as last computed (JSON), served while fresh enough.
+
+    `refreshing_since` marks a refresh in progress, so only one worker at a
+    time recomputes the figures while the others keep serving the last ones.
+    """
+
+    __tablename__ = "stats_snapshot"
+
+    key: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refreshing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -51,14 +51,15 @@ def divide_x12(total_x12: int, count: int = 1) -> int:
 
 def active_supporters() -> int:
     """People with at least one active subscription."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(Subscription.supporter_id))).where(
-                Subscription.status == "active"
-            )
-        )
-        or 0
+    # DISTINCT in a subquery lets PostgreSQL walk the (status, supporter_id) index
+    # once, already in order, instead of sorting inside count(DISTINCT ...).
+    people = (
+        sa.select(Subscription.supporter_id)
+        .where(Subscription.status == "active")
+        .distinct()
+        .subquery()
     )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(people)) or 0
 
 
 def active_plans() -> dict[str, tuple[int, int]]:

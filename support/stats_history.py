@@ -25,6 +25,7 @@ from support.stats import NEVER_STARTED, divide_x12, monthly_x12
 log = logging.getLogger(__name__)
 
 SETTLE = timedelta(days=3)
+EMPTY = ""
 
 
 def month_start(day: date) -> date:
@@ -103,7 +104,10 @@ def refresh(now: datetime | None = None, everything: bool = False) -> int:
         db.session.execute(sa.delete(StatsMonth))
     months = stale_months(now)
     for month in months:
-        counts = count_between(as_time(month), as_time(add_months(month, 1)))
+        # An empty month still gets a row (currency ""), so it is not summed again.
+        counts = count_between(as_time(month), as_time(add_months(month, 1))) or {
+            EMPTY: MonthCounts()
+        }
         db.session.execute(sa.delete(StatsMonth).where(StatsMonth.month == month))
         db.session.add_all(
             StatsMonth(month=month, currency=currency, refreshed_at=now, **vars(entry))
@@ -166,9 +170,37 @@ def history(months: int = 12, now: datetime | None = None) -> list[MonthPoint]:
             MonthPoint(
                 month=month,
                 subscriptions=sum(running.values()),
-                mrr={c: divide_x12(max(v, 0)) for c, v in sorted(mrr_x12.items())},
+                mrr={c: divide_x12(max(v, 0)) for c, v in sorted(mrr_x12.items()) if c != EMPTY},
                 started=sum(e.started for e in counts.values()),
                 canceled=sum(e.canceled for e in counts.values()),
             )
         )
     return points
+
+
+def points_json(points: list[MonthPoint]) -> list[dict]:
+    """The history as JSON-ready dicts (`month` as "YYYY-MM")."""
+    return [
+        {
+            "month": p.month.strftime("%Y-%m"),
+            "subscriptions": p.subscriptions,
+            "mrr": p.mrr,
+            "started": p.started,
+            "canceled": p.canceled,
+        }
+        for p in points
+    ]
+
+
+def points_from_json(items: list[dict]) -> list[MonthPoint]:
+    """The inverse of `points_json`."""
+    return [
+        MonthPoint(
+            month=date(int(item["month"][:4]), int(item["month"][5:7]), 1),
+            subscriptions=item["subscriptions"],
+            mrr=item["mrr"],
+            started=item["started"],
+            canceled=item["canceled"],
+        )
+        for item in items
+    ]

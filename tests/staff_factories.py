@@ -59,7 +59,7 @@ def subscription(
 def payment(owner: Supporter | None, amount: int = 500, currency: str = "usd", **values) -> Payment:
     """A paid one-time payment 5 days ago unless told."""
     row = Payment(
-        stripe_id=f"pi_t{next(_numbers)}",
+        stripe_id=values.pop("stripe_id", f"pi_t{next(_numbers)}"),
         supporter=owner,
         kind=values.pop("kind", "one_time"),
         amount=amount,

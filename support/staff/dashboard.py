@@ -49,17 +49,3 @@ def build_charts(points: list[MonthPoint]) -> list[Chart]:
         )
     )
     return charts
-
-
-def history_json(points: list[MonthPoint]) -> list[dict]:
-    """The chart data for `stats.json`."""
-    return [
-        {
-            "month": p.month.strftime("%Y-%m"),
-            "subscriptions": p.subscriptions,
-            "mrr": p.mrr,
-            "started": p.started,
-            "canceled": p.canceled,
-        }
-        for p in points
-    ]

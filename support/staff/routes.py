@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from support import accounts, stats, stats_history
+from support import accounts, stats_cache, stats_history
 from support.extensions import db, limiter
 from support.models import StripeEvent, utcnow
 from support.staff import bp, dashboard, events, funnel
@@ -80,8 +80,8 @@ def logout():
 @staff_required
 def dashboard_page():
     """Headline figures and a year of history on one page."""
-    figures = stats.overview(current_app.config["SUPPORT_GOAL"])
-    points = stats_history.history(12)
+    figures = stats_cache.figures(current_app.config["SUPPORT_GOAL"])
+    points = stats_history.points_from_json(figures["history"])
     return render_template(
         "staff/dashboard.html", figures=figures, charts=dashboard.build_charts(points)
     )
@@ -90,10 +90,8 @@ def dashboard_page():
 @bp.get("/api/stats.json")
 @staff_required
 def stats_json():
-    """The dashboard's figures as JSON (money in minor units per currency)."""
-    body = stats.overview(current_app.config["SUPPORT_GOAL"]).as_json()
-    body["history"] = dashboard.history_json(stats_history.history(12))
-    return jsonify(body)
+    """The dashboard's figures as JSON (money in minor units per currency, `as_of` their age)."""
+    return jsonify(stats_cache.figures(current_app.config["SUPPORT_GOAL"]))
 
 
 @bp.get("/banner")

@@ -29,7 +29,8 @@ from support.stripe_api import StripeUnavailable
 @staff_required
 def supporter_list():
     """Search by email or name, filter by status, currency and interval; 25 a page."""
-    filters = supporters.Filters.from_args(request.args, current_app.config["SUPPORT_CURRENCIES"])
+    filters = supporters.Filters.from_args(request.args)
+    currencies = current_app.config["SUPPORT_CURRENCIES"]
     rows, has_next = supporters.search(filters)
     return render_template(
         "staff/supporters.html",
@@ -38,7 +39,8 @@ def supporter_list():
         filters=filters,
         statuses=supporters.STATUSES,
         intervals=supporters.INTERVALS,
-        currencies=current_app.config["SUPPORT_CURRENCIES"],
+        # Configured currencies, and the one asked for even if no longer offered.
+        currencies=sorted({*currencies, *([filters.currency] if filters.currency else [])}),
     )
 
 

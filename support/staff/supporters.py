@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from support.extensions import db
 from support.models import Payment, StripeEvent, Subscription, Supporter
+from support.money import CURRENCY_EXPONENTS
 
 PER_PAGE = 25
 STATUSES = ("active", "past_due", "unpaid", "paused", "canceled", "incomplete", "one_time")
@@ -33,13 +34,13 @@ class Filters:
     page: int = 1
 
     @classmethod
-    def from_args(cls, args, currencies: list[str]) -> Filters:
+    def from_args(cls, args) -> Filters:
         """Read the query string; unknown values are dropped rather than failing."""
         page = args.get("page", "1")
         return cls(
             q=args.get("q", "").strip()[:200],
             status=args.get("status", "") if args.get("status") in STATUSES else "",
-            currency=args.get("currency", "") if args.get("currency") in currencies else "",
+            currency=args.get("currency", "") if args.get("currency") in CURRENCY_EXPONENTS else "",
             interval=args.get("interval", "") if args.get("interval") in INTERVALS else "",
             page=min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1,
         )
