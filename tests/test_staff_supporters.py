@@ -94,6 +94,10 @@ def emails(client, query: str) -> list[str]:
 def test_search_by_email_or_name(client, people):
     signed_in(client)
     assert emails(client, "?q=AMAL@") == ["amal"]
+    assert emails(client, "?q=Amal@Example.org") == ["amal"]  # a whole email: exact lookup
+    assert emails(client, "?q=mal@example.org") == []  # ... so not a substring
+    customer = db.session.get(Supporter, people["ben"]).stripe_customer_id
+    assert emails(client, f"?q={customer}") == ["ben"]
     assert emails(client, "?q=weber") == ["clara"]
     assert emails(client, "?q=%25") == []  # a wildcard typed is searched for literally
     assert emails(client, "?q=nobody") == []

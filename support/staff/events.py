@@ -46,7 +46,7 @@ def _filtered(query: sa.Select, event_type: str | None, status: str | None) -> s
 def inbox(event_type: str | None, status: str | None, page: int) -> InboxPage:
     """Failed events on top (few, by design), then every event newest first, paginated."""
     failed = []
-    if status in (None, "failed"):
+    if status is None:  # with a status filter, the list below is already that status
         failed = list(
             db.session.scalars(
                 _filtered(sa.select(StripeEvent), event_type, "failed")

@@ -9,6 +9,7 @@ one query whatever the table size.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from support.models import Payment, StripeEvent, Subscription, Supporter
 from support.money import CURRENCY_EXPONENTS
 
 PER_PAGE = 25
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 STATUSES = ("active", "past_due", "unpaid", "paused", "canceled", "incomplete", "one_time")
 INTERVALS = ("month", "year")
 
@@ -79,6 +81,19 @@ def _status_condition(status: str, primary: type[Subscription]):
     return primary.status == status
 
 
+def _matches(text: str):
+    """A whole email or customer id is looked up by index; other text is a substring search.
+
+    The substring search reads every supporter (about a second at a million);
+    the whole-email lookup, the usual case, takes a millisecond.
+    """
+    if EMAIL.fullmatch(text) or text.startswith("cus_"):
+        return Supporter.email.in_({text, text.lower()}) | (Supporter.stripe_customer_id == text)
+    return Supporter.email.icontains(text, autoescape=True) | Supporter.name.icontains(
+        text, autoescape=True
+    )
+
+
 def search(filters: Filters) -> tuple[list[tuple[Supporter, Subscription | None]], bool]:
     """One page of (supporter, primary subscription), newest first, and whether more follow."""
     primary = aliased(Subscription)
@@ -86,12 +101,7 @@ def search(filters: Filters) -> tuple[list[tuple[Supporter, Subscription | None]
         primary, primary.id == primary_subscription_id()
     )
     if filters.q:
-        text = filters.q
-        query = query.where(
-            Supporter.email.icontains(text, autoescape=True)
-            | Supporter.name.icontains(text, autoescape=True)
-            | (Supporter.stripe_customer_id == text)
-        )
+        query = query.where(_matches(filters.q))
     if filters.status:
         query = query.where(_status_condition(filters.status, primary))
     if filters.currency:
