@@ -238,6 +238,26 @@ sa.Index(
     Subscription.amount,
 )
 sa.Index("ix_payment_kind_paid_at", Payment.kind, Payment.paid_at)
+# Covering indexes for "started/canceled in this window": new and churned supporters
+# and the current month of the history read them without touching the table.
+sa.Index(
+    "ix_subscription_started_cover",
+    Subscription.started_at,
+    Subscription.status,
+    Subscription.supporter_id,
+    Subscription.currency,
+    Subscription.interval,
+    Subscription.amount,
+)
+sa.Index(
+    "ix_subscription_canceled_cover",
+    Subscription.canceled_at,
+    Subscription.status,
+    Subscription.supporter_id,
+    Subscription.currency,
+    Subscription.interval,
+    Subscription.amount,
+)
 
 
 class StatsSnapshot(db.Model):
