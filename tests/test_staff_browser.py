@@ -1,0 +1,53 @@
+"""A fundraiser signs in with Chromium and reads the dashboard, in English and Arabic."""
+
+from __future__ import annotations
+
+from support.extensions import db
+from tests.staff_factories import PASSWORD, staff, subscription, supporter
+
+
+def test_sign_in_and_read_the_dashboard(live_server, page):
+    staff("editor@example.org", "viewer")
+    subscription(supporter(), 500, "usd")
+    subscription(supporter(), 1200, "usd", interval="year")
+    db.session.commit()
+
+    page.goto(live_server.url + "/staff/supporters")
+    assert "/staff/login" in page.url  # signed out: sent to the form first
+    page.get_by_label("Email").fill("editor@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/staff/supporters")
+
+    page.get_by_role("link", name="Dashboard").click()
+    figure = page.locator(".figures div", has_text="Active supporters")
+    assert figure.locator("dd").inner_text() == "2"
+    assert (
+        page.locator(".figures div", has_text="Monthly recurring revenue")
+        .locator("dd")
+        .inner_text()
+        == "$6"
+    )  # 5 + 12/12
+    chart = page.get_by_role(
+        "img", name="Running subscriptions at each month's end, last 12 months"
+    )
+    assert chart.is_visible()
+    page.get_by_text("Show the numbers").first.click()
+    assert page.locator("table.data").first.is_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/staff/login")
+
+
+def test_arabic_dashboard_is_right_to_left(live_server, browser):
+    staff("editor@example.org", "viewer")
+    context = browser.new_context(locale="ar", extra_http_headers={"Accept-Language": "ar"})
+    page = context.new_page()
+    page.goto(live_server.url + "/staff/login")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_label("البريد الإلكتروني").fill("editor@example.org")
+    page.get_by_label("كلمة المرور").fill(PASSWORD)
+    page.get_by_role("button", name="تسجيل الدخول").click()
+    page.wait_for_url("**/staff/")
+    assert page.get_by_text("الداعمون النشطون").is_visible()
+    context.close()
