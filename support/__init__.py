@@ -47,6 +47,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created in `support.extensions`."""
+    import support.sqlite_pragmas  # noqa: F401 (WAL and a busy timeout on SQLite)
     from support import accounts, formatting, i18n, security  # noqa: F401 (accounts: user loader)
     from support.extensions import babel, csrf, db, limiter, login_manager, migrate
 

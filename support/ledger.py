@@ -33,6 +33,8 @@ from support.models import CheckoutAttempt, OutboundEmail, Subscription, Support
 log = logging.getLogger(__name__)
 
 PAID_SESSION = ("paid", "no_payment_required")
+# Key in `db.session.info`: ids of the mails queued by the current transaction.
+MAIL_LOG = "ledger_queued_mail"
 
 
 def read_version() -> int:
@@ -214,7 +216,11 @@ def complete_checkout(
 
 
 def queue_email(key: str, kind: str, supporter: Supporter | None, context: dict) -> bool:
-    """Owe `supporter` a mail once per key; False when it was already owed (or erased)."""
+    """Owe `supporter` a mail once per key; False when it was already owed (or erased).
+
+    The new row's id goes to the session's mail log (`queued_mail`), so the
+    webhook can send exactly the mails its event queued once Stripe has its 200.
+    """
     if supporter is None or supporter.erased_at is not None:
         return False
     insert = postgresql.insert if _postgres() else sqlite.insert
@@ -228,8 +234,23 @@ def queue_email(key: str, kind: str, supporter: Supporter | None, context: dict)
             context=json.dumps(context, sort_keys=True),
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboundEmail.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    new_id = db.session.execute(statement).scalar()
+    if new_id is None:
+        return False
+    db.session.info.setdefault(MAIL_LOG, []).append(new_id)
+    return True
+
+
+def start_mail_log() -> None:
+    """Forget the mails logged so far (a transaction about to start or retry)."""
+    db.session.info[MAIL_LOG] = []
+
+
+def queued_mail() -> list[int]:
+    """The ids of the mails queued since `start_mail_log`."""
+    return list(db.session.info.get(MAIL_LOG, ()))
 
 
 def first_supported(supporter: Supporter | None, paid_at: datetime | None) -> None:

@@ -1,15 +1,24 @@
 """The webhook inbox: every Stripe event stored before it is applied, applied once.
 
 `receive` stores a verified event (its id is the primary key, so a redelivery
-adds nothing) and commits, then `process_event` applies it in a transaction
-of its own: `pending` becomes `processed`, `ignored` (other livemode, or a
-type we do not handle) or `failed` (with the error and a time to try again).
-A failure rolls back everything the event wrote, so nothing is half-applied.
+adds nothing) and commits, then applies it in a transaction of its own:
+`pending` becomes `processed`, `ignored` (other livemode, or a type we do not
+handle) or `failed` (with the error and a time to try again). A failure rolls
+back everything the event wrote, so nothing is half-applied.
 
-Claiming: on PostgreSQL the event row is taken `FOR UPDATE SKIP LOCKED`, so
-two workers (a redelivery racing the first delivery, several
-`flask stripe process-events`) never apply the same event at once; SQLite
-has a single writer, and the claim is the transaction's first write.
+Claiming: the webhook claims its event with one UPDATE (the transaction's
+first statement), so a redelivery racing the first delivery waits for the
+row and then finds it done; `process_event`, `replay_event` and
+`flask stripe process-events` take rows `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several workers never apply the same event at once. On SQLite
+every write transaction starts with a write, which takes the database's
+write lock at once (waiting for it, rather than failing, when another
+transaction holds it).
+
+Round trips matter more than anything else here (two CPUs shared by the
+workers, PostgreSQL and Stripe calls): storing is one statement, the apply
+transaction's claim is one statement, and the event is applied from the
+verified body instead of being read back.
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from support import ledger
 from support.extensions import db
 from support.ledger import timestamp
 from support.models import StripeEvent, utcnow
@@ -75,47 +85,111 @@ def check_event(event: dict) -> None:
 def store_event(event: dict, payload: bytes) -> bool:
     """Insert the event and commit; False when its id was already stored.
 
-    On PostgreSQL this commit does not wait for its WAL flush: every answer
-    to Stripe comes after a later synchronous commit (the event applied, or
-    marked failed), which flushes this one too. A crash in between loses a
-    row Stripe was never answered for, so Stripe delivers it again.
+    One statement and one round trip. On PostgreSQL it runs as its own
+    transaction (autocommit) whose commit does not wait for its WAL flush
+    (`set_config('synchronous_commit', 'off', true)` in the same statement):
+    every answer to Stripe comes after a later synchronous commit (the event
+    applied, or marked failed), and the WAL is flushed in order, so that
+    flush covers this row too. A crash in between loses a row Stripe was
+    never answered for, so Stripe delivers it again.
     """
+    values = {
+        "id": event["id"],
+        "type": event["type"],
+        "livemode": event["livemode"],
+        "created": timestamp(event["created"]),
+        "payload": payload.decode("utf-8"),
+        "received_at": utcnow(),
+    }
     if _postgres():
-        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    insert = postgresql.insert if _postgres() else sqlite.insert
-    statement = (
-        insert(StripeEvent)
-        .values(
-            id=event["id"],
-            type=event["type"],
-            livemode=event["livemode"],
-            created=timestamp(event["created"]),
-            payload=payload.decode("utf-8"),
-            status="pending",
-            attempts=0,
-            received_at=utcnow(),
+        if not db.session().in_transaction():
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        stored = db.session.execute(_STORE_POSTGRES, values).scalar() is not None
+    else:
+        statement = (
+            sqlite.insert(StripeEvent)
+            .values(status="pending", attempts=0, **values)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(StripeEvent.id)
         )
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    stored = db.session.execute(statement).rowcount == 1
+        stored = db.session.execute(statement).scalar() is not None
     db.session.commit()
     return stored
 
 
-def receive(event: dict, payload: bytes) -> str:
-    """Store a verified event, then apply it unless that was done already.
+# The CTE makes the commit of this one-statement transaction asynchronous.
+_STORE_POSTGRES = sa.text(
+    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    "INSERT INTO stripe_event "
+    "(id, type, livemode, created, payload, status, attempts, received_at) "
+    "SELECT :id, :type, :livemode, :created, :payload, 'pending', 0, :received_at "
+    "FROM async_commit ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+
+
+def receive(event: dict, payload: bytes) -> tuple[str, list[int]]:
+    """Store a verified event, then apply it unless that was done already; its
+    status and the ids of the mails applying it queued.
 
     A redelivery of a failed event is Stripe retrying, so it is applied again.
     """
     check_event(event)
-    if not store_event(event, payload):
-        status = db.session.scalar(
-            sa.select(StripeEvent.status).where(StripeEvent.id == event["id"])
+    store_event(event, payload)
+    return _run_received(event)
+
+
+def _claim_received(event: dict) -> bool:
+    """Claim a stored event that is not done, setting the status it gets if applying
+    succeeds; False when it is done already.
+
+    One UPDATE, the transaction's first statement, which takes the row lock
+    (PostgreSQL) or the write lock (SQLite) at once: a concurrent delivery of
+    the same event waits for this one and then finds it done.
+    """
+    status, error = _outcome(event["type"], event["livemode"])
+    claimed = db.session.execute(
+        sa.update(StripeEvent)
+        .where(StripeEvent.id == event["id"], StripeEvent.status.not_in(DONE))
+        .values(
+            attempts=StripeEvent.attempts + 1,
+            processed_at=utcnow(),
+            next_attempt_at=None,
+            status=status,
+            last_error=error,
         )
-        db.session.rollback()
-        if status in DONE:
-            return status
-    return process_event(event["id"])
+        .returning(StripeEvent.id)
+    ).scalar()
+    return claimed is not None
+
+
+def _run_received(event: dict) -> tuple[str, list[int]]:
+    """Apply a just-received event in its own transaction; its status and the ids
+    of the mails it queued."""
+    last: Exception = RuntimeError("no attempt made")
+    for _ in range(CONFLICT_RETRIES):
+        ledger.start_mail_log()
+        try:
+            if not _claim_received(event):
+                db.session.rollback()
+                return _status_of(event["id"]), []
+            status, _ = _outcome(event["type"], event["livemode"])
+            if status == "processed":
+                HANDLERS[event["type"]](event)
+            db.session.commit()
+        except IntegrityError as error:
+            db.session.rollback()
+            log.info("Event %s met a concurrent write, trying again: %s", event["id"], error.orig)
+            last = error
+            continue
+        except Exception as error:
+            db.session.rollback()
+            log.exception("Event %s (%s) failed", event["id"], event["type"])
+            _mark_failed(event["id"], error)
+            return "failed", []
+        log.info("Event %s %s", event["id"], status)
+        return status, ledger.queued_mail()
+    _mark_failed(event["id"], last)
+    return "failed", []
 
 
 def _claim_by_id(event_id: str) -> Callable[[], StripeEvent | None]:
@@ -155,29 +229,49 @@ def _claim_next(max_attempts: int, skip: set[str]) -> Callable[[], StripeEvent |
     return claim
 
 
+def _outcome(event_type: str, livemode: bool) -> tuple[str, str | None]:
+    """The status (and note) an event gets when applying it succeeds."""
+    if livemode != current_app.config["STRIPE_LIVEMODE"]:
+        return "ignored", "livemode differs from the configured key"
+    if event_type not in HANDLERS:
+        return "ignored", f"{event_type} is not handled"
+    return "processed", None
+
+
 def _apply(event: StripeEvent) -> str:
     """Apply a claimed event inside the current transaction; its new status."""
     event.attempts += 1
     event.processed_at = utcnow()
     event.next_attempt_at = None
-    if event.livemode != current_app.config["STRIPE_LIVEMODE"]:
-        event.status, event.last_error = "ignored", "livemode differs from the configured key"
-    elif event.type not in HANDLERS:
-        event.status, event.last_error = "ignored", f"{event.type} is not handled"
-    else:
+    event.status, event.last_error = _outcome(event.type, event.livemode)
+    if event.status == "processed":
         HANDLERS[event.type](json.loads(event.payload))
-        event.status, event.last_error = "processed", None
     return event.status
 
 
 def _mark_failed(event_id: str, error: Exception) -> None:
-    """Record a failure in a fresh transaction (the failed one was rolled back)."""
+    """Record a failure in a fresh transaction (the failed one was rolled back).
+
+    Writes only (no read first), so on SQLite the transaction takes the write
+    lock with its first statement and waits its turn like any writer.
+    """
     try:
-        event = db.session.get(StripeEvent, event_id)
-        event.attempts += 1
-        event.status = "failed"
-        event.last_error = f"{type(error).__name__}: {error}"[:2000]
-        event.next_attempt_at = utcnow() + backoff(event.attempts)
+        attempts = db.session.execute(
+            sa.update(StripeEvent)
+            .where(StripeEvent.id == event_id)
+            .values(
+                attempts=StripeEvent.attempts + 1,
+                status="failed",
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+            )
+            .returning(StripeEvent.attempts)
+        ).scalar()
+        if attempts is not None:
+            db.session.execute(
+                sa.update(StripeEvent)
+                .where(StripeEvent.id == event_id)
+                .values(next_attempt_at=utcnow() + backoff(attempts))
+            )
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()

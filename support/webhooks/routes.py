@@ -46,20 +46,23 @@ def stripe_webhook():
     except ValueError:
         log.warning("Webhook refused: the signed body is not a Stripe event")
         return render_error(400, "The body is not a Stripe event")
-    status = inbox.receive(event, payload)
+    status, mails = inbox.receive(event, payload)
     log.info("Webhook %s %s: %s", event["id"], event["type"], status)
     if status == "failed":
         message = "The event could not be applied; it will be retried"
         body = {"id": event["id"], "status": status, "error": {"status": 500, "message": message}}
         return jsonify(body), 500
     response = jsonify({"id": event["id"], "status": status})
-    if status == "processed":
-        send_owed_mail(response)
+    if mails:
+        send_owed_mail(response, mails)
     return response
 
 
-def send_owed_mail(response) -> None:
-    """Send the mail an event queued (thank-you, failed payment) once Stripe has its 200.
+def send_owed_mail(response, mails: list[int]) -> None:
+    """Send the mails this event queued (thank-you, failed payment) once Stripe has its 200.
+
+    Only those: mails owed by earlier events are `flask mail send`'s, so an event
+    that queued nothing costs no extra transaction.
 
     Guarded: mail can never turn a processed event into a failed delivery; what
     is not sent here is retried by `flask mail send`.
@@ -67,6 +70,6 @@ def send_owed_mail(response) -> None:
     try:
         from support.mail import outbox
 
-        outbox.send_after_response(response)
+        outbox.send_after_response(response, mails)
     except Exception:
         log.exception("Could not schedule the mail owed after a webhook")
