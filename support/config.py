@@ -105,6 +105,28 @@ def _banner_variants(value: str, problems: list[str]) -> list[dict]:
     return variants
 
 
+def _staff_settings(get, problems: list[str]) -> dict:
+    """Staff area: login throttling, figures cache age, sign-in lifetime."""
+    from limits import parse
+
+    settings: dict = {}
+    for name, default in (
+        ("STAFF_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        ("STAFF_LOGIN_LIMIT_IP", "20 per 15 minutes"),
+    ):
+        settings[name] = get(name, default)
+        try:
+            parse(settings[name])
+        except ValueError:
+            problems.append(f"{name} must be a rate like '5 per 15 minutes'")
+    for name, default in (("STAFF_STATS_MAX_AGE", "60"), ("STAFF_SESSION_HOURS", "12")):
+        value = get(name, default)
+        if not value.isdigit():
+            problems.append(f"{name} must be a whole number, not {value!r}")
+        settings[name] = int(value) if value.isdigit() else int(default)
+    return settings
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask config from `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -182,6 +204,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        **_staff_settings(get, problems),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -208,3 +208,16 @@ def test_throttling_holds_across_workers_with_redis(database, emulator):
     with second.app_context():
         codes += _hammer(second.test_client(), email, 3)
     assert codes == [401] * 5 + [429]
+
+
+def test_staff_settings_are_checked_at_start_up():
+    from support.config import ConfigError, load_config
+
+    config = load_config({"STAFF_LOGIN_LIMIT_ACCOUNT": "3 per hour", "STAFF_STATS_MAX_AGE": "0"})
+    assert (
+        config["STAFF_LOGIN_LIMIT_ACCOUNT"] == "3 per hour" and config["STAFF_STATS_MAX_AGE"] == 0
+    )
+    with pytest.raises(ConfigError, match="STAFF_LOGIN_LIMIT_IP"):
+        load_config({"STAFF_LOGIN_LIMIT_IP": "often"})
+    with pytest.raises(ConfigError, match="STAFF_SESSION_HOURS"):
+        load_config({"STAFF_SESSION_HOURS": "-1"})
