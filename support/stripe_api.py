@@ -19,6 +19,8 @@ from urllib.parse import quote
 import stripe
 from flask import current_app
 
+from support import stripe_http
+
 log = logging.getLogger(__name__)
 
 API_VERSION = "2026-10-28.endive"
@@ -167,17 +169,19 @@ def verify_webhook(payload: bytes, header: str | None) -> dict:
 def _fetch(path: str, **params: Any) -> dict | None:
     """GET one object as a plain dict; None when Stripe has no such object.
 
-    A raw request: building typed objects only to turn them back into dicts
-    cost as much as the HTTP call. Any other failure raises `StripeUnavailable`,
-    so the event that needed the object is marked failed and retried later.
+    Over a kept-open connection (`support.stripe_http`): the library's request
+    machinery cost several times the HTTP call. Any other failure raises
+    `StripeUnavailable`, so the event that needed the object is marked failed
+    and retried later.
     """
+    config = current_app.config
+    base = config.get("STRIPE_API_BASE") or stripe.DEFAULT_API_BASE
     try:
-        return client().raw_request("get", path, **params).data
-    except stripe.InvalidRequestError as error:
-        if error.code == "resource_missing":
+        return stripe_http.get(base, config["STRIPE_SECRET_KEY"], API_VERSION, path, params)
+    except stripe_http.ReadFailed as error:
+        if error.status == 404 and error.code == "resource_missing":
             return None
-        raise StripeUnavailable(str(error)) from error
-    except stripe.StripeError as error:
+        log.warning("Stripe read %s failed: %s %s", path, error.status, error)
         raise StripeUnavailable(str(error)) from error
 
 
