@@ -34,7 +34,7 @@ import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from support import create_app, demo  # noqa: E402
+from support import create_app, demo, stats_cache  # noqa: E402
 from support.accounts import create_staff  # noqa: E402
 from support.extensions import db  # noqa: E402
 from support.models import Supporter  # noqa: E402
@@ -113,12 +113,14 @@ def main() -> int:
                 demo.analyze()
                 seeded = time.perf_counter() - start
                 baseline = median_ms(client, "/bench/select1", args.runs)
-                app.config["STAFF_STATS_MAX_AGE"] = 60
-                served = median_ms(client, "/staff/", args.runs)
-                served_json = median_ms(client, "/staff/api/stats.json", args.runs)
                 app.config["STAFF_STATS_MAX_AGE"] = 0
                 cold = median_ms(client, "/staff/", max(3, args.runs // 2))
                 cold_json = median_ms(client, "/staff/api/stats.json", max(3, args.runs // 2))
+                # A fresh snapshot, so no background refresh runs while we time.
+                app.config["STAFF_STATS_MAX_AGE"] = 3600
+                stats_cache.refresh(app.config["SUPPORT_GOAL"])
+                served = median_ms(client, "/staff/", args.runs)
+                served_json = median_ms(client, "/staff/api/stats.json", args.runs)
                 print(
                     f"{size:>10,} {seeded:>7.0f} {baseline:>7.1f}ms {served:>7.1f}ms "
                     f"{served_json:>8.1f}ms {cold:>10.1f}ms {cold_json:>8.1f}ms "

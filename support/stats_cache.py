@@ -55,6 +55,12 @@ def _store(body: dict, now: datetime) -> dict:
     return body
 
 
+def refresh(goal: int) -> dict:
+    """Recompute the figures now and keep them (after a bulk load, or from a cron job)."""
+    now = utcnow()
+    return _store(compute(goal, now), now)
+
+
 def _claim(now: datetime) -> bool:
     """Mark the snapshot as being refreshed; False if another worker already is."""
     result = db.session.execute(
