@@ -62,12 +62,27 @@ def for_update(statement):
     return statement.with_for_update() if _postgres() else statement
 
 
+class Prepared:
+    """A select built once, with its FOR UPDATE twin: building and cache-keying
+    a statement on every call cost more CPU than running it."""
+
+    def __init__(self, statement):
+        self.plain, self.locking = statement, statement.with_for_update()
+
+    def for_update(self):
+        """The statement that locks its rows on PostgreSQL."""
+        return self.locking if _postgres() else self.plain
+
+
+_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def lock_customer(key: str) -> None:
     """Apply one customer's objects one at a time (PostgreSQL advisory lock,
     released at commit or rollback). SQLite serialises writers by itself."""
     if _postgres():
         number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+        db.session.connection().execute(_ADVISORY_LOCK, {"key": number})
 
 
 def attribution_fields(meta: dict | None) -> dict:
@@ -80,13 +95,17 @@ def attribution_fields(meta: dict | None) -> dict:
     }
 
 
+_SUPPORTER_BY_CUSTOMER = Prepared(
+    sa.select(Supporter).where(Supporter.stripe_customer_id == sa.bindparam("customer_id"))
+)
+_SUPPORTER_BY_EMAIL = Prepared(sa.select(Supporter).where(Supporter.email == sa.bindparam("email")))
+
+
 def find_supporter(customer_id: str | None) -> Supporter | None:
     """The supporter of a Stripe customer, locked for update."""
     if not customer_id:
         return None
-    return db.session.scalar(
-        for_update(sa.select(Supporter).where(Supporter.stripe_customer_id == customer_id))
-    )
+    return db.session.scalar(_SUPPORTER_BY_CUSTOMER.for_update(), {"customer_id": customer_id})
 
 
 def upsert_supporter(
@@ -96,9 +115,7 @@ def upsert_supporter(
     email = normalise_email(email)
     supporter = find_supporter(customer_id)
     if supporter is None and email:
-        supporter = db.session.scalar(
-            for_update(sa.select(Supporter).where(Supporter.email == email))
-        )
+        supporter = db.session.scalar(_SUPPORTER_BY_EMAIL.for_update(), {"email": email})
         if supporter is not None and supporter.stripe_customer_id is None and customer_id:
             supporter.stripe_customer_id = customer_id
     if supporter is None:
@@ -167,11 +184,14 @@ def subscription_fields(sub: dict) -> dict:
     }
 
 
+_SUBSCRIPTION = Prepared(
+    sa.select(Subscription).where(Subscription.stripe_id == sa.bindparam("stripe_id"))
+)
+
+
 def find_subscription(stripe_id: str) -> Subscription | None:
     """Our row for a Stripe subscription id, locked for update."""
-    return db.session.scalar(
-        for_update(sa.select(Subscription).where(Subscription.stripe_id == stripe_id))
-    )
+    return db.session.scalar(_SUBSCRIPTION.for_update(), {"stripe_id": stripe_id})
 
 
 def apply_subscription(sub: dict, supporter: Supporter, version: int) -> Subscription:

@@ -15,19 +15,28 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from support.extensions import db
-from support.ledger import attribution_fields, first_supported, for_update, queue_email, timestamp
+from support.ledger import (
+    Prepared,
+    attribution_fields,
+    first_supported,
+    queue_email,
+    timestamp,
+)
 from support.models import Payment, Subscription, Supporter
+
+_BY_STRIPE_ID = Prepared(sa.select(Payment).where(Payment.stripe_id == sa.bindparam("key")))
+_BY_CHARGE = Prepared(sa.select(Payment).where(Payment.stripe_charge_id == sa.bindparam("key")))
 
 
 def find_payment(stripe_id: str | None = None, charge_id: str | None = None) -> Payment | None:
     """A payment by invoice / payment intent id, or by charge id; locked for update."""
     if stripe_id:
-        where = Payment.stripe_id == stripe_id
+        statement, key = _BY_STRIPE_ID, stripe_id
     elif charge_id:
-        where = Payment.stripe_charge_id == charge_id
+        statement, key = _BY_CHARGE, charge_id
     else:
         return None
-    return db.session.scalar(for_update(sa.select(Payment).where(where)))
+    return db.session.scalar(statement.for_update(), {"key": key})
 
 
 def _payment_row(stripe_id: str, kind: str, version: int) -> Payment | None:

@@ -104,20 +104,17 @@ def store_event(event: dict, payload: bytes) -> bool:
     if _postgres():
         if not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        stored = db.session.execute(_STORE_POSTGRES, values).scalar() is not None
+        stored = db.session.connection().execute(_STORE_POSTGRES, values).scalar()
     else:
-        table = StripeEvent.__table__
-        statement = (
-            sqlite.insert(table)
-            .values(status="pending", attempts=0, **values)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(table.c.id)
-        )
-        stored = db.session.execute(statement).scalar() is not None
+        stored = db.session.connection().execute(_STORE_SQLITE, values).scalar()
     db.session.commit()
-    return stored
+    return stored is not None
 
 
+# Statements built once: building and cache-keying a statement per event cost
+# more CPU than running it. Executed on the session's connection, on the
+# table, so the ORM's per-statement bookkeeping is skipped too.
+_TABLE = StripeEvent.__table__
 # The CTE makes the commit of this one-statement transaction asynchronous.
 _STORE_POSTGRES = sa.text(
     "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
@@ -125,6 +122,24 @@ _STORE_POSTGRES = sa.text(
     "(id, type, livemode, created, payload, status, attempts, received_at) "
     "SELECT :id, :type, :livemode, :created, :payload, 'pending', 0, :received_at "
     "FROM async_commit ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+_STORE_SQLITE = (
+    sqlite.insert(_TABLE)
+    .values(status="pending", attempts=0)
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(_TABLE.c.id)
+)
+_CLAIM = (
+    sa.update(_TABLE)
+    .where(_TABLE.c.id == sa.bindparam("event_id"), _TABLE.c.status.not_in(DONE))
+    .values(
+        attempts=_TABLE.c.attempts + 1,
+        processed_at=sa.bindparam("claimed_at", type_=_TABLE.c.processed_at.type),
+        next_attempt_at=None,
+        status=sa.bindparam("outcome", type_=_TABLE.c.status.type),
+        last_error=sa.bindparam("note", type_=_TABLE.c.last_error.type),
+    )
+    .returning(_TABLE.c.id)
 )
 
 
@@ -148,22 +163,11 @@ def _claim_received(event: dict) -> bool:
     the same event waits for this one and then finds it done.
     """
     status, error = _outcome(event["type"], event["livemode"])
-    # On the table, not the mapped class: the ORM's bulk-update bookkeeping
-    # cost more CPU than the statement itself.
-    table = StripeEvent.__table__
-    claimed = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == event["id"], table.c.status.not_in(DONE))
-        .values(
-            attempts=table.c.attempts + 1,
-            processed_at=utcnow(),
-            next_attempt_at=None,
-            status=status,
-            last_error=error,
-        )
-        .returning(table.c.id)
-    ).scalar()
-    return claimed is not None
+    claimed = db.session.connection().execute(
+        _CLAIM,
+        {"event_id": event["id"], "claimed_at": utcnow(), "outcome": status, "note": error},
+    )
+    return claimed.scalar() is not None
 
 
 def _run_received(event: dict) -> tuple[str, list[int]]:
