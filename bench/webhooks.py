@@ -214,16 +214,16 @@ def serve(app: str, env: dict, workers: int, threads: int) -> tuple[subprocess.P
     return process, url
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by processes `pids` (Linux /proc)."""
-    total = 0.0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds used so far by each of `pids` (Linux /proc)."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def process_tree(pid: int) -> list[int]:
@@ -280,22 +280,29 @@ def run(label, app, env, args, bodies, emulator, database=None) -> float:
     process, url = serve(app, env, args.workers, args.threads)
     try:
         post_all(url + "/stripe/webhook", bodies[: max(args.clients * 5, 20)], args.clients)
-        groups = {
-            "gunicorn": process_tree(process.pid),
-            "PostgreSQL": backends(database),
-            "emulator": [emulator.pid],
-            "clients": [os.getpid()],
-        }
-        before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+
+        def groups() -> dict[str, list[int]]:
+            return {
+                "gunicorn": process_tree(process.pid),
+                "PostgreSQL": backends(database),
+                "emulator": [emulator.pid],
+                "clients": [os.getpid()],
+            }
+
+        before = {name: cpu_seconds(pids) for name, pids in groups().items()}
         seconds, answers = post_all(url + "/stripe/webhook", bodies, args.clients)
-        used = {name: cpu_seconds(pids) - before[name] for name, pids in groups.items()}
+        # Processes started during the run (new database connections) count from zero.
+        used = {
+            name: sum(now - before[name].get(pid, 0.0) for pid, now in cpu_seconds(pids).items())
+            for name, pids in groups().items()
+        }
     finally:
         process.terminate()
         process.wait(10)
     rate = len(bodies) / seconds
     print(f"{label:<28} {len(bodies):>6} events {seconds:>7.2f} s {rate:>8.0f} events/s  {answers}")
     cpu = ", ".join(
-        f"{name} {1000 * value / len(bodies):.2f}" for name, value in used.items() if groups[name]
+        f"{name} {1000 * value / len(bodies):.2f}" for name, value in used.items() if value
     )
     print(f"{'':<28} CPU ms per event: {cpu}")
     return rate

@@ -2,6 +2,8 @@
 
 import io
 import json
+import sqlite3
+import threading
 import time
 
 import pytest
@@ -167,3 +169,50 @@ def test_healthz_reports_last_webhook_and_failures(client, emulator):
     health = client.get("/healthz").get_json()
     assert health["last_webhook_received_at"] is not None
     assert health["failed_events"] == 1
+
+
+def test_redelivery_racing_the_first_waits_for_it_and_answers_its_outcome(app, client):
+    """A delivery of an event another worker is applying right now waits for that
+    worker (rather than answering 200 for a row whose commit may not be flushed yet)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer")
+    racing = event()
+    inbox.store_event(racing, json.dumps(racing).encode())
+    with db.engine.connect() as worker:
+        worker.execute(
+            sa.text("SELECT 1 FROM stripe_event WHERE id = :id FOR UPDATE"), {"id": racing["id"]}
+        )
+        answers = []
+
+        def deliver_again() -> None:
+            answers.append(post_event(app.test_client(), racing))
+
+        thread = threading.Thread(target=deliver_again)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not answers
+        worker.execute(
+            sa.text("UPDATE stripe_event SET status = 'ignored', attempts = 1 WHERE id = :id"),
+            {"id": racing["id"]},
+        )
+        worker.commit()
+    thread.join(10)
+    assert answers[0].status_code == 200
+    assert answers[0].get_json()["status"] == "ignored"
+    assert stored()[0].attempts == 1  # applied once, by the worker
+
+
+def test_sqlite_webhook_waits_for_the_write_lock_instead_of_failing(client):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock for a second
+    threading.Timer(1.0, other.commit).start()
+    started = time.monotonic()
+    response = post_event(client, event())
+    other.close()
+    assert response.status_code == 200 and response.get_json()["status"] == "ignored"
+    assert time.monotonic() - started >= 0.9

@@ -7,7 +7,10 @@ duplicate or a replay writes the current truth instead of the past. The
 customer's lock is taken before the fetch, so of two events of one customer
 the one applied last also read last. (The alternative, writing a payload only
 when it is newer than what is stored, cannot order two changes made within
-the same second, which Stripe does all the time: `created` is in seconds.)
+the same second, which Stripe does all the time: `created` is in seconds.
+Measured under the webhook benchmark, a read costs about 0.2 ms of our CPU
+and 0.4 ms of the emulator's over a kept-open connection, a small part of an
+event's cost, so the payload is not trusted even when it looks newer.)
 
 Checkout sessions are applied from the payload: a completed session does not
 change any more, and its payment is read from its payment intent. The handlers
