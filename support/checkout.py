@@ -21,7 +21,7 @@ from support import stripe_api
 from support.attribution import Attribution
 from support.extensions import db
 from support.models import CheckoutAttempt
-from support.money import fee_for, gross_up
+from support.money import fee_for, gross_up, to_major
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,6 @@ def _public(path: str) -> str:
 
 def appeal_params(choice: Choice) -> dict[str, str]:
     """Query parameters that bring a reader back to the appeal with their choice kept."""
-    from support.money import to_major
-
     params = {
         "amount": str(to_major(choice.amount, choice.currency)),
         "frequency": choice.frequency,

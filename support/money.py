@@ -24,6 +24,10 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 _AMOUNT = re.compile(r"([0-9]+)(?:[.\u066b]([0-9]+))?")
 
 
+# The smallest gift the appeal accepts, in major units (Stripe's own minimum is 0.50 USD).
+MINIMUM_GIFT = Decimal(1)
+
+
 class AmountError(ValueError):
     """The text is not an acceptable amount; `code` says why, for a message."""
 
@@ -66,11 +70,6 @@ def parse_amount(text: str, currency: str, minimum: Decimal, maximum: Decimal) -
 def to_major(minor: int, currency: str) -> Decimal:
     """Minor units back to a Decimal in major units (500 usd → 5.00)."""
     return Decimal(minor).scaleb(-exponent(currency))
-
-
-def to_minor(major: Decimal, currency: str) -> int:
-    """Major units (a Decimal) to minor units, rounding half up."""
-    return int(major.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def fee_for(amount: int, percent: Decimal, fixed: int) -> int:

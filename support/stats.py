@@ -21,10 +21,12 @@ Definitions the dashboard and `/staff/api/stats.json` share:
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
@@ -60,6 +62,21 @@ def active_supporters() -> int:
         .subquery()
     )
     return db.session.scalar(sa.select(sa.func.count()).select_from(people)) or 0
+
+
+# How long public pages (appeal, banner) may show a supporter count: counting
+# takes a noticeable time at a million supporters and the pages are hot.
+PUBLIC_COUNT_MAX_AGE = 30.0
+
+
+def public_supporter_count() -> int:
+    """`active_supporters()` for reader pages, recounted at most every 30 s per process."""
+    cached = current_app.extensions.get("public_supporter_count")
+    now = time.monotonic()
+    if cached is None or now - cached[1] > PUBLIC_COUNT_MAX_AGE:
+        cached = (active_supporters(), now)
+        current_app.extensions["public_supporter_count"] = cached
+    return cached[0]
 
 
 def active_plans() -> dict[str, tuple[int, int]]:

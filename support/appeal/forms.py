@@ -12,9 +12,11 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
+from support.attribution import Attribution
+from support.checkout import Choice
 from support.config import FREQUENCIES
 from support.formatting import format_money_major
-from support.money import AmountError, parse_amount
+from support.money import MINIMUM_GIFT, AmountError, parse_amount
 
 CUSTOM = "other"
 _FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -95,7 +97,7 @@ class AppealForm(FlaskForm):
     def validate_amount(self, field):
         if self.currency.data not in current_app.config["SUPPORT_CURRENCIES"]:
             return  # the currency's own error is the one to show
-        minimum, maximum = 1, current_app.config["SUPPORT_MAX_AMOUNT"]
+        minimum, maximum = MINIMUM_GIFT, current_app.config["SUPPORT_MAX_AMOUNT"]
         try:
             self.amount_minor = parse_amount(
                 self.typed_amount(), self.currency.data, minimum, maximum
@@ -108,3 +110,22 @@ class AppealForm(FlaskForm):
                     "maximum": format_money_major(maximum, self.currency.data),
                 }
             ) from None
+
+    def choice(self, lang: str) -> Choice:
+        """The validated choice, ready for `checkout.start_checkout`."""
+        return Choice(
+            amount=self.amount_minor,
+            currency=self.currency.data,
+            frequency=self.frequency.data,
+            cover_fees=bool(self.cover_fees.data),
+            lang=lang,
+            attribution=Attribution.from_values(
+                {
+                    "source": self.source.data,
+                    "campaign": self.campaign.data,
+                    "variant": self.variant.data,
+                }
+            ),
+            email=(self.email.data or "").strip() or None,
+            form_token=self.form_token.data,
+        )

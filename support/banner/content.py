@@ -115,7 +115,7 @@ def build(lang: str) -> dict:
             "variants": [_variant(v, lang, currency) for v in config["SUPPORT_BANNER_VARIANTS"]],
         }
         if goal:
-            supporters = stats.active_supporters()
+            supporters = stats.public_supporter_count()
             content["goal"] = {
                 "supporters": supporters,
                 "target": goal,
