@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -63,9 +63,9 @@ def init_app(app: Flask) -> None:
         status = error.code if error.code in PAGE_STATUSES else 500
         if status == 500:
             db.session.rollback()
-        response = render_error(status)
-        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response[0].headers["Allow"] = ", ".join(error.valid_methods)
+        response = make_response(render_error(status))
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     def handle_stripe_unavailable(error: StripeUnavailable):

@@ -23,7 +23,11 @@ def select_locale() -> str:
     lang = g.get("lang")
     if lang:
         return lang
-    return best_language() if request else "en"
+    if not request:
+        return "en"
+    # A URL that matched no route (a 404) still says its language: /ar/...
+    first = request.path.strip("/").split("/", 1)[0]
+    return first if first in LANGUAGES else best_language()
 
 
 def pull_lang(endpoint, values) -> None:
