@@ -9,7 +9,7 @@ from flask import abort, jsonify, request
 
 from support import stripe_api
 from support.errors import render_error
-from support.extensions import csrf
+from support.extensions import csrf, limiter
 from support.webhooks import bp, inbox
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def read_body(limit: int = MAX_BODY) -> bytes:
 
 @bp.post("/stripe/webhook")
 @csrf.exempt
+@limiter.exempt  # Stripe's deliveries are signed; a 429 would only make it retry later
 def stripe_webhook():
     """200 once the event is applied (or was already), 400 for a bad signature or
     body (nothing stored), 500 when applying failed (Stripe will retry)."""
