@@ -1,9 +1,10 @@
 """Response headers every page gets unless its view chose otherwise.
 
 No referrer leaves the site: an article's analytics must not learn that a
-reader came from the support pages. Reader pages carry a CSRF token tied to the reader's session, so they must not
-be stored by shared caches; payment forms must not be framed by other sites
-(the banner's iframe page sets its own `frame-ancestors`).
+reader came from the support pages. Reader pages carry a CSRF token tied to
+the reader's session, so they must not be stored by shared caches; payment
+forms must not be framed by other sites (the banner's iframe page sets its own
+`frame-ancestors`).
 """
 
 from __future__ import annotations
