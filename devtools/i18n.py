@@ -88,11 +88,14 @@ def update() -> None:
         template = extract(domain)
         for locale in LOCALES:
             catalog = load(locale, domain)
+            created = catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True)
+            # Keep the header stable: a re-extraction alone must not change the file.
+            catalog.creation_date = created
             path = po_path(locale, domain)
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as handle:
-                write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
+                write_po(handle, catalog, width=100, ignore_obsolete=True, include_lineno=False)
 
 
 def compile_all() -> None:
