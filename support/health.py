@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from support import stats
 from support.extensions import db
-from support.models import StripeEvent
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +19,7 @@ bp = Blueprint("health", __name__)
 def healthz():
     """200 with webhook figures when the database answers, 503 when it does not."""
     try:
-        last = db.session.scalar(sa.select(sa.func.max(StripeEvent.received_at)))
-        counts = dict(
-            db.session.execute(
-                sa.select(StripeEvent.status, sa.func.count())
-                .where(StripeEvent.status.in_(("pending", "failed")))
-                .group_by(StripeEvent.status)
-            ).all()
-        )
+        backlog = stats.webhook_backlog()
     except SQLAlchemyError as error:
         log.error("Health check: database unreachable: %s", error)
         db.session.rollback()
@@ -36,8 +28,10 @@ def healthz():
         {
             "ok": True,
             "database": "ok",
-            "last_webhook_received_at": last.isoformat() if last else None,
-            "pending_events": counts.get("pending", 0),
-            "failed_events": counts.get("failed", 0),
+            "last_webhook_received_at": (
+                backlog.last_received_at.isoformat() if backlog.last_received_at else None
+            ),
+            "pending_events": backlog.pending,
+            "failed_events": backlog.failed,
         }
     )

@@ -1,7 +1,7 @@
 """Response headers every page gets unless its view chose otherwise.
 
-No referrer leaves the site: an article's analytics must not learn that a
-reader came from the support pages. Reader pages carry a CSRF token tied to
+No referrer leaves the site (`same-origin`): an article's analytics must not
+learn that a reader came from the support pages. Reader pages carry a CSRF token tied to
 the reader's session, so they must not be stored by shared caches; payment
 forms must not be framed by other sites (the banner's iframe page sets its own
 `frame-ancestors`).
@@ -13,7 +13,7 @@ from flask import Flask, Response
 
 DEFAULT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
 

@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
-from support.models import Payment, Subscription, utcnow
+from support.models import Payment, StripeEvent, Subscription, utcnow
 
 WINDOW = timedelta(days=30)
 # Subscriptions Stripe created but that were never paid: not supporters.
@@ -192,4 +192,29 @@ def overview(goal: int, now: datetime | None = None) -> Overview:
         goal=goal,
         goal_percent=min(100, active * 100 // goal) if goal > 0 else None,
         as_of=now,
+    )
+
+
+@dataclass(frozen=True)
+class WebhookBacklog:
+    """Are Stripe's webhooks arriving, and is anything waiting or failing?"""
+
+    last_received_at: datetime | None
+    pending: int
+    failed: int
+
+
+def webhook_backlog() -> WebhookBacklog:
+    """The last event received and how many are pending or failed."""
+    counts = dict(
+        db.session.execute(
+            sa.select(StripeEvent.status, sa.func.count())
+            .where(StripeEvent.status.in_(("pending", "failed")))
+            .group_by(StripeEvent.status)
+        ).all()
+    )
+    return WebhookBacklog(
+        last_received_at=db.session.scalar(sa.select(sa.func.max(StripeEvent.received_at))),
+        pending=counts.get("pending", 0),
+        failed=counts.get("failed", 0),
     )

@@ -120,4 +120,4 @@ def test_reader_pages_are_not_cached_or_framed(client):
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"

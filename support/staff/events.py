@@ -9,8 +9,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from support import stats
 from support.extensions import db
 from support.models import StripeEvent
+from support.webhooks.inbox import replay_event
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +20,6 @@ STATUSES = ("pending", "processed", "failed", "ignored")
 PER_PAGE = 50
 FAILED_SHOWN = 100
 PAYLOAD_LIMIT = 20_000
-
-
-class ReplayUnavailable(RuntimeError):
-    """The webhook ledger's replay is not installed in this build."""
 
 
 @dataclass
@@ -62,19 +60,13 @@ def inbox(event_type: str | None, status: str | None, page: int) -> InboxPage:
             .limit(PER_PAGE + 1)
         )
     )
-    counts = dict(
-        db.session.execute(
-            sa.select(StripeEvent.status, sa.func.count())
-            .where(StripeEvent.status.in_(("pending", "failed")))
-            .group_by(StripeEvent.status)
-        ).all()
-    )
+    backlog = stats.webhook_backlog()
     return InboxPage(
         failed=failed,
         events=events[:PER_PAGE],
         has_next=len(events) > PER_PAGE,
-        last_received_at=db.session.scalar(sa.select(sa.func.max(StripeEvent.received_at))),
-        counts=counts,
+        last_received_at=backlog.last_received_at,
+        counts={"pending": backlog.pending, "failed": backlog.failed},
     )
 
 
@@ -91,10 +83,6 @@ def pretty_payload(payload: str) -> str:
 
 def replay(event_id: str) -> str:
     """Apply a stored event again through the webhook ledger; the event's status afterwards."""
-    try:
-        from support.webhooks.inbox import replay_event
-    except ImportError as error:
-        raise ReplayUnavailable("support.webhooks.inbox.replay_event is not available") from error
     log.info("Staff replay of event %s", event_id)
     replay_event(event_id)
     db.session.expire_all()

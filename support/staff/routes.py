@@ -151,8 +151,6 @@ def replay(event_id: str):
         abort(404)
     try:
         status = events.replay(event_id)
-    except events.ReplayUnavailable:
-        flash(_("Replay is not available in this installation."), "error")
     except Exception:  # the ledger records the error on the event itself
         log.exception("Replay of %s failed", event_id)
         db.session.rollback()
