@@ -38,9 +38,12 @@ class Chart:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^n at or above `value` (at least 1)."""
-    if value <= 1:
-        return 1
+    """The smallest 1, 2 or 5 × 10^n at or above `value`, at least 2.
+
+    At least 2 so the middle gridline of a count chart is a whole number.
+    """
+    if value <= 2:
+        return 2
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if value <= step * power:
