@@ -5,7 +5,7 @@ import re
 import pytest
 
 from support.extensions import db
-from support.models import Subscription, Supporter, utcnow
+from tests.factories import subscription, supporter
 
 
 def test_root_redirects_by_accept_language_and_keeps_the_query(client):
@@ -93,16 +93,8 @@ def test_currency_choice_only_with_several_currencies(app, client):
 
 def test_goal_progress_counts_active_supporters(app, client):
     app.config["SUPPORT_GOAL"] = 50
-    for n, status in enumerate(["active", "active", "canceled"]):
-        supporter = Supporter(email=f"r{n}@example.org", stripe_customer_id=f"cus_{n}")
-        db.session.add(supporter)
-        db.session.flush()
-        db.session.add(
-            Subscription(
-                stripe_id=f"sub_{n}", supporter_id=supporter.id, status=status, amount=100,
-                currency="usd", interval="month", started_at=utcnow(),
-            )
-        )  # fmt: skip
+    for status in ("active", "active", "canceled"):
+        subscription(supporter(), status=status)
     db.session.commit()
     html = client.get("/en/").get_data(as_text=True)
     assert "2 of 50 monthly supporters so far" in html

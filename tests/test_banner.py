@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from support.banner import assets, beacons, fastpath
 from support.config import ConfigError, load_config
 from support.extensions import db
-from support.models import BannerDailyStat, CheckoutAttempt, Subscription, Supporter, utcnow
+from support.models import BannerDailyStat, CheckoutAttempt, utcnow
 from tests.conftest import form_tokens
+from tests.factories import subscription, supporter
 
 
 def stats() -> dict[tuple[str, str], tuple[int, int, int]]:
@@ -132,18 +133,8 @@ def test_json_revalidates_with_304(client):
 
 def test_goal_progress_counts_active_supporters(app, client):
     app.config["SUPPORT_BANNER_CACHE_SECONDS"] = 0
-    for number, status in enumerate(["active", "active", "canceled"]):
-        supporter = Supporter(
-            email=f"reader{number}@example.org", stripe_customer_id=f"cus_{number}"
-        )
-        db.session.add(supporter)
-        db.session.flush()
-        db.session.add(
-            Subscription(
-                stripe_id=f"sub_{number}", supporter_id=supporter.id, status=status, amount=100,
-                currency="usd", interval="month", started_at=utcnow(),
-            )
-        )  # fmt: skip
+    for status in ("active", "active", "canceled"):
+        subscription(supporter(), status=status)
     db.session.commit()
     goal = client.get("/embed/banner.json").get_json()["goal"]
     assert (goal["supporters"], goal["target"]) == (2, 1000)

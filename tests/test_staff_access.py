@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from support.extensions import db
-from tests.staff_factories import (
+from tests.factories import (
     PASSWORD,
     csrf,
     event,

@@ -11,7 +11,7 @@ import pytest
 from support.extensions import db
 from support.models import BannerDailyStat, CheckoutAttempt, utcnow
 from support.staff import funnel
-from tests.staff_factories import ago, signed_in
+from tests.factories import ago, signed_in
 
 _ids = count(1)
 

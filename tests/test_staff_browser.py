@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from support.extensions import db
-from tests.staff_factories import PASSWORD, staff, subscription, supporter
+from tests.factories import PASSWORD, staff, subscription, supporter
 
 
 def test_sign_in_and_read_the_dashboard(live_server, page):

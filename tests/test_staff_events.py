@@ -6,7 +6,7 @@ import pytest
 
 from support.extensions import db
 from support.models import StripeEvent
-from tests.staff_factories import ago, csrf, event, signed_in
+from tests.factories import ago, csrf, event, signed_in
 
 
 @pytest.fixture

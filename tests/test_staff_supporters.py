@@ -13,7 +13,7 @@ from support.extensions import db
 from support.models import OutboundEmail, Payment, Subscription, Supporter
 from support.staff import csv_export
 from support.staff.supporters import PER_PAGE
-from tests.staff_factories import ago, csrf, event, payment, signed_in, subscription, supporter
+from tests.factories import ago, csrf, event, payment, signed_in, subscription, supporter
 
 
 def read_csv(client) -> list[dict]:

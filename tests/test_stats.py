@@ -9,7 +9,7 @@ import pytest
 from support import stats, stats_history
 from support.extensions import db
 from support.models import StatsMonth
-from tests.staff_factories import NOW, ago, payment, signed_in, subscription, supporter
+from tests.factories import NOW, ago, payment, signed_in, subscription, supporter
 
 
 @pytest.fixture

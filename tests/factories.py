@@ -1,4 +1,4 @@
-"""Plain model inserts for the staff tests (no webhooks, no Stripe)."""
+"""Plain model inserts for tests: supporters, subscriptions, payments, events, staff."""
 
 from __future__ import annotations
 
