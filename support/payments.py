@@ -14,21 +14,29 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from support.extensions import db
 from support.ledger import (
     Prepared,
     attribution_fields,
     first_supported,
     queue_email,
+    run,
     timestamp,
 )
-from support.models import Payment, Subscription, Supporter
+from support.models import Payment
 
-_BY_STRIPE_ID = Prepared(sa.select(Payment).where(Payment.stripe_id == sa.bindparam("key")))
-_BY_CHARGE = Prepared(sa.select(Payment).where(Payment.stripe_charge_id == sa.bindparam("key")))
+# Core rows and statements built once, as in `support.ledger`.
+PAYMENT = Payment.__table__
+_BY_STRIPE_ID = Prepared(sa.select(PAYMENT).where(PAYMENT.c.stripe_id == sa.bindparam("key")))
+_BY_CHARGE = Prepared(sa.select(PAYMENT).where(PAYMENT.c.stripe_charge_id == sa.bindparam("key")))
+# Columns come from the parameters: the ones given are written, the others
+# get their defaults (insert) or are left alone (update).
+_INSERT = sa.insert(PAYMENT).returning(*PAYMENT.columns)
+_UPDATE = (
+    sa.update(PAYMENT).where(PAYMENT.c.id == sa.bindparam("payment_id")).returning(*PAYMENT.columns)
+)
 
 
-def find_payment(stripe_id: str | None = None, charge_id: str | None = None) -> Payment | None:
+def find_payment(stripe_id: str | None = None, charge_id: str | None = None) -> sa.Row | None:
     """A payment by invoice / payment intent id, or by charge id; locked for update."""
     if stripe_id:
         statement, key = _BY_STRIPE_ID, stripe_id
@@ -36,37 +44,43 @@ def find_payment(stripe_id: str | None = None, charge_id: str | None = None) -> 
         statement, key = _BY_CHARGE, charge_id
     else:
         return None
-    return db.session.scalar(statement.for_update(), {"key": key})
+    return run(statement.for_update(), {"key": key}).first()
 
 
-def _payment_row(stripe_id: str, kind: str, version: int) -> Payment | None:
-    """The row to write, or None when it already holds fresher state than `version`."""
-    row = find_payment(stripe_id)
+def _save(row: sa.Row | None, stripe_id: str, kind: str, values: dict) -> sa.Row:
+    """Insert the payment (`row` None) or update `row` with `values`; the written row."""
     if row is None:
-        row = Payment(stripe_id=stripe_id, kind=kind, refunded_amount=0, disputed=False)
-        db.session.add(row)
-    elif version < row.stripe_updated:
-        return None
-    row.stripe_updated = version
-    return row
+        return run(_INSERT, {**values, "stripe_id": stripe_id, "kind": kind}).one()
+    return run(_UPDATE, {**values, "payment_id": row.id}).one()
 
 
-def _settle(row: Payment, paid: bool, paid_at: datetime | None, charge: dict | None) -> None:
-    """Status, paid time, refunds and dispute, from the charge that paid (if any)."""
+def _settle(
+    values: dict,
+    row: sa.Row | None,
+    paid: bool,
+    paid_at: datetime | None,
+    charge: dict | None,
+) -> None:
+    """Status, paid time, refunds and dispute into `values`, from the charge that paid
+    (if any); `row` is the stored payment (None for a new one)."""
+    refunded = row.refunded_amount if row is not None else 0
     if charge is not None:
-        row.stripe_charge_id = charge["id"]
-        row.refunded_amount = charge.get("amount_refunded") or 0
-        row.disputed = bool(charge.get("disputed"))
-    row.paid_at = (paid_at or timestamp((charge or {}).get("created"))) if paid else None
+        refunded = charge.get("amount_refunded") or 0
+        values.update(
+            stripe_charge_id=charge["id"],
+            refunded_amount=refunded,
+            disputed=bool(charge.get("disputed")),
+        )
+    values["paid_at"] = (paid_at or timestamp((charge or {}).get("created"))) if paid else None
     if not paid:
-        row.status = "failed"
-    elif row.refunded_amount and row.refunded_amount >= row.amount:
-        row.status = "refunded"
-    elif row.refunded_amount:
-        row.status = "partially_refunded"
+        values["status"] = "failed"
+    elif refunded and refunded >= values["amount"]:
+        values["status"] = "refunded"
+    elif refunded:
+        values["status"] = "partially_refunded"
     else:
-        row.status = "paid"
-    first_supported(row.supporter, row.paid_at)
+        values["status"] = "paid"
+    first_supported(values["supporter_id"], values["paid_at"])
 
 
 def invoice_subscription_id(invoice: dict) -> str | None:
@@ -89,10 +103,10 @@ def invoice_payment_intent(invoice: dict) -> str | None:
 def apply_invoice(
     invoice: dict,
     charge: dict | None,
-    supporter: Supporter | None,
-    subscription: Subscription | None,
+    supporter: sa.Row | None,
+    subscription: sa.Row | None,
     version: int,
-) -> Payment | None:
+) -> sa.Row | None:
     """Record a subscription invoice that was paid or whose payment failed.
 
     Drafts, untried and zero-amount invoices are not money and are skipped.
@@ -101,25 +115,27 @@ def apply_invoice(
     tried = paid or invoice.get("attempted") or invoice["status"] == "uncollectible"
     if not tried or not invoice.get("amount_due"):
         return None
-    row = _payment_row(invoice["id"], "subscription", version)
-    if row is None:
-        return find_payment(invoice["id"])
+    row = find_payment(invoice["id"])
+    if row is not None and version < row.stripe_updated:
+        return row
     details = (invoice.get("parent") or {}).get("subscription_details") or {}
     meta = attribution_fields(details.get("metadata"))
+    values = {"stripe_updated": version}
     if subscription is not None:
-        row.subscription_id = subscription.id
+        values["subscription_id"] = subscription.id
         meta = {name: meta[name] or getattr(subscription, name) for name in meta}
-    row.supporter = supporter
-    row.amount = invoice["amount_paid"] if paid else invoice["amount_due"]
-    row.currency = invoice["currency"]
-    row.source, row.campaign, row.variant = meta["source"], meta["campaign"], meta["variant"]
+    values.update(
+        meta,
+        supporter_id=supporter.id if supporter is not None else None,
+        amount=invoice["amount_paid"] if paid else invoice["amount_due"],
+        currency=invoice["currency"],
+    )
     paid_at = timestamp((invoice.get("status_transitions") or {}).get("paid_at"))
-    _settle(row, paid, paid_at, charge)
-    db.session.flush()
-    return row
+    _settle(values, row, paid, paid_at, charge)
+    return _save(row, invoice["id"], "subscription", values)
 
 
-def queue_payment_failed(invoice: dict, supporter: Supporter | None, interval: str | None) -> bool:
+def queue_payment_failed(invoice: dict, supporter: sa.Row | None, interval: str | None) -> bool:
     """Tell the supporter once that an invoice's payment failed, if it is still unpaid."""
     if invoice["status"] == "paid" or not invoice.get("attempted"):
         return False
@@ -134,8 +150,8 @@ def queue_payment_failed(invoice: dict, supporter: Supporter | None, interval: s
 
 
 def apply_one_time(
-    intent: dict, supporter: Supporter | None, metadata: dict | None, version: int
-) -> Payment | None:
+    intent: dict, supporter: sa.Row | None, metadata: dict | None, version: int
+) -> sa.Row | None:
     """Record a one-time gift from its payment intent (`latest_charge` expanded).
 
     A gift still processing (bank debits) is not recorded until it succeeds or fails.
@@ -144,23 +160,25 @@ def apply_one_time(
     failed = intent["status"] in ("canceled", "requires_payment_method")
     if not (paid or failed):
         return None
-    row = _payment_row(intent["id"], "one_time", version)
-    if row is None:
-        return find_payment(intent["id"])
-    meta = attribution_fields(intent.get("metadata") or metadata)
-    row.supporter = supporter
-    row.amount = intent["amount"]
+    row = find_payment(intent["id"])
+    if row is not None and version < row.stripe_updated:
+        return row
+    amount = intent["amount"]
     if paid and intent.get("amount_received"):
-        row.amount = intent["amount_received"]
-    row.currency = intent["currency"]
-    row.source, row.campaign, row.variant = meta["source"], meta["campaign"], meta["variant"]
+        amount = intent["amount_received"]
+    values = attribution_fields(intent.get("metadata") or metadata)
+    values.update(
+        stripe_updated=version,
+        supporter_id=supporter.id if supporter is not None else None,
+        amount=amount,
+        currency=intent["currency"],
+    )
     charge = intent.get("latest_charge")
-    _settle(row, paid, None, charge if isinstance(charge, dict) else None)
-    db.session.flush()
-    return row
+    _settle(values, row, paid, None, charge if isinstance(charge, dict) else None)
+    return _save(row, intent["id"], "one_time", values)
 
 
-def apply_charge(charge: dict, version: int) -> Payment | None:
+def apply_charge(charge: dict, version: int) -> sa.Row | None:
     """Refunds and disputes of a charge onto its payment.
 
     A charge whose payment is not recorded yet is left alone: recording that
@@ -169,7 +187,6 @@ def apply_charge(charge: dict, version: int) -> Payment | None:
     row = find_payment(charge_id=charge["id"]) or find_payment(charge.get("payment_intent"))
     if row is None or version < row.stripe_updated:
         return row
-    row.stripe_updated = version
-    _settle(row, row.status != "failed", row.paid_at, charge)
-    db.session.flush()
-    return row
+    values = {"stripe_updated": version, "amount": row.amount, "supporter_id": row.supporter_id}
+    _settle(values, row, row.status != "failed", row.paid_at, charge)
+    return _save(row, row.stripe_id, row.kind, values)

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from support import ledger, payments, stripe_api
-from support.models import Subscription, Supporter
 
 Handler = Callable[[dict], None]
 
 
 def supporter_for(
     customer_id: str | None, email: str | None = None, name: str | None = None, lang=None
-) -> Supporter | None:
+) -> sa.Row | None:
     """The customer's supporter; a new one is made from the customer as Stripe has it now."""
     supporter = ledger.find_supporter(customer_id)
     if supporter is not None:
@@ -42,7 +43,7 @@ def supporter_for(
     return ledger.upsert_supporter(customer_id, email, name, lang)
 
 
-def _subscription(subscription_id: str, supporter: Supporter | None = None) -> Subscription | None:
+def _subscription(subscription_id: str, supporter: sa.Row | None = None) -> sa.Row | None:
     """Fetch a subscription and write it; None when Stripe has no such subscription."""
     version = ledger.read_version()
     sub = stripe_api.retrieve_subscription(subscription_id)

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
 from support import ledger, payments, stripe_api
 from support.extensions import db
-from support.models import Subscription
 from support.webhooks import handlers
 
 COMPARED = ("status", "amount", "currency", "interval", "cancel_at_period_end", "canceled_at")
@@ -32,7 +33,7 @@ class Report:
     differences: list[str] = field(default_factory=list)
 
 
-def _subscription_difference(sub: dict, row: Subscription | None) -> str | None:
+def _subscription_difference(sub: dict, row: sa.Row | None) -> str | None:
     if row is None:
         return f"{sub['id']}: missing (Stripe: {sub['status']})"
     expected = ledger.subscription_fields(sub)
