@@ -76,14 +76,38 @@ class Prepared:
 
 
 _ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+# Key in `db.session.info`: (transaction, customer keys whose lock it holds).
+HELD_LOCKS = "ledger_held_locks"
+
+
+def lock_number(key: str) -> int:
+    """The PostgreSQL advisory lock number of a customer key."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def _held() -> set[str]:
+    """The customer keys locked by the current transaction."""
+    transaction = db.session().get_transaction()
+    held = db.session.info.get(HELD_LOCKS)
+    if held is None or held[0] is not transaction:
+        held = db.session.info[HELD_LOCKS] = (transaction, set())
+    return held[1]
+
+
+def holding_lock(key: str) -> None:
+    """Note that the current transaction took `key`'s lock by other means (the
+    webhook's claim statement takes it in the same round trip)."""
+    _held().add(key)
 
 
 def lock_customer(key: str) -> None:
     """Apply one customer's objects one at a time (PostgreSQL advisory lock,
     released at commit or rollback). SQLite serialises writers by itself."""
     if _postgres():
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        db.session.connection().execute(_ADVISORY_LOCK, {"key": number})
+        held = _held()
+        if key not in held:
+            db.session.connection().execute(_ADVISORY_LOCK, {"key": lock_number(key)})
+            held.add(key)
 
 
 def run(statement, params: dict) -> sa.CursorResult:
@@ -351,8 +375,15 @@ _FIRST_SUPPORTED = (
 )
 
 
-def first_supported(supporter_id: int | None, paid_at: datetime | None) -> None:
-    """`first_supported_at` is the earliest paid time, whatever order payments arrive in."""
-    if supporter_id is None or paid_at is None:
+def first_supported(
+    supporter_id: int | None, paid_at: datetime | None, known: datetime | None = None
+) -> None:
+    """`first_supported_at` is the earliest paid time, whatever order payments arrive in.
+
+    `known` is the value read (locked) earlier in this transaction, if any: this
+    transaction can only have lowered it since, so a `known` at or before
+    `paid_at` means there is nothing to write.
+    """
+    if supporter_id is None or paid_at is None or (known is not None and known <= paid_at):
         return
     run(_FIRST_SUPPORTED, {"supporter_id": supporter_id, "paid_at": paid_at})

@@ -60,9 +60,11 @@ def _settle(
     paid: bool,
     paid_at: datetime | None,
     charge: dict | None,
+    supporter: sa.Row | None = None,
 ) -> None:
     """Status, paid time, refunds and dispute into `values`, from the charge that paid
-    (if any); `row` is the stored payment (None for a new one)."""
+    (if any); `row` is the stored payment (None for a new one), `supporter` the
+    payer's row read in this transaction (if at hand)."""
     refunded = row.refunded_amount if row is not None else 0
     if charge is not None:
         refunded = charge.get("amount_refunded") or 0
@@ -80,7 +82,8 @@ def _settle(
         values["status"] = "partially_refunded"
     else:
         values["status"] = "paid"
-    first_supported(values["supporter_id"], values["paid_at"])
+    known = supporter.first_supported_at if supporter is not None else None
+    first_supported(values["supporter_id"], values["paid_at"], known)
 
 
 def invoice_subscription_id(invoice: dict) -> str | None:
@@ -131,7 +134,7 @@ def apply_invoice(
         currency=invoice["currency"],
     )
     paid_at = timestamp((invoice.get("status_transitions") or {}).get("paid_at"))
-    _settle(values, row, paid, paid_at, charge)
+    _settle(values, row, paid, paid_at, charge, supporter)
     return _save(row, invoice["id"], "subscription", values)
 
 
@@ -174,7 +177,7 @@ def apply_one_time(
         currency=intent["currency"],
     )
     charge = intent.get("latest_charge")
-    _settle(values, row, paid, None, charge if isinstance(charge, dict) else None)
+    _settle(values, row, paid, None, charge if isinstance(charge, dict) else None, supporter)
     return _save(row, intent["id"], "one_time", values)
 
 

@@ -159,6 +159,50 @@ def on_customer(event: dict) -> None:
         ledger.apply_customer(customer)
 
 
+def _object(event: dict) -> dict:
+    return event["data"]["object"]
+
+
+def _charge_key(event: dict) -> str | None:
+    charge = _object(event)
+    return charge.get("customer") or charge.get("payment_intent") or charge["id"]
+
+
+def _checkout_key(event: dict) -> str | None:
+    session = _object(event)
+    return session.get("customer") or session.get("payment_intent") or session["id"]
+
+
+# The customer key each handler locks first, read from the payload, so the
+# webhook can take the lock in the statement that claims the event.
+# `charge.dispute.created` names no customer: its handler locks by itself.
+LOCK_KEYS: dict[str, Callable[[dict], str | None]] = {
+    "checkout.session.completed": _checkout_key,
+    "checkout.session.async_payment_succeeded": _checkout_key,
+    "checkout.session.async_payment_failed": _checkout_key,
+    "customer.subscription.created": lambda event: _object(event)["customer"],
+    "customer.subscription.updated": lambda event: _object(event)["customer"],
+    "customer.subscription.deleted": lambda event: _object(event)["customer"],
+    "customer.subscription.paused": lambda event: _object(event)["customer"],
+    "customer.subscription.resumed": lambda event: _object(event)["customer"],
+    "invoice.paid": lambda event: _object(event)["customer"],
+    "invoice.payment_failed": lambda event: _object(event)["customer"],
+    "charge.refunded": _charge_key,
+    "customer.updated": lambda event: _object(event)["id"],
+}
+
+
+def lock_key(event: dict) -> str | None:
+    """The customer key the event's handler locks first; None when it cannot be
+    known from the payload (or the payload lacks it: the handler will fail anyway)."""
+    find = LOCK_KEYS.get(event["type"])
+    try:
+        key = find(event) if find is not None else None
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return key if isinstance(key, str) and key else None
+
+
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": on_checkout,
     "checkout.session.async_payment_succeeded": on_checkout,
