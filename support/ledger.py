@@ -115,28 +115,31 @@ def run(statement, params: dict) -> sa.CursorResult:
     return db.session.connection().execute(statement, params)
 
 
-def upsert(table: sa.Table, key: str, kept: tuple[str, ...] = ()) -> dict:
-    """Per dialect: INSERT ... ON CONFLICT (key) DO UPDATE, only over older state
-    (`stripe_updated`), RETURNING the row. Columns come from the parameters;
-    `kept` are the ones an update leaves alone."""
-    statements = {}
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert)):
-        statement = insert(table)
-        statements[name] = statement.on_conflict_do_update(
+_UPSERTS: dict[tuple, sa.Insert] = {}
+
+
+def upsert(table: sa.Table, key: str, values: dict, kept: tuple[str, ...] = ()) -> sa.Row | None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE of `values` (their keys are the columns
+    written; `kept` and `created_at` are left alone by an update), only over older
+    state (`stripe_updated`); the written row, or None when ours held fresher state.
+
+    One statement per dialect and set of columns, built on first use.
+    """
+    dialect = db.session.get_bind().dialect.name
+    cache_key = (table.name, key, dialect, tuple(values), kept)
+    statement = _UPSERTS.get(cache_key)
+    if statement is None:
+        insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        statement = _UPSERTS[cache_key] = insert.on_conflict_do_update(
             index_elements=[key],
             set_={
-                column.name: statement.excluded[column.name]
-                for column in table.columns
-                if column.name not in ("id", key, "created_at", *kept)
+                name: insert.excluded[name]
+                for name in values
+                if name not in (key, "created_at", *kept)
             },
-            where=table.c.stripe_updated <= statement.excluded.stripe_updated,
+            where=table.c.stripe_updated <= insert.excluded.stripe_updated,
         ).returning(*table.columns)
-    return statements
-
-
-def upserted(statements: dict, values: dict) -> sa.Row | None:
-    """Run an `upsert`; the written row, or None when ours held fresher state."""
-    return run(statements[db.session.get_bind().dialect.name], values).first()
+    return run(statement, values).first()
 
 
 def attribution_fields(meta: dict | None) -> dict:
@@ -262,7 +265,6 @@ def subscription_fields(sub: dict) -> dict:
 _SUBSCRIPTION = Prepared(
     sa.select(SUBSCRIPTION).where(SUBSCRIPTION.c.stripe_id == sa.bindparam("stripe_id"))
 )
-_UPSERT_SUBSCRIPTION = upsert(SUBSCRIPTION, "stripe_id")
 
 
 def find_subscription(stripe_id: str) -> sa.Row | None:
@@ -284,7 +286,7 @@ def apply_subscription(sub: dict, supporter: sa.Row, version: int) -> sa.Row:
         created_at=now,
         updated_at=now,
     )
-    return upserted(_UPSERT_SUBSCRIPTION, values) or find_subscription(sub["id"])
+    return upsert(SUBSCRIPTION, "stripe_id", values) or find_subscription(sub["id"])
 
 
 CHECKOUT = CheckoutAttempt.__table__

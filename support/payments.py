@@ -21,6 +21,7 @@ from support.ledger import (
     queue_email,
     run,
     timestamp,
+    upsert,
 )
 from support.models import Payment
 
@@ -86,6 +87,33 @@ def _settle(
     first_supported(values["supporter_id"], values["paid_at"], known)
 
 
+def _write(
+    stripe_id: str,
+    kind: str,
+    values: dict,
+    paid: bool,
+    paid_at: datetime | None,
+    charge: dict | None,
+    supporter: sa.Row | None,
+) -> sa.Row | None:
+    """Write a payment as Stripe had it at `values["stripe_updated"]` (unless ours
+    is newer); the stored row.
+
+    Usually one upsert. Only a paid payment without its charge at hand (so
+    without its refunds) needs the stored row first: its status depends on the
+    refunds recorded there.
+    """
+    if paid and charge is None:
+        row = find_payment(stripe_id)
+        if row is not None and values["stripe_updated"] < row.stripe_updated:
+            return row
+        _settle(values, row, paid, paid_at, charge, supporter)
+        return _save(row, stripe_id, kind, values)
+    _settle(values, None, paid, paid_at, charge, supporter)
+    values.update(stripe_id=stripe_id, kind=kind)
+    return upsert(PAYMENT, "stripe_id", values, kept=("kind",)) or find_payment(stripe_id)
+
+
 def invoice_subscription_id(invoice: dict) -> str | None:
     """The subscription an invoice bills (`parent.subscription_details` since 2025)."""
     details = (invoice.get("parent") or {}).get("subscription_details") or {}
@@ -118,9 +146,6 @@ def apply_invoice(
     tried = paid or invoice.get("attempted") or invoice["status"] == "uncollectible"
     if not tried or not invoice.get("amount_due"):
         return None
-    row = find_payment(invoice["id"])
-    if row is not None and version < row.stripe_updated:
-        return row
     details = (invoice.get("parent") or {}).get("subscription_details") or {}
     meta = attribution_fields(details.get("metadata"))
     values = {"stripe_updated": version}
@@ -134,8 +159,7 @@ def apply_invoice(
         currency=invoice["currency"],
     )
     paid_at = timestamp((invoice.get("status_transitions") or {}).get("paid_at"))
-    _settle(values, row, paid, paid_at, charge, supporter)
-    return _save(row, invoice["id"], "subscription", values)
+    return _write(invoice["id"], "subscription", values, paid, paid_at, charge, supporter)
 
 
 def queue_payment_failed(invoice: dict, supporter: sa.Row | None, interval: str | None) -> bool:
@@ -163,9 +187,6 @@ def apply_one_time(
     failed = intent["status"] in ("canceled", "requires_payment_method")
     if not (paid or failed):
         return None
-    row = find_payment(intent["id"])
-    if row is not None and version < row.stripe_updated:
-        return row
     amount = intent["amount"]
     if paid and intent.get("amount_received"):
         amount = intent["amount_received"]
@@ -177,8 +198,8 @@ def apply_one_time(
         currency=intent["currency"],
     )
     charge = intent.get("latest_charge")
-    _settle(values, row, paid, None, charge if isinstance(charge, dict) else None, supporter)
-    return _save(row, intent["id"], "one_time", values)
+    charge = charge if isinstance(charge, dict) else None
+    return _write(intent["id"], "one_time", values, paid, None, charge, supporter)
 
 
 def apply_charge(charge: dict, version: int) -> sa.Row | None:
