@@ -54,8 +54,13 @@ def normalise_email(email: str | None) -> str | None:
     return email or None
 
 
+def dialect() -> str:
+    """The database's dialect name ("postgresql" or "sqlite")."""
+    return db.engine.dialect.name
+
+
 def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+    return dialect() == "postgresql"
 
 
 def for_update(statement):
@@ -125,11 +130,11 @@ def upsert(table: sa.Table, key: str, values: dict, kept: tuple[str, ...] = ()) 
 
     One statement per dialect and set of columns, built on first use.
     """
-    dialect = db.session.get_bind().dialect.name
-    cache_key = (table.name, key, dialect, tuple(values), kept)
+    name = dialect()
+    cache_key = (table.name, key, name, tuple(values), kept)
     statement = _UPSERTS.get(cache_key)
     if statement is None:
-        insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        insert = postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
         statement = _UPSERTS[cache_key] = insert.on_conflict_do_update(
             index_elements=[key],
             set_={
@@ -267,6 +272,56 @@ _SUBSCRIPTION = Prepared(
 )
 
 
+def _customer_upsert(name: str) -> sa.Insert:
+    """The subscription upsert whose supporter is the one of `customer_id`, looked
+    up in the same statement (INSERT ... SELECT: nothing is written without one)."""
+    columns = [column for column in SUBSCRIPTION.columns if column.name != "id"]
+
+    def value(column: sa.Column):
+        if column.name == "supporter_id":
+            return SUPPORTER.c.id
+        param = sa.bindparam(column.name, type_=column.type)
+        # PostgreSQL cannot infer a type for a parameter in a select list (NULLs
+        # above all); strings need none, and a cast would silently cut them.
+        if name == "postgresql" and not isinstance(column.type, sa.String):
+            return sa.cast(param, column.type)
+        return param
+
+    source = sa.select(*map(value, columns)).where(
+        SUPPORTER.c.stripe_customer_id == sa.bindparam("customer_id")
+    )
+    insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(SUBSCRIPTION)
+    insert = insert.from_select([column.name for column in columns], source)
+    return insert.on_conflict_do_update(
+        index_elements=["stripe_id"],
+        set_={
+            column.name: insert.excluded[column.name]
+            for column in columns
+            if column.name not in ("stripe_id", "created_at")
+        },
+        where=SUBSCRIPTION.c.stripe_updated <= insert.excluded.stripe_updated,
+    ).returning(*SUBSCRIPTION.columns)
+
+
+_CUSTOMER_UPSERT = {name: _customer_upsert(name) for name in ("postgresql", "sqlite")}
+
+
+def apply_customer_subscription(sub: dict, version: int) -> sa.Row | None:
+    """`apply_subscription` for the supporter we have for the subscription's customer,
+    in one statement; None when nothing was written (no such supporter yet, or
+    ours is newer: the caller takes the long way)."""
+    now = utcnow()
+    values = subscription_fields(sub)
+    values.update(
+        stripe_id=sub["id"],
+        customer_id=sub["customer"],
+        stripe_updated=version,
+        created_at=now,
+        updated_at=now,
+    )
+    return run(_CUSTOMER_UPSERT[dialect()], values).first()
+
+
 def find_subscription(stripe_id: str) -> sa.Row | None:
     """Our row for a Stripe subscription id, locked for update."""
     return run(_SUBSCRIPTION.for_update(), {"stripe_id": stripe_id}).first()
@@ -347,7 +402,7 @@ def queue_email(
         "context": json.dumps(context, sort_keys=True),
         "created_at": utcnow(),
     }
-    new_id = run(_QUEUE_EMAIL[db.session.get_bind().dialect.name], values).scalar()
+    new_id = run(_QUEUE_EMAIL[dialect()], values).scalar()
     if new_id is None:
         return False
     db.session.info.setdefault(MAIL_LOG, []).append(new_id)

@@ -49,6 +49,10 @@ def _subscription(subscription_id: str, supporter: sa.Row | None = None) -> sa.R
     sub = stripe_api.retrieve_subscription(subscription_id)
     if sub is None:
         return None
+    if supporter is None and isinstance(sub.get("customer"), str):
+        row = ledger.apply_customer_subscription(sub, version)
+        if row is not None:
+            return row
     lang = (sub.get("metadata") or {}).get("lang")
     supporter = supporter or supporter_for(sub["customer"], lang=lang)
     return ledger.apply_subscription(sub, supporter, version)

@@ -63,7 +63,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+    return ledger.dialect() == "postgresql"
 
 
 def check_event(event: dict) -> None:
