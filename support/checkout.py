@@ -175,7 +175,7 @@ def is_confirmed(attempt: CheckoutAttempt) -> bool:
         return False
     if session is None:
         return False
-    return session.status == "complete" and session.payment_status in (
+    return session["status"] == "complete" and session["payment_status"] in (
         "paid",
         "no_payment_required",
     )
