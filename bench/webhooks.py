@@ -1,7 +1,7 @@
 """Webhook throughput: signed Stripe events per second, stored and applied.
 
     .venv/bin/python bench/webhooks.py [--events 3000] [--clients 16]
-        [--workers 2] [--threads 8] [--all-types]
+        [--workers 4] [--threads 1] [--all-types]
 
 One command. It starts the Stripe emulator (a separate process: the handlers
 fetch subscriptions, invoices and charges from "Stripe", and the emulator
@@ -313,8 +313,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--gifts", type=int, default=40)
     parser.add_argument("--all-types", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
