@@ -121,14 +121,19 @@ def list_invoices(req: ApiRequest) -> dict:
     return req.list(items, p)
 
 
+def _list_matching(req: ApiRequest, kind: str, filters: tuple[str, ...]) -> dict:
+    """A list of `kind` objects, filtered on equality of any of `filters` given."""
+    p = req.check({**LIST, **dict.fromkeys(filters, STR)})
+    items = req.store.all(kind)
+    for key in filters:
+        if key in p:
+            items = [obj for obj in items if obj[key] == p[key]]
+    return req.list(items, p)
+
+
 def list_charges(req: ApiRequest) -> dict:
     """GET /v1/charges (filters: customer, payment_intent)."""
-    p = req.check({**LIST, "customer": STR, "payment_intent": STR})
-    items = req.store.all("charge")
-    for key in ("customer", "payment_intent"):
-        if key in p:
-            items = [c for c in items if c[key] == p[key]]
-    return req.list(items, p)
+    return _list_matching(req, "charge", ("customer", "payment_intent"))
 
 
 def create_refund(req: ApiRequest) -> dict:
@@ -149,12 +154,7 @@ def create_refund(req: ApiRequest) -> dict:
 
 def list_refunds(req: ApiRequest) -> dict:
     """GET /v1/refunds (filters: charge, payment_intent)."""
-    p = req.check({**LIST, "charge": STR, "payment_intent": STR})
-    items = req.store.all("refund")
-    for key in ("charge", "payment_intent"):
-        if key in p:
-            items = [r for r in items if r[key] == p[key]]
-    return req.list(items, p)
+    return _list_matching(req, "refund", ("charge", "payment_intent"))
 
 
 def list_events(req: ApiRequest) -> dict:
