@@ -366,9 +366,3 @@ def process_due(max_attempts: int = MAX_ATTEMPTS, limit: int | None = None) -> C
         seen.add(event_id)
         counts[status or "busy"] += 1
     return counts
-
-
-def due_count(max_attempts: int = MAX_ATTEMPTS) -> int:
-    """How many events `process_due` would try now."""
-    query = _due(max_attempts, utcnow()).with_only_columns(sa.func.count())
-    return db.session.scalar(query) or 0
