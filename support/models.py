@@ -80,8 +80,8 @@ class Subscription(db.Model):
     campaign: Mapped[str | None] = mapped_column(sa.String(64))
     variant: Mapped[str | None] = mapped_column(sa.String(64))
     lang: Mapped[str | None] = mapped_column(sa.String(8))
-    # Creation time of the newest Stripe event or object written into this row;
-    # an older one arriving late must not overwrite it.
+    # When (microseconds since the epoch) the Stripe state in this row was read;
+    # a write based on an older read must not overwrite it (see support/ledger.py).
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
