@@ -10,6 +10,7 @@ from flask import abort, jsonify, request
 from support import stripe_api
 from support.errors import render_error
 from support.extensions import csrf, limiter
+from support.mail import outbox
 from support.webhooks import bp, inbox
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,6 @@ def send_owed_mail(response, mails: list[int]) -> None:
     is not sent here is retried by `flask mail send`.
     """
     try:
-        from support.mail import outbox
-
         outbox.send_after_response(response, mails)
     except Exception:
         log.exception("Could not schedule the mail owed after a webhook")
