@@ -79,13 +79,19 @@ def _y(value: float, top: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - value / top)
 
 
+def _axes(
+    title: str, labels: Sequence[str], series: Sequence[Series], fmt: Callable[[int], str]
+) -> tuple[float, list[str], float]:
+    """The scale's top value, the SVG so far (frame, grid, labels), the width per label."""
+    top = nice_ceiling(max((v for s in series for v in s.values), default=0))
+    return top, _frame(title, labels, top, fmt), (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+
+
 def line_chart(
     title: str, labels: Sequence[str], series: Sequence[Series], fmt: Callable[[int], str] = str
 ) -> Chart:
     """One line per series over the labels (months)."""
-    top = nice_ceiling(max((v for s in series for v in s.values), default=0))
-    parts = _frame(title, labels, top, fmt)
-    step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    top, parts, step = _axes(title, labels, series, fmt)
     for colour, line in zip(COLOURS * 4, series, strict=False):
         points = [(LEFT + step * (i + 0.5), _y(value, top)) for i, value in enumerate(line.values)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -104,9 +110,7 @@ def bar_chart(
     title: str, labels: Sequence[str], series: Sequence[Series], fmt: Callable[[int], str] = str
 ) -> Chart:
     """Grouped bars, one group per label, one bar per series."""
-    top = nice_ceiling(max((v for s in series for v in s.values), default=0))
-    parts = _frame(title, labels, top, fmt)
-    step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    top, parts, step = _axes(title, labels, series, fmt)
     width = step * 0.8 / max(len(series), 1)
     for number, (colour, bars) in enumerate(zip(COLOURS, series, strict=False)):
         for index, (label, value) in enumerate(zip(labels, bars.values, strict=False)):
