@@ -149,12 +149,11 @@ _CLAIM_AND_LOCK = _CLAIM_UPDATE.returning(
 
 
 def receive(event: dict, payload: bytes) -> tuple[str, list[int]]:
-    """Store a verified event, then apply it unless that was done already; its
-    status and the ids of the mails applying it queued.
+    """Store a verified event that passed `check_event`, then apply it unless that
+    was done already; its status and the ids of the mails applying it queued.
 
     A redelivery of a failed event is Stripe retrying, so it is applied again.
     """
-    check_event(event)
     store_event(event, payload)
     return _run_received(event)
 
