@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from support.driver_sql import Statement
 from support.extensions import db
 from support.models import CheckoutAttempt, OutboundEmail, Subscription, Supporter, utcnow
 
@@ -73,7 +74,8 @@ class Prepared:
     a statement on every call cost more CPU than running it."""
 
     def __init__(self, statement):
-        self.plain, self.locking = statement, statement.with_for_update()
+        self.plain = Statement(statement)
+        self.locking = Statement(statement.with_for_update())
 
     def for_update(self):
         """The statement that locks its rows on PostgreSQL."""
@@ -115,12 +117,15 @@ def lock_customer(key: str) -> None:
             held.add(key)
 
 
-def run(statement, params: dict) -> sa.CursorResult:
-    """Execute a Core statement on the session's connection (no ORM bookkeeping)."""
+def run(statement, params: dict):
+    """Execute a Core statement (or a `Statement`, on the driver) on the session's
+    connection, without the ORM's bookkeeping."""
+    if isinstance(statement, Statement):
+        return statement.run(params)
     return db.session.connection().execute(statement, params)
 
 
-_UPSERTS: dict[tuple, sa.Insert] = {}
+_UPSERTS: dict[tuple, Statement] = {}
 
 
 def upsert(table: sa.Table, key: str, values: dict, kept: tuple[str, ...] = ()) -> sa.Row | None:
@@ -135,15 +140,17 @@ def upsert(table: sa.Table, key: str, values: dict, kept: tuple[str, ...] = ()) 
     statement = _UPSERTS.get(cache_key)
     if statement is None:
         insert = postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
-        statement = _UPSERTS[cache_key] = insert.on_conflict_do_update(
-            index_elements=[key],
-            set_={
-                name: insert.excluded[name]
-                for name in values
-                if name not in (key, "created_at", *kept)
-            },
-            where=table.c.stripe_updated <= insert.excluded.stripe_updated,
-        ).returning(*table.columns)
+        statement = _UPSERTS[cache_key] = Statement(
+            insert.on_conflict_do_update(
+                index_elements=[key],
+                set_={
+                    name: insert.excluded[name]
+                    for name in values
+                    if name not in (key, "created_at", *kept)
+                },
+                where=table.c.stripe_updated <= insert.excluded.stripe_updated,
+            ).returning(*table.columns)
+        )
     return run(statement, values).first()
 
 
@@ -168,10 +175,12 @@ _SUPPORTER_BY_CUSTOMER = Prepared(
 _SUPPORTER_BY_EMAIL = Prepared(
     sa.select(SUPPORTER).where(SUPPORTER.c.email == sa.bindparam("email"))
 )
-_SUPPORTER_BY_ID = sa.select(SUPPORTER).where(SUPPORTER.c.id == sa.bindparam("id"))
-_NEW_SUPPORTER = sa.insert(SUPPORTER).returning(*SUPPORTER.columns)
-_EMAIL_TAKEN = sa.select(SUPPORTER.c.id).where(
-    SUPPORTER.c.email == sa.bindparam("email"), SUPPORTER.c.id != sa.bindparam("id")
+_SUPPORTER_BY_ID = Statement(sa.select(SUPPORTER).where(SUPPORTER.c.id == sa.bindparam("id")))
+_NEW_SUPPORTER = Statement(sa.insert(SUPPORTER).returning(*SUPPORTER.columns))
+_EMAIL_TAKEN = Statement(
+    sa.select(SUPPORTER.c.id).where(
+        SUPPORTER.c.email == sa.bindparam("email"), SUPPORTER.c.id != sa.bindparam("id")
+    )
 )
 
 
@@ -303,7 +312,7 @@ def _customer_upsert(name: str) -> sa.Insert:
     ).returning(*SUBSCRIPTION.columns)
 
 
-_CUSTOMER_UPSERT = {name: _customer_upsert(name) for name in ("postgresql", "sqlite")}
+_CUSTOMER_UPSERT = {name: Statement(_customer_upsert(name)) for name in ("postgresql", "sqlite")}
 
 
 def apply_customer_subscription(sub: dict, version: int) -> sa.Row | None:
@@ -378,7 +387,9 @@ def complete_checkout(
 
 _OUTBOUND = OutboundEmail.__table__
 _QUEUE_EMAIL = {
-    name: insert(_OUTBOUND).on_conflict_do_nothing(index_elements=["key"]).returning(_OUTBOUND.c.id)
+    name: Statement(
+        insert(_OUTBOUND).on_conflict_do_nothing(index_elements=["key"]).returning(_OUTBOUND.c.id)
+    )
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
@@ -419,7 +430,7 @@ def queued_mail() -> list[int]:
     return list(db.session.info.get(MAIL_LOG, ()))
 
 
-_FIRST_SUPPORTED = (
+_FIRST_SUPPORTED = Statement(
     sa.update(SUPPORTER)
     .where(
         SUPPORTER.c.id == sa.bindparam("supporter_id"),

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from support.driver_sql import Statement
 from support.ledger import (
     Prepared,
     attribution_fields,
@@ -31,8 +32,8 @@ _BY_STRIPE_ID = Prepared(sa.select(PAYMENT).where(PAYMENT.c.stripe_id == sa.bind
 _BY_CHARGE = Prepared(sa.select(PAYMENT).where(PAYMENT.c.stripe_charge_id == sa.bindparam("key")))
 # Columns come from the parameters: the ones given are written, the others
 # get their defaults (insert) or are left alone (update).
-_INSERT = sa.insert(PAYMENT).returning(*PAYMENT.columns)
-_UPDATE = (
+_INSERT = Statement(sa.insert(PAYMENT).returning(*PAYMENT.columns))
+_UPDATE = Statement(
     sa.update(PAYMENT).where(PAYMENT.c.id == sa.bindparam("payment_id")).returning(*PAYMENT.columns)
 )
 

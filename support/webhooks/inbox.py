@@ -35,6 +35,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from support import ledger
+from support.driver_sql import Statement
 from support.extensions import db
 from support.ledger import lock_number, timestamp
 from support.models import StripeEvent, utcnow
@@ -104,9 +105,9 @@ def store_event(event: dict, payload: bytes) -> bool:
     if _postgres():
         if not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        stored = db.session.connection().execute(_STORE_POSTGRES, values).scalar()
+        stored = _STORE_POSTGRES.run(values).scalar()
     else:
-        stored = db.session.connection().execute(_STORE_SQLITE, values).scalar()
+        stored = _STORE_SQLITE.run(values).scalar()
     db.session.commit()
     return stored is not None
 
@@ -116,14 +117,16 @@ def store_event(event: dict, payload: bytes) -> bool:
 # table, so the ORM's per-statement bookkeeping is skipped too.
 _TABLE = StripeEvent.__table__
 # The CTE makes the commit of this one-statement transaction asynchronous.
-_STORE_POSTGRES = sa.text(
-    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
-    "INSERT INTO stripe_event "
-    "(id, type, livemode, created, payload, status, attempts, received_at) "
-    "SELECT :id, :type, :livemode, :created, :payload, 'pending', 0, :received_at "
-    "FROM async_commit ON CONFLICT (id) DO NOTHING RETURNING id"
+_STORE_POSTGRES = Statement(
+    sa.text(
+        "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        "INSERT INTO stripe_event "
+        "(id, type, livemode, created, payload, status, attempts, received_at) "
+        "SELECT :id, :type, :livemode, :created, :payload, 'pending', 0, :received_at "
+        "FROM async_commit ON CONFLICT (id) DO NOTHING RETURNING id"
+    ).columns(_TABLE.c.id)
 )
-_STORE_SQLITE = (
+_STORE_SQLITE = Statement(
     sqlite.insert(_TABLE)
     .values(status="pending", attempts=0)
     .on_conflict_do_nothing(index_elements=["id"])
@@ -131,7 +134,7 @@ _STORE_SQLITE = (
 )
 _CLAIM_UPDATE = (
     sa.update(_TABLE)
-    .where(_TABLE.c.id == sa.bindparam("event_id"), _TABLE.c.status.not_in(DONE))
+    .where(_TABLE.c.id == sa.bindparam("event_id"), *(_TABLE.c.status != done for done in DONE))
     .values(
         attempts=_TABLE.c.attempts + 1,
         processed_at=sa.bindparam("claimed_at", type_=_TABLE.c.processed_at.type),
@@ -140,11 +143,13 @@ _CLAIM_UPDATE = (
         last_error=sa.bindparam("note", type_=_TABLE.c.last_error.type),
     )
 )
-_CLAIM = _CLAIM_UPDATE.returning(_TABLE.c.id)
+_CLAIM = Statement(_CLAIM_UPDATE.returning(_TABLE.c.id))
 # On PostgreSQL the claim also takes the customer's advisory lock (after the
 # row's), saving the handler that round trip.
-_CLAIM_AND_LOCK = _CLAIM_UPDATE.returning(
-    _TABLE.c.id, sa.func.pg_advisory_xact_lock(sa.bindparam("lock", type_=sa.BigInteger))
+_CLAIM_AND_LOCK = Statement(
+    _CLAIM_UPDATE.returning(
+        _TABLE.c.id, sa.func.pg_advisory_xact_lock(sa.bindparam("lock", type_=sa.BigInteger))
+    )
 )
 
 
@@ -171,8 +176,8 @@ def _claim_received(event: dict) -> bool:
     values = {"event_id": event["id"], "claimed_at": utcnow(), "outcome": status, "note": error}
     key = lock_key(event) if status == "processed" and _postgres() else None
     if key is None:
-        return db.session.connection().execute(_CLAIM, values).first() is not None
-    claimed = db.session.connection().execute(_CLAIM_AND_LOCK, {**values, "lock": lock_number(key)})
+        return _CLAIM.run(values).first() is not None
+    claimed = _CLAIM_AND_LOCK.run({**values, "lock": lock_number(key)})
     if claimed.first() is None:
         return False
     ledger.holding_lock(key)

@@ -1,0 +1,151 @@
+"""Core statements run straight on the PostgreSQL driver, compiled once.
+
+The webhook applies a few small statements per event, and SQLAlchemy's
+execution path (execution context, parameter and result processing, result
+metadata) cost more CPU than psycopg's own work for each of them. A
+`Statement` is an ordinary Core statement that, on PostgreSQL, is compiled
+once and then executed on the session's DBAPI connection, inside the
+session's transaction: commit, rollback and locks are the session's as
+before. On SQLite it runs through SQLAlchemy as usual.
+
+Values keep their SQLAlchemy types both ways: bind and result processors of
+the statement's columns are applied (aware UTC datetimes stay aware UTC), and
+driver errors come back as SQLAlchemy's exceptions (`IntegrityError` above
+all, which the inbox retries on).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+
+from support.extensions import db
+
+Processor = Callable[[Any], Any]
+
+
+class Compiled:
+    """A statement's PostgreSQL SQL with what it takes to bind and read it."""
+
+    __slots__ = ("binds", "columns", "construct", "defaults", "row", "sql")
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]):
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("expanding IN parameters are bound per execution; list the values")
+        self.sql = str(compiled)
+        self.construct = compiled.construct_params
+        # Python-side column defaults (`default=`, `onupdate=`) the statement writes.
+        self.defaults = [
+            (column.key, column.default) for column in compiled.insert_prefetch
+        ] + [(column.key, column.onupdate) for column in compiled.update_prefetch]
+        self.binds = [
+            (name, processor)
+            for bind, name in compiled.bind_names.items()
+            if (processor := bind.type.bind_processor(dialect)) is not None
+        ]
+        returned = list(getattr(statement, "exported_columns", ()))
+        self.columns = [
+            column.type.result_processor(dialect, None) if hasattr(column, "type") else None
+            for column in returned
+        ]
+        names = [getattr(column, "key", None) or f"c{n}" for n, column in enumerate(returned)]
+        self.row = namedtuple("Row", names, rename=True) if names else None
+
+    def params(self, values: dict) -> dict:
+        params = self.construct(values, _check=True)
+        for name, default in self.defaults:
+            if name not in values:
+                params[name] = default.arg(None) if default.is_callable else default.arg
+        for name, processor in self.binds:
+            params[name] = processor(params[name])
+        return params
+
+    def rows(self, values: Sequence) -> tuple:
+        processed = [
+            processor(value) if processor is not None else value
+            for processor, value in zip(self.columns, values, strict=True)
+        ]
+        return self.row._make(processed)
+
+
+class Result:
+    """What `Statement.run` returns: the few result methods the ledger uses."""
+
+    __slots__ = ("_compiled", "_cursor")
+
+    def __init__(self, cursor: psycopg.Cursor, compiled: Compiled):
+        self._cursor, self._compiled = cursor, compiled
+
+    def _next(self):
+        values = self._cursor.fetchone() if self._cursor.description else None
+        return self._compiled.rows(values) if values is not None else None
+
+    def first(self):
+        """The first row, or None."""
+        return self._next()
+
+    def one(self):
+        """The only row; NoResultFound or MultipleResultsFound otherwise."""
+        row = self._next()
+        if row is None:
+            raise NoResultFound("No row was found when one was required")
+        if self._cursor.fetchone() is not None:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return row
+
+    def scalar(self):
+        """The first column of the first row, or None."""
+        row = self._next()
+        return row[0] if row is not None else None
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class Statement:
+    """A Core statement that runs on the driver on PostgreSQL (see the module)."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: sa.Executable):
+        self.statement = statement
+        # By the parameters' names: an INSERT or UPDATE writes the columns given.
+        self._compiled: dict[tuple[str, ...], Compiled] = {}
+
+    def _compile(self, dialect: sa.Dialect, values: dict) -> Compiled:
+        keys = tuple(values)
+        compiled = self._compiled.get(keys)
+        if compiled is None:
+            compiled = self._compiled[keys] = Compiled(self.statement, dialect, keys)
+        return compiled
+
+    def run(self, values: dict):
+        """Execute on the session's connection; a `Result` (or SQLAlchemy's)."""
+        connection = db.session.connection()
+        dialect = connection.dialect
+        if dialect.name != "postgresql":
+            return connection.execute(self.statement, values)
+        compiled = self._compile(dialect, values)
+        params = compiled.params(values)
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()
+        # Listeners (SQL logging, tracing, tests) see these statements too.
+        events = connection.dispatch
+        if events.before_cursor_execute:
+            events.before_cursor_execute(connection, cursor, compiled.sql, params, None, False)
+        try:
+            cursor.execute(compiled.sql, params)
+        except psycopg.Error as error:
+            if driver.closed:
+                connection.invalidate(error)
+            raise DBAPIError.instance(compiled.sql, params, error, psycopg.Error) from error
+        if events.after_cursor_execute:
+            events.after_cursor_execute(connection, cursor, compiled.sql, params, None, False)
+        return Result(cursor, compiled)
