@@ -17,7 +17,9 @@ all, which the inbox retries on).
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -41,9 +43,9 @@ class Compiled:
         self.sql = str(compiled)
         self.construct = compiled.construct_params
         # Python-side column defaults (`default=`, `onupdate=`) the statement writes.
-        self.defaults = [
-            (column.key, column.default) for column in compiled.insert_prefetch
-        ] + [(column.key, column.onupdate) for column in compiled.update_prefetch]
+        self.defaults = [(column.key, column.default) for column in compiled.insert_prefetch] + [
+            (column.key, column.onupdate) for column in compiled.update_prefetch
+        ]
         self.binds = [
             (name, processor)
             for bind, name in compiled.bind_names.items()
@@ -83,7 +85,7 @@ class Result:
         self._cursor, self._compiled = cursor, compiled
 
     def _next(self):
-        values = self._cursor.fetchone() if self._cursor.description else None
+        values = self._cursor.fetchone() if self._compiled.row is not None else None
         return self._compiled.rows(values) if values is not None else None
 
     def first(self):
@@ -127,12 +129,37 @@ class Statement:
         return compiled
 
     def run(self, values: dict):
-        """Execute on the session's connection; a `Result` (or SQLAlchemy's)."""
-        connection = db.session.connection()
-        dialect = connection.dialect
-        if dialect.name != "postgresql":
+        """Execute in the session's transaction; a `Result` (or SQLAlchemy's)."""
+        connection = current_connection()
+        if connection.dialect.name != "postgresql":
             return connection.execute(self.statement, values)
-        compiled = self._compile(dialect, values)
+        return self._execute(connection, values)
+
+    def run_and_commit(self, values: dict):
+        """Execute and commit; the first row returned, or None.
+
+        On PostgreSQL, when the session has no transaction open on the
+        database, the statement runs as a transaction of its own (autocommit)
+        and the session keeps its connection, so the transaction that follows
+        runs on it without a trip back to the pool. Otherwise it runs in the
+        open transaction and the session commits.
+        """
+        connection = current_connection()
+        if connection.dialect.name == "postgresql":
+            driver = connection.connection.driver_connection
+            if driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                driver.autocommit = True
+                try:
+                    return self._execute(connection, values).first()
+                finally:
+                    if not driver.closed:
+                        driver.autocommit = False
+        row = self.run(values).first()
+        db.session.commit()
+        return row
+
+    def _execute(self, connection: sa.Connection, values: dict) -> Result:
+        compiled = self._compile(connection.dialect, values)
         params = compiled.params(values)
         driver = connection.connection.driver_connection
         cursor = driver.cursor()
@@ -149,3 +176,24 @@ class Statement:
         if events.after_cursor_execute:
             events.after_cursor_execute(connection, cursor, compiled.sql, params, None, False)
         return Result(cursor, compiled)
+
+
+# The connection of the transaction being applied, looked up once for all its
+# statements (`pinned`); otherwise the session is asked each time.
+_PINNED: ContextVar[sa.Connection | None] = ContextVar("pinned_connection", default=None)
+
+
+def current_connection() -> sa.Connection:
+    """The session's connection for the current transaction."""
+    return _PINNED.get() or db.session.connection()
+
+
+@contextmanager
+def pinned() -> Iterator[sa.Connection]:
+    """Within the block, statements use the session's current connection without
+    asking the session again. Commit or roll back after the block, not in it."""
+    token = _PINNED.set(db.session.connection())
+    try:
+        yield _PINNED.get()
+    finally:
+        _PINNED.reset(token)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from support.driver_sql import Statement
+from support.driver_sql import Statement, current_connection
 from support.extensions import db
 from support.models import CheckoutAttempt, OutboundEmail, Subscription, Supporter, utcnow
 
@@ -82,7 +82,7 @@ class Prepared:
         return self.locking if _postgres() else self.plain
 
 
-_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(:key)")
+_ADVISORY_LOCK = Statement(sa.text("SELECT pg_advisory_xact_lock(:key)"))
 # Key in `db.session.info`: (transaction, customer keys whose lock it holds).
 HELD_LOCKS = "ledger_held_locks"
 
@@ -113,7 +113,7 @@ def lock_customer(key: str) -> None:
     if _postgres():
         held = _held()
         if key not in held:
-            db.session.connection().execute(_ADVISORY_LOCK, {"key": lock_number(key)})
+            run(_ADVISORY_LOCK, {"key": lock_number(key)})
             held.add(key)
 
 
@@ -122,7 +122,7 @@ def run(statement, params: dict):
     connection, without the ORM's bookkeeping."""
     if isinstance(statement, Statement):
         return statement.run(params)
-    return db.session.connection().execute(statement, params)
+    return current_connection().execute(statement, params)
 
 
 _UPSERTS: dict[tuple, Statement] = {}

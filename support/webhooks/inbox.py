@@ -35,7 +35,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from support import ledger
-from support.driver_sql import Statement
+from support.driver_sql import Statement, pinned
 from support.extensions import db
 from support.ledger import lock_number, timestamp
 from support.models import StripeEvent, utcnow
@@ -92,7 +92,8 @@ def store_event(event: dict, payload: bytes) -> bool:
     every answer to Stripe comes after a later synchronous commit (the event
     applied, or marked failed), and the WAL is flushed in order, so that
     flush covers this row too. A crash in between loses a row Stripe was
-    never answered for, so Stripe delivers it again.
+    never answered for, so Stripe delivers it again. The session keeps its
+    connection for the apply transaction that follows.
     """
     values = {
         "id": event["id"],
@@ -102,14 +103,8 @@ def store_event(event: dict, payload: bytes) -> bool:
         "payload": payload.decode("utf-8"),
         "received_at": utcnow(),
     }
-    if _postgres():
-        if not db.session().in_transaction():
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        stored = _STORE_POSTGRES.run(values).scalar()
-    else:
-        stored = _STORE_SQLITE.run(values).scalar()
-    db.session.commit()
-    return stored is not None
+    store = _STORE_POSTGRES if _postgres() else _STORE_SQLITE
+    return store.run_and_commit(values) is not None
 
 
 # Statements built once: building and cache-keying a statement per event cost
@@ -188,15 +183,17 @@ def _run_received(event: dict) -> tuple[str, list[int]]:
     """Apply a just-received event in its own transaction; its status and the ids
     of the mails it queued."""
     last: Exception = RuntimeError("no attempt made")
+    status, _ = _outcome(event["type"], event["livemode"])
     for _ in range(CONFLICT_RETRIES):
         ledger.start_mail_log()
         try:
-            if not _claim_received(event):
+            with pinned():
+                claimed = _claim_received(event)
+                if claimed and status == "processed":
+                    HANDLERS[event["type"]](event)
+            if not claimed:
                 db.session.rollback()
                 return _status_of(event["id"]), []
-            status, _ = _outcome(event["type"], event["livemode"])
-            if status == "processed":
-                HANDLERS[event["type"]](event)
             db.session.commit()
         except IntegrityError as error:
             db.session.rollback()
@@ -208,7 +205,6 @@ def _run_received(event: dict) -> tuple[str, list[int]]:
             log.exception("Event %s (%s) failed", event["id"], event["type"])
             _mark_failed(event["id"], error)
             return "failed", []
-        log.info("Event %s %s", event["id"], status)
         return status, ledger.queued_mail()
     _mark_failed(event["id"], last)
     return "failed", []
