@@ -9,10 +9,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from support import ledger
+from support import create_app, ledger
 from support.extensions import db
 from support.models import OutboundEmail, Payment, StripeEvent, Subscription, Supporter
 from support.webhooks import inbox
+from tests.conftest import base_config
 from tests.stripe_history import give, oldest_first, post_event, signature
 
 
@@ -40,6 +41,25 @@ def test_unhandled_type_is_stored_and_ignored(client):
     [row] = stored()
     assert (row.type, row.status, row.attempts) == ("product.created", "ignored", 1)
     assert json.loads(row.payload)["data"]["object"]["id"] == "prod_1"
+
+
+def test_deliveries_neither_read_nor_set_cookies(client):
+    client.set_cookie("session", "not-a-session")
+    response = post_event(client, event())
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_deliveries_are_never_rate_limited(app, database, emulator):
+    settings = {**base_config(database, emulator.url), "RATELIMIT_APPLICATION": "2/minute"}
+    strict = create_app(settings)
+    with strict.app_context():
+        client = strict.test_client()
+        assert [post_event(client, event()).status_code for _ in range(4)] == [200] * 4
+        assert [client.get("/en/").status_code for _ in range(3)] == [200, 200, 429]
+        db.engine.dispose()
 
 
 def test_wrong_livemode_is_ignored(client):
