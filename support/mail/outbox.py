@@ -18,7 +18,7 @@ caller: a webhook or a page must not fail because mail did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -167,9 +167,10 @@ def send_due(limit: int = 50, ids: Iterable[int] | None = None) -> SendReport:
     return report
 
 
-def send_after_response(response: Response, ids: Iterable[int] | None = None) -> Response:
-    """Send due mails once `response` has gone out, so the reader never waits on SMTP."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+def sender(app: Flask, ids: Iterable[int] | None = None) -> Callable[[], None]:
+    """A function that sends due mails (only `ids`, if given) in its own app
+    context and logs rather than raises: what it does not send is retried by
+    `flask mail send`."""
     wanted = list(ids) if ids is not None else None
 
     def send() -> None:
@@ -179,7 +180,12 @@ def send_after_response(response: Response, ids: Iterable[int] | None = None) ->
         except Exception:
             log.exception("Sending mail after a response failed")
 
-    response.call_on_close(send)
+    return send
+
+
+def send_after_response(response: Response, ids: Iterable[int] | None = None) -> Response:
+    """Send due mails once `response` has gone out, so the reader never waits on SMTP."""
+    response.call_on_close(sender(current_app._get_current_object(), ids))  # type: ignore[attr-defined]
     return response
 
 
