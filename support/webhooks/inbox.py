@@ -192,7 +192,6 @@ def _run_received(event: dict) -> tuple[str, list[int]]:
                 if claimed and status == "processed":
                     HANDLERS[event["type"]](event)
             if not claimed:
-                db.session.rollback()
                 return _status_of(event["id"]), []
             db.session.commit()
         except IntegrityError as error:
@@ -328,8 +327,11 @@ def _run(claim: Callable[[], StripeEvent | None], force: bool) -> tuple[str | No
     return event_id, "failed"
 
 
+_STATUS = Statement(sa.select(_TABLE.c.status).where(_TABLE.c.id == sa.bindparam("event_id")))
+
+
 def _status_of(event_id: str) -> str:
-    status = db.session.scalar(sa.select(StripeEvent.status).where(StripeEvent.id == event_id))
+    status = _STATUS.run({"event_id": event_id}).scalar()
     db.session.rollback()
     if status is None:
         raise UnknownEvent(event_id)
