@@ -9,9 +9,16 @@ session's transaction: commit, rollback and locks are the session's as
 before. On SQLite it runs through SQLAlchemy as usual.
 
 Values keep their SQLAlchemy types both ways: bind and result processors of
-the statement's columns are applied (aware UTC datetimes stay aware UTC), and
-driver errors come back as SQLAlchemy's exceptions (`IntegrityError` above
-all, which the inbox retries on).
+the statement's columns are applied (aware UTC datetimes stay aware UTC),
+Python-side column defaults are filled in, engine listeners see the
+statements, and driver errors come back as SQLAlchemy's exceptions
+(`IntegrityError` above all, which the inbox retries on). Rows are named
+tuples: attributes by column name, like SQLAlchemy's rows. An `IN` list
+(bound per execution by SQLAlchemy) is refused when a `Statement` is made.
+
+`pinned()` saves asking the session for its connection on every statement
+of a transaction; `Statement.run_and_commit` runs a statement as its own
+transaction without giving the session's connection back to the pool.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
+from sqlalchemy.sql import visitors
 
 from support.extensions import db
 
@@ -38,21 +46,19 @@ class Compiled:
 
     def __init__(self, statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]):
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        if any(bind.expanding for bind in compiled.binds.values()):
-            raise ValueError("expanding IN parameters are bound per execution; list the values")
         self.sql = str(compiled)
         self.construct = compiled.construct_params
         # Python-side column defaults (`default=`, `onupdate=`) the statement writes.
         self.defaults = [(column.key, column.default) for column in compiled.insert_prefetch] + [
             (column.key, column.onupdate) for column in compiled.update_prefetch
         ]
-        self.binds = [
+        self.binds: list[tuple[str, Processor]] = [
             (name, processor)
             for bind, name in compiled.bind_names.items()
             if (processor := bind.type.bind_processor(dialect)) is not None
         ]
         returned = list(getattr(statement, "exported_columns", ()))
-        self.columns = [
+        self.columns: list[Processor | None] = [
             column.type.result_processor(dialect, None) if hasattr(column, "type") else None
             for column in returned
         ]
@@ -60,15 +66,21 @@ class Compiled:
         self.row = namedtuple("Row", names, rename=True) if names else None
 
     def params(self, values: dict) -> dict:
-        params = self.construct(values, _check=True)
+        """The driver's parameters for `values`: defaults added, values processed."""
+        params = self.construct(values)
         for name, default in self.defaults:
             if name not in values:
                 params[name] = default.arg(None) if default.is_callable else default.arg
-        for name, processor in self.binds:
-            params[name] = processor(params[name])
+        try:
+            for name, processor in self.binds:
+                params[name] = processor(params[name])
+        except Exception as error:
+            # As SQLAlchemy reports a value its type refuses.
+            raise StatementError(str(error), self.sql, values, error) from error
         return params
 
     def rows(self, values: Sequence) -> tuple:
+        """A driver row as a named tuple of processed values."""
         processed = [
             processor(value) if processor is not None else value
             for processor, value in zip(self.columns, values, strict=True)
@@ -117,6 +129,8 @@ class Statement:
     __slots__ = ("_compiled", "statement")
 
     def __init__(self, statement: sa.Executable):
+        if any(getattr(node, "expanding", False) for node in visitors.iterate(statement)):
+            raise ValueError("an IN list is bound per execution; write the values out instead")
         self.statement = statement
         # By the parameters' names: an INSERT or UPDATE writes the columns given.
         self._compiled: dict[tuple[str, ...], Compiled] = {}
@@ -162,12 +176,12 @@ class Statement:
         compiled = self._compile(connection.dialect, values)
         params = compiled.params(values)
         driver = connection.connection.driver_connection
-        cursor = driver.cursor()
-        # Listeners (SQL logging, tracing, tests) see these statements too.
         events = connection.dispatch
-        if events.before_cursor_execute:
-            events.before_cursor_execute(connection, cursor, compiled.sql, params, None, False)
         try:
+            cursor = driver.cursor()
+            # Listeners (SQL logging, tracing, tests) see these statements too.
+            if events.before_cursor_execute:
+                events.before_cursor_execute(connection, cursor, compiled.sql, params, None, False)
             cursor.execute(compiled.sql, params)
         except psycopg.Error as error:
             if driver.closed:
