@@ -44,6 +44,9 @@ class Answer(NamedTuple):
 
     status: int
     body: dict
+    # The mails this event queued (thank-you, failed payment), sent once Stripe
+    # has its answer. Only those: mails owed by earlier events are
+    # `flask mail send`'s, so an event that queued nothing costs nothing more.
     mails: list[int]
 
 
