@@ -3,6 +3,7 @@ the same answers, the same mails once answered, and JSON for every failure."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -76,6 +77,18 @@ def test_both_ways_give_the_same_answers(served, client, emulator):
     for answer in (*answers, refused, huge):
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert answer.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_body_shorter_than_its_length_is_a_json_400(served, client):
+    cut = client.post(
+        "/stripe/webhook",
+        input_stream=io.BytesIO(b'{"id": "evt_1"'),
+        headers={"Stripe-Signature": "x"},
+        environ_overrides={"CONTENT_LENGTH": "500"},  # the client went away mid-body
+    )
+    assert cut.status_code == 400
+    assert cut.get_json()["error"]["message"] == "The body ended before its Content-Length"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 0
 
 
 def test_a_database_down_while_storing_is_a_json_500(served, client, emulator, monkeypatch):

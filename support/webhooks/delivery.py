@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import stripe
 from flask import Flask
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator, get_input_stream
 
@@ -86,6 +87,8 @@ def deliver(environ: dict) -> Answer:
         payload = read_body(environ)
     except TooLarge:
         return error(413, "The body is larger than a Stripe event can be")
+    except ClientDisconnected:
+        return error(400, "The body ended before its Content-Length")
     try:
         event = stripe_api.verify_webhook(payload, environ.get("HTTP_STRIPE_SIGNATURE"))
         inbox.check_event(event)
