@@ -118,10 +118,6 @@ class Result:
         row = self._next()
         return row[0] if row is not None else None
 
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
 
 class Statement:
     """A Core statement that runs on the driver on PostgreSQL (see the module)."""
