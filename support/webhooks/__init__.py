@@ -2,11 +2,9 @@
 
 from flask import Blueprint
 
-from support import cookieless
 from support.webhooks import delivery
 
 bp = Blueprint("webhooks", __name__)
-bp.record_once(lambda state: cookieless.install(state.app, "/stripe/"))
 bp.record_once(lambda state: delivery.install(state.app))
 
 from support.webhooks import routes  # noqa: E402, F401
