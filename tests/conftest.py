@@ -13,6 +13,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -25,10 +26,20 @@ from werkzeug.serving import make_server
 from devtools.stripe_emulator import Emulator
 from support import create_app
 from support.extensions import db
+from support.wsgi_shortcut import Shortcut
 
 WEBHOOK_SECRET = "whsec_test_secret"
 ARTICLE_HOST = "news.example.org"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def flask_only() -> Iterator[None]:
+    """Within the block every request goes straight to Flask: the WSGI shortcuts
+    (banner, webhook deliveries) pass everything on."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Shortcut, "__call__", lambda self, env, start: self.wsgi_app(env, start))
+        yield
 
 
 def base_config(database_url: str, emulator_url: str) -> dict:

@@ -18,7 +18,7 @@ from support.banner import assets, beacons, fastpath
 from support.config import ConfigError, load_config
 from support.extensions import db
 from support.models import BannerDailyStat, CheckoutAttempt, utcnow
-from tests.conftest import form_tokens
+from tests.conftest import flask_only, form_tokens
 from tests.factories import subscription, supporter
 
 
@@ -203,11 +203,6 @@ def test_variants_from_a_file(tmp_path):
     assert variants == [{"name": "only", "weight": 2, "copy": "monthly"}]
 
 
-def passing_through(shortcut, environ, start_response):
-    """A WSGI shortcut's `__call__` that leaves every request to the app behind it."""
-    return shortcut.wsgi_app(environ, start_response)
-
-
 def test_shortcut_answers_exactly_like_the_views(app, client):
     """banner.js and a fresh banner.json skip Flask's hooks; the answer must not change."""
     app.config["SUPPORT_BANNER_CACHE_SECONDS"] = 60
@@ -219,8 +214,7 @@ def test_shortcut_answers_exactly_like_the_views(app, client):
     cold = client.get("/embed/banner.json?lang=ar")  # renders through the view
     warm = client.get("/embed/banner.json?lang=ar")  # served by the shortcut
     # Without the shortcut: the same app, straight into Flask.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fastpath.EmbedFastPath, "__call__", passing_through)
+    with flask_only():
         direct = client.get("/embed/banner.js", headers={"Accept-Encoding": "gzip"})
         direct_json = client.get("/embed/banner.json?lang=ar")
     pairs = [(views["/embed/banner.js"], direct), (warm, cold), (warm, direct_json)]

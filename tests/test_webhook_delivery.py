@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,20 +13,19 @@ from sqlalchemy.exc import OperationalError
 
 from support.extensions import db
 from support.models import OutboundEmail, StripeEvent
-from support.webhooks import delivery, inbox
+from support.webhooks import inbox
+from tests.conftest import flask_only
 from tests.stripe_history import give, oldest_first, post_event, signature
 
 
 @pytest.fixture(params=["shortcut", "flask"])
-def served(request, monkeypatch) -> str:
+def served(request) -> Iterator[str]:
     """Run the test with deliveries answered by the shortcut, then by the Flask route."""
     if request.param == "flask":
-        monkeypatch.setattr(
-            delivery.DeliveryShortcut,
-            "__call__",
-            lambda self, environ, start_response: self.wsgi_app(environ, start_response),
-        )
-    return request.param
+        with flask_only():
+            yield request.param
+    else:
+        yield request.param
 
 
 def deliver_history(client, emulator) -> list:

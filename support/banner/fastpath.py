@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs
 
-from flask import Flask
 from werkzeug.http import parse_etags
 
 from support.banner import assets, content
 from support.security import DEFAULT_HEADERS
+from support.wsgi_shortcut import Shortcut
 
 SCRIPT_PATH = "/embed/banner.js"
 JSON_PATH = "/embed/banner.json"
@@ -54,14 +54,11 @@ def not_modified(if_none_match: str | None, headers: dict[str, str]) -> bool:
     return bool(if_none_match) and parse_etags(if_none_match).contains(headers["ETag"][1:-1])
 
 
-class EmbedFastPath:
+class EmbedFastPath(Shortcut):
     """Answers GET banner.js and (fresh) banner.json; passes everything else on."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable):
-        self.app = app
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def answer(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
+        """banner.js, or banner.json while its cached content is fresh."""
         if environ.get("REQUEST_METHOD") == "GET":
             path = environ.get("PATH_INFO")
             if path == SCRIPT_PATH:
@@ -74,7 +71,7 @@ class EmbedFastPath:
                 if entry is not None and entry.expires > time.monotonic():
                     headers = cached_headers(entry.etag, CONTENT_CACHE)
                     return self._answer(environ, start_response, entry.body, headers, JSON)
-        return self.wsgi_app(environ, start_response)
+        return None
 
     @staticmethod
     def _answer(environ, start_response, body, headers, mimetype) -> list[bytes]:
@@ -85,9 +82,3 @@ class EmbedFastPath:
         fields = [*headers.items(), ("Content-Type", mimetype), ("Content-Length", str(len(body)))]
         start_response("200 OK", fields)
         return [body]
-
-
-def install(app: Flask) -> None:
-    """Put the shortcut in front of the app (once)."""
-    if not isinstance(app.wsgi_app, EmbedFastPath):
-        app.wsgi_app = EmbedFastPath(app, app.wsgi_app)

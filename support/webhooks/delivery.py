@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import stripe
-from flask import Flask
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator, get_input_stream
@@ -32,6 +31,7 @@ from support.extensions import db
 from support.mail import outbox
 from support.security import DEFAULT_HEADERS
 from support.webhooks import inbox
+from support.wsgi_shortcut import Shortcut
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +116,13 @@ def to_json(answer: Answer) -> bytes:
     return json.dumps(answer.body, separators=(",", ":")).encode() + b"\n"
 
 
-class DeliveryShortcut:
+class DeliveryShortcut(Shortcut):
     """Answers POST /stripe/webhook before Flask (see the module); passes the rest on."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable):
-        self.app = app
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def answer(self, environ: dict, start_response: Callable) -> Iterable[bytes] | None:
+        """The delivery's answer; None for another path or method."""
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
-            return self.wsgi_app(environ, start_response)
+            return None
         with self.app.app_context():
             answer = deliver(environ)
         body = to_json(answer)
@@ -139,9 +136,3 @@ class DeliveryShortcut:
             # The mails this event queued, once Stripe has its answer (see `outbox.sender`).
             return ClosingIterator([body], outbox.sender(self.app, answer.mails))
         return [body]
-
-
-def install(app: Flask) -> None:
-    """Put the shortcut in front of the app (once)."""
-    if not isinstance(app.wsgi_app, DeliveryShortcut):
-        app.wsgi_app = DeliveryShortcut(app, app.wsgi_app)
