@@ -47,11 +47,15 @@ def _titles() -> dict[int, tuple[str, str]]:
     }
 
 
+def error_body(status: int, message: str) -> dict:
+    """The JSON body of every API error."""
+    return {"error": {"status": status, "message": message}}
+
+
 def render_error(status: int, description: str | None = None):
     """An error response in the right format for the request."""
     if wants_json():
-        body = {"error": {"status": status, "message": description or _titles()[status][0]}}
-        return jsonify(body), status
+        return jsonify(error_body(status, description or _titles()[status][0])), status
     title, text = _titles().get(status, _titles()[500])
     return render_template("errors/error.html", status=status, title=title, text=text), status
 

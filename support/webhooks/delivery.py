@@ -27,6 +27,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator, get_input_stream
 
 from support import stripe_api
+from support.errors import error_body
 from support.extensions import db
 from support.mail import outbox
 from support.security import DEFAULT_HEADERS
@@ -56,8 +57,8 @@ class TooLarge(ValueError):
 
 
 def error(code: int, message: str, **extra) -> Answer:
-    """An error answer in the API's JSON shape (see `support.errors`)."""
-    return Answer(code, {**extra, "error": {"status": code, "message": message}}, [])
+    """An error answer in the API's JSON shape."""
+    return Answer(code, {**extra, **error_body(code, message)}, [])
 
 
 def read_body(environ: dict, limit: int = MAX_BODY) -> bytes:
