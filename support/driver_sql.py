@@ -202,8 +202,9 @@ def current_connection() -> sa.Connection:
 def pinned() -> Iterator[sa.Connection]:
     """Within the block, statements use the session's current connection without
     asking the session again. Commit or roll back after the block, not in it."""
-    token = _PINNED.set(db.session.connection())
+    connection = db.session.connection()
+    token = _PINNED.set(connection)
     try:
-        yield _PINNED.get()
+        yield connection
     finally:
         _PINNED.reset(token)

@@ -158,17 +158,16 @@ def receive(event: dict, payload: bytes) -> tuple[str, list[int]]:
     return _run_received(event)
 
 
-def _claim_received(event: dict) -> bool:
-    """Claim a stored event that is not done, setting the status it gets if applying
-    succeeds; False when it is done already.
+def _claim_received(event: dict, status: str, note: str | None) -> bool:
+    """Claim a stored event that is not done, setting the status (and note) it
+    gets if applying succeeds; False when it is done already.
 
     One UPDATE, the transaction's first statement, which takes the row lock
     (PostgreSQL) or the write lock (SQLite) at once: a concurrent delivery of
     the same event waits for this one and then finds it done. On PostgreSQL it
     also takes the lock of the customer the handler is about to lock.
     """
-    status, error = _outcome(event["type"], event["livemode"])
-    values = {"event_id": event["id"], "claimed_at": utcnow(), "outcome": status, "note": error}
+    values = {"event_id": event["id"], "claimed_at": utcnow(), "outcome": status, "note": note}
     key = lock_key(event) if status == "processed" and _postgres() else None
     if key is None:
         return _CLAIM.run(values).first() is not None
@@ -183,12 +182,12 @@ def _run_received(event: dict) -> tuple[str, list[int]]:
     """Apply a just-received event in its own transaction; its status and the ids
     of the mails it queued."""
     last: Exception = RuntimeError("no attempt made")
-    status, _ = _outcome(event["type"], event["livemode"])
+    status, note = _outcome(event["type"], event["livemode"])
     for _ in range(CONFLICT_RETRIES):
         ledger.start_mail_log()
         try:
             with pinned():
-                claimed = _claim_received(event)
+                claimed = _claim_received(event, status, note)
                 if claimed and status == "processed":
                     HANDLERS[event["type"]](event)
             if not claimed:
