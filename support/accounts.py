@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from support.addresses import normalise_email
 from support.extensions import db, login_manager
 from support.models import StaffUser
 
@@ -14,11 +15,6 @@ MIN_PASSWORD_LENGTH = 10
 
 class AccountError(ValueError):
     """The account cannot be created as asked."""
-
-
-def normalise_email(email: str) -> str:
-    """Emails compare case-insensitively and without surrounding space."""
-    return email.strip().lower()
 
 
 def create_staff(email: str, password: str, role: str = "viewer") -> StaffUser:

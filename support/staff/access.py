@@ -15,7 +15,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from support.accounts import normalise_email
+from support.addresses import normalise_email
 from support.errors import render_error
 from support.extensions import login_manager
 from support.staff import bp
