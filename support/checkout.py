@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from support import stripe_api
 from support.attribution import Attribution
 from support.extensions import db
+from support.ledger.checkouts import session_is_paid
 from support.models import CheckoutAttempt
 from support.money import fee_for, gross_up, to_major
 
@@ -175,7 +176,4 @@ def is_confirmed(attempt: CheckoutAttempt) -> bool:
         return False
     if session is None:
         return False
-    return session["status"] == "complete" and session["payment_status"] in (
-        "paid",
-        "no_payment_required",
-    )
+    return session_is_paid(session)

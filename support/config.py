@@ -170,6 +170,14 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
             # Without it, thank-you mails and manage links would only reach the log.
             problems.append("MAIL_URL is required with a live Stripe key")
 
+    # The workers' share of Stripe's ~25 (test) / 100 (live) requests a second;
+    # the rest is left to readers' checkouts and the staff area.
+    stripe_rps = get("STRIPE_MAX_REQUESTS_PER_SECOND", "10")
+    if not stripe_rps.isdigit() or int(stripe_rps) < 1:
+        problems.append(
+            f"STRIPE_MAX_REQUESTS_PER_SECOND must be a whole number above 0, not {stripe_rps!r}"
+        )
+
     database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'support.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
@@ -179,11 +187,15 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     config = {
         "SECRET_KEY": get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # A connection the database dropped (restart, failover) is replaced, not
+        # handed to a request or the worker; errors never print their parameters.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": api_base,
         "STRIPE_PRODUCT_ID": get("STRIPE_PRODUCT_ID"),
         "STRIPE_LIVEMODE": livemode,
+        "STRIPE_MAX_REQUESTS_PER_SECOND": int(stripe_rps) if stripe_rps.isdigit() else 10,
         "SUPPORT_PUBLIC_URL": public_url,
         "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],
         "SUPPORT_CURRENCIES": currencies,

@@ -1,14 +1,16 @@
-"""`GET /healthz`: is the database reachable, are webhooks arriving?"""
+"""`GET /healthz`: is the database reachable, are webhooks arriving and applied?"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from support import stats
 from support.extensions import db
+from support.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +26,22 @@ def healthz():
         log.error("Health check: database unreachable: %s", error)
         db.session.rollback()
         return jsonify({"ok": False, "database": "unreachable"}), 503
+    oldest = backlog.oldest_pending_at
     return jsonify(
         {
             "ok": True,
             "database": "ok",
-            "last_webhook_received_at": (
-                backlog.last_received_at.isoformat() if backlog.last_received_at else None
-            ),
+            "last_webhook_received_at": _iso(backlog.last_received_at),
             "pending_events": backlog.pending,
             "failed_events": backlog.failed,
+            # Queue lag: how long the longest-waiting event has waited for a worker.
+            "oldest_pending_age_seconds": (
+                round((utcnow() - oldest).total_seconds(), 1) if oldest else None
+            ),
+            "worker_last_seen_at": _iso(backlog.worker_last_seen_at),
         }
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -55,6 +55,9 @@ class Supporter(db.Model):
     lang: Mapped[str] = mapped_column(sa.String(8), default="en")
     first_supported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The freshness version of the Stripe customer read last into email and name
+    # (see support/ledger/versions.py).
+    stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -80,8 +83,8 @@ class Subscription(db.Model):
     campaign: Mapped[str | None] = mapped_column(sa.String(64))
     variant: Mapped[str | None] = mapped_column(sa.String(64))
     lang: Mapped[str | None] = mapped_column(sa.String(8))
-    # When (microseconds since the epoch) the Stripe state in this row was read;
-    # a write based on an older read must not overwrite it (see support/ledger.py).
+    # When (microseconds since the epoch, by the database's clock) the Stripe state
+    # in this row was read; an older read must not overwrite it (support/ledger/versions.py).
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -137,7 +140,13 @@ class CheckoutAttempt(db.Model):
 
 
 class StripeEvent(db.Model):
-    """A webhook event, stored before it is applied so nothing is lost."""
+    """A webhook event, stored when it arrives and applied by a worker.
+
+    `status`: pending → processing (claimed by a worker until `next_attempt_at`,
+    its lease) → processed | ignored | failed (`next_attempt_at` is then when to
+    try again). `attempts` counts claims; it also tells a worker whether the
+    claim it is finishing is still its own.
+    """
 
     __tablename__ = "stripe_event"
 
@@ -146,7 +155,6 @@ class StripeEvent(db.Model):
     livemode: Mapped[bool] = mapped_column(default=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     payload: Mapped[str] = mapped_column(sa.Text)
-    # pending → processed | failed | ignored
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
@@ -188,6 +196,17 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+class WorkerHeartbeat(db.Model):
+    """A worker process, and when it last said it was alive (for /healthz)."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # host:pid
+    threads: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class BannerDailyStat(db.Model):

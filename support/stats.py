@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
-from support.models import Payment, StripeEvent, Subscription, utcnow
+from support.models import Payment, StripeEvent, Subscription, WorkerHeartbeat, utcnow
 
 WINDOW = timedelta(days=30)
 # Subscriptions Stripe created but that were never paid: not supporters.
@@ -197,24 +197,31 @@ def overview(goal: int, now: datetime | None = None) -> Overview:
 
 @dataclass(frozen=True)
 class WebhookBacklog:
-    """Are Stripe's webhooks arriving, and is anything waiting or failing?"""
+    """Are Stripe's webhooks arriving, is the worker keeping up, is anything failing?"""
 
     last_received_at: datetime | None
-    pending: int
+    pending: int  # stored and not applied yet (being applied included)
     failed: int
+    oldest_pending_at: datetime | None  # when the longest-waiting event arrived
+    worker_last_seen_at: datetime | None
 
 
 def webhook_backlog() -> WebhookBacklog:
-    """The last event received and how many are pending or failed."""
+    """The last event received, the queue's length and age, failures, the worker."""
+    waiting = ("pending", "processing")
     counts = dict(
         db.session.execute(
             sa.select(StripeEvent.status, sa.func.count())
-            .where(StripeEvent.status.in_(("pending", "failed")))
+            .where(StripeEvent.status.in_((*waiting, "failed")))
             .group_by(StripeEvent.status)
         ).all()
     )
     return WebhookBacklog(
         last_received_at=db.session.scalar(sa.select(sa.func.max(StripeEvent.received_at))),
-        pending=counts.get("pending", 0),
+        pending=sum(counts.get(status, 0) for status in waiting),
         failed=counts.get("failed", 0),
+        oldest_pending_at=db.session.scalar(
+            sa.select(sa.func.min(StripeEvent.received_at)).where(StripeEvent.status.in_(waiting))
+        ),
+        worker_last_seen_at=db.session.scalar(sa.select(sa.func.max(WorkerHeartbeat.seen_at))),
     )

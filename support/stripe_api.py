@@ -14,12 +14,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import stripe
 from flask import current_app
 
-from support import stripe_http
+from support import stripe_budget
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,15 @@ WEBHOOK_EVENTS = (
 
 
 class StripeUnavailable(Exception):
-    """Stripe could not do what we asked (down, erroring, or refusing)."""
+    """Stripe could not do what we asked (down, erroring, or refusing).
+
+    `transient`: trying again in a little while may well work (rate limited,
+    Stripe's own trouble, no answer), as opposed to a request Stripe refused.
+    """
+
+    def __init__(self, message: str, transient: bool = True):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,8 @@ def client() -> stripe.StripeClient:
         config["STRIPE_SECRET_KEY"],
         stripe_version=API_VERSION,
         base_addresses={"api": base} if base else None,
-        # A reader is waiting: fail within seconds rather than hang a worker.
-        http_client=stripe.RequestsClient(timeout=(5, 20)),
+        # A reader (or the worker's lease) is waiting: fail within seconds rather than hang.
+        http_client=stripe.RequestsClient(timeout=(5, config.get("STRIPE_TIMEOUT", 20))),
         max_network_retries=1,
     )
     current_app.extensions["stripe_client"] = new
@@ -143,55 +150,70 @@ def verify_webhook(payload: bytes, header: str | None) -> dict:
     return event
 
 
-def _fetch(path: str, **params: Any) -> dict | None:
-    """GET one object as a plain dict; None when Stripe has no such object.
+def _unavailable(error: stripe.StripeError) -> StripeUnavailable:
+    """`error` as StripeUnavailable, saying whether trying again soon may help.
 
-    Over a kept-open connection (`support.stripe_http`): the library's request
-    machinery cost several times the HTTP call. Any other failure raises
-    `StripeUnavailable`, so the event that needed the object is marked failed
-    and retried later.
+    Stripe says so itself in `Stripe-Should-Retry` when it can; otherwise a
+    rate limit, a conflict, a server error or no answer at all is passing.
     """
-    config = current_app.config
-    base = config.get("STRIPE_API_BASE") or stripe.DEFAULT_API_BASE
+    should_retry = (error.headers or {}).get("stripe-should-retry")
+    status = error.http_status
+    if should_retry in ("true", "false"):
+        transient = should_retry == "true"
+    else:
+        transient = status is None or status in (409, 429) or status >= 500
+    return StripeUnavailable(f"{type(error).__name__}: {error}", transient=transient)
+
+
+def _retrieve(resource, object_id: str, expand: list[str] | None = None) -> dict | None:
+    """One object as a plain dict; None when Stripe has no such object.
+
+    For the worker: the read first spends from the workers' shared budget, and
+    the library does not retry; a failure is kept on the event with the time
+    of its next attempt instead (see support/webhooks/applying.py).
+    """
+    stripe_budget.spend()
+    params = {"expand": expand} if expand else None
     try:
-        return stripe_http.get(base, config["STRIPE_SECRET_KEY"], API_VERSION, path, params)
-    except stripe_http.ReadFailed as error:
-        if error.status == 404 and error.code == "resource_missing":
+        found = resource.retrieve(object_id, params=params, options={"max_network_retries": 0})
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 and error.code == "resource_missing":
             return None
-        log.warning("Stripe read %s failed: %s %s", path, error.status, error)
-        raise StripeUnavailable(str(error)) from error
+        raise _unavailable(error) from error
+    except stripe.StripeError as error:
+        log.warning("Stripe read of %s failed: %s", object_id, error)
+        raise _unavailable(error) from error
+    return found.to_dict()
 
 
 def retrieve_checkout_session(session_id: str) -> dict | None:
     """The Checkout Session as Stripe has it now, or None when Stripe does not know it."""
-    return _fetch(f"/v1/checkout/sessions/{quote(session_id, safe='')}")
+    return _retrieve(client().v1.checkout.sessions, session_id)
 
 
 def retrieve_subscription(subscription_id: str) -> dict | None:
     """The subscription as Stripe has it now (items carry the billing period)."""
-    return _fetch(f"/v1/subscriptions/{quote(subscription_id, safe='')}")
+    return _retrieve(client().v1.subscriptions, subscription_id)
 
 
 def retrieve_invoice(invoice_id: str) -> dict | None:
     """The invoice as Stripe has it now, with its payments (to find the charge)."""
-    return _fetch(f"/v1/invoices/{quote(invoice_id, safe='')}", expand=["payments"])
+    return _retrieve(client().v1.invoices, invoice_id, expand=["payments"])
 
 
 def retrieve_charge(charge_id: str) -> dict | None:
     """The charge as Stripe has it now: refunded amount, disputed flag."""
-    return _fetch(f"/v1/charges/{quote(charge_id, safe='')}")
+    return _retrieve(client().v1.charges, charge_id)
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> dict | None:
     """The payment intent with its latest charge expanded."""
-    return _fetch(
-        f"/v1/payment_intents/{quote(payment_intent_id, safe='')}", expand=["latest_charge"]
-    )
+    return _retrieve(client().v1.payment_intents, payment_intent_id, expand=["latest_charge"])
 
 
 def retrieve_customer(customer_id: str) -> dict | None:
     """The customer as Stripe has it now (None, or `deleted: true`, when gone)."""
-    return _fetch(f"/v1/customers/{quote(customer_id, safe='')}")
+    return _retrieve(client().v1.customers, customer_id)
 
 
 def _paged(call, params: dict[str, Any]) -> Iterator[dict]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,8 @@ from werkzeug.serving import make_server
 from devtools.stripe_emulator import Emulator
 from support import create_app
 from support.extensions import db
+from support.models import OutboundEmail, StripeEvent
+from support.webhooks.worker import Worker
 from support.wsgi_shortcut import Shortcut
 
 WEBHOOK_SECRET = "whsec_test_secret"
@@ -163,19 +166,42 @@ def runner(app):
 
 
 class LiveServer:
-    """The app served over real HTTP on 127.0.0.1, in a thread."""
+    """The app as it runs in production, in threads: served over real HTTP on
+    127.0.0.1, with the webhook worker beside it."""
 
     def __init__(self, app):
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.worker = Worker(app, threads=2, poll=0.05)
+        self._worker_thread = threading.Thread(
+            target=self.worker.run, kwargs={"handle_signals": False}, daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
+        self._worker_thread.start()
 
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(5)
+        self.worker.stop()
+        self._worker_thread.join(30)
+
+    def settle(self, timeout: float = 15.0) -> None:
+        """Wait until the worker has applied every stored event and sent due mail."""
+        waiting = sa.select(sa.func.count()).where(
+            StripeEvent.status.in_(("pending", "processing"))
+        )
+        unsent = sa.select(sa.func.count()).where(OutboundEmail.status.in_(("pending", "sending")))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = db.session.scalar(waiting) + db.session.scalar(unsent)
+            db.session.rollback()
+            if busy == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the worker did not apply every event in time")
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 import stripe
 
 from support.extensions import db
-from support.models import Payment, Subscription, Supporter
+from support.models import Payment, StripeEvent, Subscription, Supporter
+from support.webhooks import inbox
+from support.webhooks.applying import drain
 from tests.conftest import WEBHOOK_SECRET, form_tokens
 
 
@@ -46,10 +48,29 @@ def signature(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = Non
 
 
 def post_event(client, event: dict, **signature_args):
-    """Deliver one event to the app, signed."""
+    """Deliver one event to the app, signed (it is stored, not applied)."""
     payload = json.dumps(event).encode()
     headers = {"Stripe-Signature": signature(payload, **signature_args)}
     return client.post("/stripe/webhook", data=payload, headers=headers)
+
+
+def apply_due() -> dict[str, int]:
+    """What the worker does with what is due now: apply events, send mail."""
+    return drain()
+
+
+def due_now() -> None:
+    """Make every failed event due at once (as if its wait were over)."""
+    db.session.execute(sa.update(StripeEvent).values(next_attempt_at=None))
+    db.session.commit()
+
+
+def deliver(client, event: dict) -> str:
+    """Deliver one event (it must be stored) and apply what is due; the event's status."""
+    response = post_event(client, event)
+    assert response.status_code == 200, (event["type"], response.get_json())
+    apply_due()
+    return inbox.status_of(event["id"])
 
 
 def oldest_first(emulator) -> list[dict]:

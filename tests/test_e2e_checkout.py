@@ -55,6 +55,7 @@ def test_monthly_support_end_to_end(live_server, emulator, lang, confirmed_text)
     for wanted in ("checkout.session.completed", "customer.subscription.created", "invoice.paid"):
         assert wanted in types
 
+    live_server.settle()
     [attempt] = db.session.scalars(sa.select(CheckoutAttempt)).all()
     assert attempt.completed_at is not None, "checkout.session.completed was not applied"
     assert attempt.lang == lang

@@ -13,6 +13,7 @@ from conftest import free_port
 
 from support.extensions import db
 from support.mail import outbox
+from support.mail.queue import queue_mail, queued
 from support.models import OutboundEmail, Supporter, utcnow
 
 
@@ -69,7 +70,8 @@ def test_a_sent_mail_is_never_sent_again(app, smtp_server):
 def test_the_same_key_cannot_be_owed_twice(app, smtp_server):
     who = supporter()
     owe(who)
-    assert outbox.enqueue("thanks:cs_test_1", "thank_you", who.id, "en") is None
+    assert queue_mail("thanks:cs_test_1", "thank_you", who.id, "en") is None
+    assert queued() == []
     db.session.commit()
     with pytest.raises(sa.exc.IntegrityError):
         owe(who)

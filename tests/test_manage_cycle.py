@@ -86,7 +86,8 @@ def test_subscribe_thank_once_manage_and_cancel(live_server, emulator, smtp_serv
         timeout=30,
     )
     assert cancelled.status_code == 303
-    db.session.expire_all()
+    emulator.wait_for_deliveries()
+    live_server.settle()
     row = db.session.scalar(
         sa.select(Subscription).where(Subscription.stripe_id == subscription_id)
     )

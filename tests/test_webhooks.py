@@ -1,20 +1,38 @@
-"""POST /stripe/webhook: signature, size, storage before applying, duplicates, failures."""
+"""POST /stripe/webhook stores; the worker applies: signature, size, duplicates, failures."""
 
 import io
 import json
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from support import create_app, ledger
+from support import create_app
 from support.extensions import db, limiter
-from support.models import OutboundEmail, Payment, StripeEvent, Subscription, Supporter
-from support.webhooks import inbox
+from support.ledger import checkouts
+from support.models import (
+    OutboundEmail,
+    Payment,
+    StripeEvent,
+    Subscription,
+    Supporter,
+    WorkerHeartbeat,
+    utcnow,
+)
+from support.webhooks import applying
 from tests.conftest import base_config
-from tests.stripe_history import give, oldest_first, post_event, signature
+from tests.stripe_history import (
+    apply_due,
+    deliver,
+    due_now,
+    give,
+    oldest_first,
+    post_event,
+    signature,
+)
 
 
 def stored():
@@ -34,13 +52,31 @@ def event(type_="product.created", livemode=False, **obj):
     }
 
 
-def test_unhandled_type_is_stored_and_ignored(client):
+def test_a_delivery_is_stored_pending_and_applied_by_the_worker(client):
     response = post_event(client, event())
     assert response.status_code == 200
-    assert response.get_json()["status"] == "ignored"
+    assert response.get_json()["status"] == "pending"
     [row] = stored()
-    assert (row.type, row.status, row.attempts) == ("product.created", "ignored", 1)
+    assert (row.type, row.status, row.attempts) == ("product.created", "pending", 0)
     assert json.loads(row.payload)["data"]["object"]["id"] == "prod_1"
+    assert apply_due() == {"ignored": 1}
+    [row] = stored()
+    assert (row.status, row.attempts) == ("ignored", 1)
+    assert "not handled" in row.last_error
+
+
+def test_a_delivery_makes_no_stripe_call_no_ledger_write_and_no_mail(client, emulator):
+    give(client, emulator)
+    # Any Stripe call would use up one of these failures.
+    emulator.fail_next(status=500, count=100)
+    for delivered in oldest_first(emulator):
+        response = post_event(client, delivered)
+        assert response.status_code == 200 and response.get_json()["status"] == "pending"
+    assert len(emulator.failures) == 100
+    emulator.failures.clear()
+    for model in (Supporter, Subscription, Payment, OutboundEmail):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+    assert {row.status for row in stored()} == {"pending"}
 
 
 def test_deliveries_neither_read_nor_set_cookies(client):
@@ -68,6 +104,7 @@ def test_deliveries_are_never_rate_limited(app, database, emulator):
 def test_wrong_livemode_is_ignored(client):
     response = post_event(client, event("customer.updated", livemode=True))
     assert response.status_code == 200
+    apply_due()
     [row] = stored()
     assert row.status == "ignored" and "livemode" in row.last_error
 
@@ -129,103 +166,105 @@ def test_oversize_chunked_body_without_length_is_413(client):
     assert stored() == []
 
 
-def test_same_event_twice_is_applied_once(client, emulator):
+def test_same_event_twice_is_stored_and_applied_once(client, emulator):
     give(client, emulator, frequency="once", amount="7")
     completed = next(e for e in oldest_first(emulator) if e["type"] == "checkout.session.completed")
     first, second = post_event(client, completed), post_event(client, completed)
-    assert first.get_json()["status"] == second.get_json()["status"] == "processed"
+    assert first.get_json() == second.get_json() == {"id": completed["id"], "status": "pending"}
+    apply_due()
+    third = post_event(client, completed)
+    assert third.get_json()["status"] == "processed"
+    assert apply_due() == {}
     [row] = stored()
     assert row.attempts == 1
     assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(OutboundEmail.id))) == 1
 
 
-def test_database_error_mid_apply_is_500_then_retry_applies_everything(
+def test_a_failure_to_store_is_500_and_the_redelivery_is_stored(client):
+    delivered = event()
+    db.session.execute(sa.text("ALTER TABLE stripe_event RENAME TO stripe_event_away"))
+    db.session.commit()
+    try:
+        response = post_event(client, delivered)
+    finally:
+        db.session.rollback()
+        db.session.execute(sa.text("ALTER TABLE stripe_event_away RENAME TO stripe_event"))
+        db.session.commit()
+    assert response.status_code == 500
+    assert response.get_json()["error"]["status"] == 500
+    assert post_event(client, delivered).status_code == 200
+    assert [row.id for row in stored()] == [delivered["id"]]
+
+
+def test_database_error_mid_apply_rolls_back_then_the_retry_applies_everything(
     client, emulator, monkeypatch
 ):
     _, sub_id, _ = give(client, emulator)
     completed = next(e for e in oldest_first(emulator) if e["type"] == "checkout.session.completed")
-    real = ledger.complete_checkout
+    real = checkouts.complete_checkout
 
     def broken(*args, **kwargs):
         real(*args, **kwargs)  # the supporter, subscription and mail are written by now ...
         db.session.flush()
         db.session.execute(sa.text("INSERT INTO no_such_table VALUES (1)"))  # ... then this fails
 
-    monkeypatch.setattr(ledger, "complete_checkout", broken)
-    response = post_event(client, completed)
-    assert response.status_code == 500
-    assert response.get_json()["status"] == "failed"
+    monkeypatch.setattr(checkouts, "complete_checkout", broken)
+    assert deliver(client, completed) == "failed"
     [row] = stored()
     assert row.status == "failed" and row.attempts == 1 and "no_such_table" in row.last_error
-    assert row.next_attempt_at is not None
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=50)  # not Stripe's trouble: 1 min
     for model in (Supporter, Subscription, OutboundEmail):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
-    monkeypatch.setattr(ledger, "complete_checkout", real)
-    retry = post_event(client, completed)  # Stripe's retry of the same event
-    assert retry.status_code == 200 and retry.get_json()["status"] == "processed"
+    monkeypatch.setattr(checkouts, "complete_checkout", real)
+    assert apply_due() == {}  # waiting for its next attempt
+    due_now()
+    assert apply_due() == {"processed": 1}
     assert db.session.scalar(sa.select(Subscription.stripe_id)) == sub_id
     assert db.session.scalar(sa.select(sa.func.count(OutboundEmail.id))) == 1
     assert stored()[0].attempts == 2
 
 
-def test_stripe_down_while_applying_is_500_and_retried_later(client, emulator):
+def test_stripe_down_while_applying_waits_briefly_and_is_retried(client, emulator):
     give(client, emulator)
-    created = next(e for e in oldest_first(emulator) if e["type"] == "invoice.paid")
+    paid = next(e for e in oldest_first(emulator) if e["type"] == "invoice.paid")
     emulator.fail_next(status=500, count=10)
-    response = post_event(client, created)
+    assert deliver(client, paid) == "failed"
     emulator.failures.clear()
-    assert response.status_code == 500
-    assert stored()[0].status == "failed"
-    assert inbox.process_event(created["id"]) == "processed"
+    [row] = stored()
+    assert "APIError" in row.last_error
+    assert row.next_attempt_at < utcnow() + timedelta(seconds=20)  # Stripe's trouble: 15 s
+    assert applying.apply_event(paid["id"]) == "processed"
     assert db.session.scalar(sa.select(Payment.status)) == "paid"
 
 
-def test_healthz_reports_last_webhook_and_failures(client, emulator):
+def test_healthz_reports_the_queue_and_the_worker(client, emulator):
+    health = client.get("/healthz").get_json()
+    assert health["worker_last_seen_at"] is None
+    assert health["oldest_pending_age_seconds"] is None
     post_event(client, event())
-    emulator.fail_next(status=500, count=10)
-    give_events = event("customer.updated", **{"object": "customer"})
-    give_events["data"]["object"]["id"] = "cus_missing"
-    post_event(client, give_events)
-    emulator.failures.clear()
+    customer = event("customer.updated", **{"object": "customer"})
+    post_event(client, customer)
     health = client.get("/healthz").get_json()
     assert health["last_webhook_received_at"] is not None
-    assert health["failed_events"] == 1
+    assert health["pending_events"] == 2
+    assert 0 <= health["oldest_pending_age_seconds"] < 60
+    db.session.execute(sa.update(StripeEvent).values(received_at=utcnow() - timedelta(minutes=3)))
+    db.session.add(WorkerHeartbeat(name="host:1", threads=2, started_at=utcnow(), seen_at=utcnow()))
+    db.session.commit()
+    health = client.get("/healthz").get_json()
+    assert health["oldest_pending_age_seconds"] >= 180
+    assert health["worker_last_seen_at"] is not None
+    emulator.fail_next(status=500, count=10)
+    apply_due()
+    emulator.failures.clear()
+    health = client.get("/healthz").get_json()
+    assert (health["pending_events"], health["failed_events"]) == (0, 0)  # prod_1: not handled
+    assert health["oldest_pending_age_seconds"] is None
 
 
-def test_redelivery_racing_the_first_waits_for_it_and_answers_its_outcome(app, client):
-    """A delivery of an event another worker is applying right now waits for that
-    worker (rather than answering 200 for a row whose commit may not be flushed yet)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks are PostgreSQL's; SQLite has one writer")
-    racing = event()
-    inbox.store_event(racing, json.dumps(racing).encode())
-    with db.engine.connect() as worker:
-        worker.execute(
-            sa.text("SELECT 1 FROM stripe_event WHERE id = :id FOR UPDATE"), {"id": racing["id"]}
-        )
-        answers = []
-
-        def deliver_again() -> None:
-            answers.append(post_event(app.test_client(), racing))
-
-        thread = threading.Thread(target=deliver_again)
-        thread.start()
-        thread.join(0.5)
-        assert thread.is_alive() and not answers
-        worker.execute(
-            sa.text("UPDATE stripe_event SET status = 'ignored', attempts = 1 WHERE id = :id"),
-            {"id": racing["id"]},
-        )
-        worker.commit()
-    thread.join(10)
-    assert answers[0].status_code == 200
-    assert answers[0].get_json()["status"] == "ignored"
-    assert stored()[0].attempts == 1  # applied once, by the worker
-
-
-def test_sqlite_webhook_waits_for_the_write_lock_instead_of_failing(client):
+def test_sqlite_delivery_waits_for_the_write_lock_instead_of_failing(client):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's locking")
     with db.engine.connect() as connection:
@@ -237,5 +276,5 @@ def test_sqlite_webhook_waits_for_the_write_lock_instead_of_failing(client):
     started = time.monotonic()
     response = post_event(client, event())
     other.close()
-    assert response.status_code == 200 and response.get_json()["status"] == "ignored"
+    assert response.status_code == 200 and response.get_json()["status"] == "pending"
     assert time.monotonic() - started >= 0.9

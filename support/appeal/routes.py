@@ -9,7 +9,7 @@ from support.appeal import bp
 from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
 from support.i18n import best_language
-from support.manage.links import thanks_manage_url
+from support.manage.portal import thanks_manage_url
 from support.stripe_api import StripeUnavailable
 
 

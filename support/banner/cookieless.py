@@ -1,5 +1,6 @@
-"""No session at all under `/embed/`: the banner's responses must be identical for
-every reader and cacheable by a CDN.
+"""No session at all under `/embed/` and `/stripe/`: the banner's responses must be
+identical for every reader and cacheable by a CDN, and Stripe's deliveries
+have no use for one.
 
 Flask-Login looks at the session after every request, which makes Flask add
 `Vary: Cookie` (and costs time). Under `/embed/` the session is Flask's
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 
-PREFIX = "/embed/"
+PREFIXES = ("/embed/", "/stripe/")
 
 
 class EmbedSessions(SessionInterface):
@@ -21,8 +22,8 @@ class EmbedSessions(SessionInterface):
         self.inner = inner
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        """A null session for the banner's routes, the usual one elsewhere."""
-        if request.path.startswith(PREFIX):
+        """A null session for the banner's and the webhook's routes, the usual one elsewhere."""
+        if request.path.startswith(PREFIXES):
             return self.make_null_session(app)
         return self.inner.open_session(app, request)
 

@@ -20,15 +20,15 @@ from flask_babel import lazy_gettext as _l
 from support.config import LANGUAGES
 from support.formatting import format_money
 from support.i18n import direction
-from support.manage.links import portal_url, public_url
 from support.models import OutboundEmail, Supporter
+from support.portal_links import portal_url, public_url
 
 SUBJECTS = {
     "thank_you": _l("Thank you for supporting %(newsroom)s"),
     "payment_failed": _l("Your payment to %(newsroom)s did not go through"),
     "manage_link": _l("Your link to manage your support"),
 }
-# Which portal link each kind carries (see support.manage.links.MAX_AGE).
+# Which portal link each kind carries (see support.portal_links.MAX_AGE).
 LINK_PURPOSE = {"thank_you": "mail", "payment_failed": "mail", "manage_link": "request"}
 
 

@@ -1,9 +1,10 @@
 """The outbox: turning `OutboundEmail` rows into sent mail, exactly once if possible.
 
-Rows are written by whoever owes a mail (the ledger for thank-yous and failed
-payments, the manage page for links), with a unique key so a retried event
-cannot owe it twice. `send_due()` claims due rows with a compare-and-set
-update (and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent senders
+Rows are queued by whoever owes a mail (`support.mail.queue`: the ledger for
+thank-yous and failed payments, the manage page for links), with a unique key
+so a retried event cannot owe it twice. The worker sends them (`flask stripe
+worker`, or `flask mail send` from cron). `send_due()` claims due rows with a
+compare-and-set update (and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent senders
 never wait on each other), sends each one and records the outcome:
 
     pending ──claim──▶ sending ──▶ sent
@@ -18,12 +19,12 @@ caller: a webhook or a page must not fail because mail did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from support.extensions import db
@@ -165,41 +166,3 @@ def send_due(limit: int = 50, ids: Iterable[int] | None = None) -> SendReport:
             log.exception("Mail %s: could not record the outcome", row_id)
             db.session.rollback()
     return report
-
-
-def sender(app: Flask, ids: Iterable[int] | None = None) -> Callable[[], None]:
-    """A function that sends due mails (only `ids`, if given) in its own app
-    context and logs rather than raises: what it does not send is retried by
-    `flask mail send`."""
-    wanted = list(ids) if ids is not None else None
-
-    def send() -> None:
-        try:
-            with app.app_context():
-                send_due(limit=10, ids=wanted)
-        except Exception:
-            log.exception("Sending mail after a response failed")
-
-    return send
-
-
-def send_after_response(response: Response, ids: Iterable[int] | None = None) -> Response:
-    """Send due mails once `response` has gone out, so the reader never waits on SMTP."""
-    response.call_on_close(sender(current_app._get_current_object(), ids))  # type: ignore[attr-defined]
-    return response
-
-
-def enqueue(
-    key: str, kind: str, supporter_id: int | None, lang: str, context: str = "{}"
-) -> OutboundEmail | None:
-    """Add a mail to the current transaction; None if `key` is already owed (or sent)."""
-    exists = db.session.scalar(sa.select(OutboundEmail.id).where(OutboundEmail.key == key))
-    if exists is not None:
-        return None
-    row = OutboundEmail(key=key, kind=kind, supporter_id=supporter_id, lang=lang, context=context)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except sa.exc.IntegrityError:
-        return None  # a concurrent transaction owed it first
-    return row

@@ -6,14 +6,14 @@ import hashlib
 
 from flask import current_app, g, make_response, redirect, render_template, request
 
+from support.addresses import normalise_email
 from support.extensions import limiter
 from support.i18n import best_language
-from support.mail import outbox
 from support.manage import bp
 from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
-from support.manage.links import LinkError, LinkExpired, read_token
 from support.manage.portal import portal_session_url
+from support.portal_links import LinkError, LinkExpired, read_token
 from support.stripe_api import StripeUnavailable
 
 DEFAULT_LIMITS = {
@@ -29,7 +29,7 @@ def _limit(name: str):
 
 def _email_key() -> str:
     """Count requests per address (hashed: the limiter's store never sees addresses)."""
-    address = (request.form.get("email") or "").strip().lower()
+    address = normalise_email(request.form.get("email"))
     return "manage-email:" + hashlib.sha256(address.encode()).hexdigest()
 
 
@@ -49,9 +49,8 @@ def request_link(lang=None):
         return render_template("manage/request.html", form=form)
     if not form.validate():
         return render_template("manage/request.html", form=form), 400
-    row_id = record_request(form.email.data, g.lang)
-    response = make_response(render_template("manage/sent.html"))
-    return outbox.send_after_response(response, ids=[row_id])
+    record_request(form.email.data, g.lang)
+    return render_template("manage/sent.html")
 
 
 @bp.get("/manage/<token>")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from support import stats
 from support.extensions import db
 from support.models import StripeEvent
-from support.webhooks.inbox import replay_event
+from support.webhooks.applying import apply_event
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,9 @@ def pretty_payload(payload: str) -> str:
 
 
 def replay(event_id: str) -> str:
-    """Apply a stored event again through the webhook ledger; the event's status afterwards."""
+    """Apply a stored event again, the way the worker does; the event's status afterwards.
+
+    Raises UnknownEvent for an id that is not stored.
+    """
     log.info("Staff replay of event %s", event_id)
-    replay_event(event_id)
-    db.session.expire_all()
-    return db.session.scalar(sa.select(StripeEvent.status).where(StripeEvent.id == event_id)) or ""
+    return apply_event(event_id, again=True)

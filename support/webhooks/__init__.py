@@ -1,10 +1,7 @@
-"""Stripe webhooks: `POST /stripe/webhook`, the event inbox and the `flask stripe` commands."""
+"""Stripe webhooks: `POST /stripe/webhook` stores events, the worker applies them."""
 
 from flask import Blueprint
 
-from support.webhooks import delivery
-
 bp = Blueprint("webhooks", __name__)
-bp.record_once(lambda state: delivery.DeliveryShortcut.install(state.app))
 
 from support.webhooks import routes  # noqa: E402, F401

@@ -1,20 +1,47 @@
-"""`flask stripe ...`: retry events, reconcile the ledger, create the webhook endpoint."""
+"""`flask stripe ...`: apply events (worker), reconcile the ledger, create the webhook endpoint."""
 
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from support import stripe_api
+from support import stripe_api, stripe_budget
 from support.webhooks import inbox
+from support.webhooks.applying import drain
 from support.webhooks.reconcile import reconcile
+from support.webhooks.worker import Worker
 
 stripe_group = AppGroup("stripe", help="Stripe events, reconciliation and webhook setup.")
+
+
+@stripe_group.command("worker")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Events applied at once (Stripe reads overlap; the request budget is shared).",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05, 600),
+    default=None,
+    help="Seconds between looks for due work [default: 1 on SQLite, 10 on PostgreSQL,"
+    " which also wakes the worker at once].",
+)
+def worker(threads: int, poll: float | None) -> None:
+    """Apply stored events and send mail until SIGTERM (or Ctrl-C).
+
+    Run as many as you like, on any machines, against PostgreSQL: each claims
+    events nobody holds. Together they stay under STRIPE_MAX_REQUESTS_PER_SECOND
+    (shared through RATELIMIT_STORAGE_URI).
+    """
+    Worker(current_app._get_current_object(), threads=threads, poll=poll).run()
 
 
 @stripe_group.command("process-events")
@@ -25,26 +52,13 @@ stripe_group = AppGroup("stripe", help="Stripe events, reconciliation and webhoo
     help="Leave an event failed after this many attempts (replay it from the staff inbox).",
 )
 @click.option("--limit", type=int, default=None, help="Most events to try in this run.")
-@click.option(
-    "--watch",
-    type=float,
-    default=None,
-    metavar="SECONDS",
-    help="Keep running, looking for due events every SECONDS.",
-)
-def process_events(max_attempts: int, limit: int | None, watch: float | None) -> None:
-    """Apply pending events and retry failed ones whose wait is over.
-
-    Several workers may run at once on PostgreSQL: each takes events nobody holds.
-    """
-    while True:
-        counts = inbox.process_due(max_attempts=max_attempts, limit=limit)
-        if counts or watch is None:
-            summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-            click.echo(summary or "No events due.")
-        if watch is None:
-            break
-        time.sleep(watch)
+def process_events(max_attempts: int, limit: int | None) -> None:
+    """Apply the events due now (pending, and failed ones whose wait is over), send due
+    mail, and exit: for cron and tests. Exits 1 when an event failed."""
+    stripe_budget.install(current_app._get_current_object())
+    counts = drain(max_attempts=max_attempts, limit=limit)
+    summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+    click.echo(summary or "No events due.")
     if counts.get("failed"):
         raise SystemExit(1)
 

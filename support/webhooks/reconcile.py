@@ -7,6 +7,8 @@ charges (refunds, disputes), writes each one that differs from (or is
 missing in) the ledger, and reports it.
 Each object is written under its customer's lock and with the version taken
 before listing started, so a webhook that wrote fresher state meanwhile wins.
+Each is committed on its own, so no transaction stays open while the next
+page is read from Stripe.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from support import ledger, payments, stripe_api
+from support import stripe_api
 from support.extensions import db
-from support.webhooks import handlers
+from support.ledger import payments, subscriptions, supporters
+from support.ledger.locks import customer_key, lock_customer
+from support.ledger.versions import read_version
 
 COMPARED = ("status", "amount", "currency", "interval", "cancel_at_period_end", "canceled_at")
 
@@ -36,7 +40,7 @@ class Report:
 def _subscription_difference(sub: dict, row: sa.Row | None) -> str | None:
     if row is None:
         return f"{sub['id']}: missing (Stripe: {sub['status']})"
-    expected = ledger.subscription_fields(sub)
+    expected = subscriptions.subscription_fields(sub)
     changed = [
         f"{name} {getattr(row, name)} → {expected[name]}"
         for name in COMPARED
@@ -76,32 +80,61 @@ def reconcile(
 ) -> Report:
     """Repair the ledger from Stripe (objects created at or after `since`, a unix time)."""
     report = Report()
-    version = ledger.read_version()
+    version = read_version()
     for sub in progress(stripe_api.list_subscriptions(since), "Subscriptions"):
         report.subscriptions += 1
-        ledger.lock_customer(sub["customer"])
-        difference = _subscription_difference(sub, ledger.find_subscription(sub["id"]))
+        difference = _subscription_difference(sub, subscriptions.find_subscription(sub["id"]))
+        db.session.rollback()
         if difference:
+            supporter_details = _new_customer(sub["customer"])
+            lock_customer(customer_key(sub))
             lang = (sub.get("metadata") or {}).get("lang")
-            supporter = handlers.supporter_for(sub["customer"], lang=lang)
-            row = ledger.apply_subscription(sub, supporter, version)
+            supporter = supporters.upsert_supporter(sub["customer"], *supporter_details, lang)
+            row = subscriptions.apply_subscription(sub, supporter, version)
             if row.stripe_updated == version:
                 report.differences.append(difference)
-        db.session.commit()
+            db.session.commit()
     for invoice in progress(stripe_api.list_invoices(since), "Invoices"):
         report.invoices += 1
-        ledger.lock_customer(invoice["customer"])
         difference = _invoice_difference(invoice)
+        db.session.rollback()
         if difference:
-            handlers.apply_invoice(invoice, version)
+            charge = _paying_charge(invoice)
+            lock_customer(customer_key(invoice))
+            supporter = supporters.upsert_supporter(
+                invoice["customer"], invoice.get("customer_email"), invoice.get("customer_name")
+            )
+            subscription = subscriptions.find_subscription(
+                payments.invoice_subscription_id(invoice)
+            )
+            payments.apply_invoice(invoice, charge, supporter, subscription, version)
             report.differences.append(difference)
-        db.session.commit()
+            db.session.commit()
     for charge in progress(stripe_api.list_charges(since), "Charges"):
         report.charges += 1
-        ledger.lock_customer(charge.get("customer") or charge.get("payment_intent") or charge["id"])
+        lock_customer(customer_key(charge))
         difference = _charge_difference(charge)
         if difference:
             payments.apply_charge(charge, version)
             report.differences.append(difference)
         db.session.commit()
     return report
+
+
+def _new_customer(customer_id: str) -> tuple[str | None, str | None]:
+    """Email and name of a customer we have no supporter for yet (read from Stripe)."""
+    known = supporters.is_known(customer_id)
+    db.session.rollback()
+    customer = None if known else stripe_api.retrieve_customer(customer_id)
+    if not customer or customer.get("deleted"):
+        return None, None
+    return customer.get("email"), customer.get("name")
+
+
+def _paying_charge(invoice: dict) -> dict | None:
+    """The charge that paid an invoice, with its refunds (read from Stripe)."""
+    intent_id = payments.invoice_payment_intent(invoice)
+    if invoice["status"] != "paid" or not intent_id:
+        return None
+    charge = (stripe_api.retrieve_payment_intent(intent_id) or {}).get("latest_charge")
+    return charge if isinstance(charge, dict) else None

@@ -1,29 +1,53 @@
-"""`POST /stripe/webhook`: the URL, and its answer when Flask serves it.
+"""`POST /stripe/webhook`: verify, store, answer. The worker does the rest.
 
-Deliveries are normally answered by `delivery.DeliveryShortcut` before they
-reach Flask; this view gives the same answer should the app be served
-without it, and the route keeps the URL Flask's (a GET gets a 405).
+Stripe asks for a 2xx quickly, before any complex logic, and a delivery that
+read from Stripe or wrote the ledger here would hold a web worker while
+readers wait. So a delivery only checks its signature, stores the event as
+`pending` (a duplicate id changes nothing) and answers 200 with the event's
+status; only a failure to store answers 5xx, for Stripe to retry. The body
+is capped by Werkzeug (MAX_CONTENT_LENGTH): a larger one is a 413.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request
+import logging
 
-from support.extensions import csrf, limiter
-from support.mail import outbox
-from support.webhooks import bp
-from support.webhooks.delivery import PATH, deliver, to_json
+import stripe
+from flask import jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from support import stripe_api
+from support.errors import render_error
+from support.extensions import csrf, db, limiter
+from support.webhooks import bp, inbox
+
+log = logging.getLogger(__name__)
 
 
-@bp.post(PATH)
+@bp.post("/stripe/webhook")
 @csrf.exempt
 @limiter.exempt  # Stripe's deliveries are signed; a 429 would only make it retry later
 def stripe_webhook():
-    """The delivery's answer (see `delivery.deliver`)."""
-    answer = deliver(request.environ)
-    response = current_app.response_class(
-        to_json(answer), status=answer.status, mimetype="application/json"
-    )
-    if answer.mails:
-        outbox.send_after_response(response, answer.mails)
-    return response
+    """200 `{"id", "status"}` once stored; 400 for a bad signature or body (nothing
+    stored); 500 when the event could not be stored (Stripe retries)."""
+    payload = request.stream.read()
+    # A chunked body is cut at the cap; reading on past it is what makes Werkzeug
+    # answer 413 (at the end of a body within the cap it reads nothing).
+    request.stream.read(1)
+    try:
+        event = stripe_api.verify_webhook(payload, request.headers.get("Stripe-Signature"))
+        inbox.check_event(event)
+    except stripe.SignatureVerificationError as refused:
+        log.warning("Webhook refused: %s", refused.user_message or refused)
+        return render_error(400, "Invalid or expired Stripe-Signature")
+    except ValueError:
+        log.warning("Webhook refused: the signed body is not a Stripe event")
+        return render_error(400, "The body is not a Stripe event")
+    try:
+        status = inbox.store_event(event, payload)
+    except SQLAlchemyError:
+        log.exception("Webhook %s %s could not be stored", event["id"], event["type"])
+        db.session.rollback()
+        return render_error(500, "The event could not be stored; Stripe will deliver it again")
+    log.info("Webhook %s %s stored: %s", event["id"], event["type"], status)
+    return jsonify(id=event["id"], status=status)

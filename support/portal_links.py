@@ -1,5 +1,7 @@
 """Signed, expiring links that open a supporter's Billing Portal.
 
+Mails carry them and the manage pages read them, so they belong to neither.
+
 A token carries the supporter id, the language to answer in and its purpose;
 `itsdangerous` signs it with the app's SECRET_KEY, so it cannot be forged or
 edited, and stamps the time, so it expires. Nothing is stored: a token is
@@ -9,14 +11,12 @@ valid until its age passes the limit for its purpose.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from support.config import LANGUAGES
-from support.extensions import db
-from support.models import CheckoutAttempt, Supporter, utcnow
+from support.models import Supporter, utcnow
 
 SALT = "support.manage.portal-link"
 
@@ -24,8 +24,6 @@ SALT = "support.manage.portal-link"
 # is used at once; one inside a thank-you or failed-payment mail may be opened
 # a day or two later, so it lives longer (and still expires).
 MAX_AGE = {"request": 3600, "mail": 72 * 3600, "thanks": 3600}
-# The thanks page links straight to the portal only this long after the payment.
-THANKS_WINDOW = timedelta(days=1)
 
 
 class LinkError(Exception):
@@ -105,18 +103,11 @@ def portal_url(supporter_id: int, lang: str, purpose: str) -> str:
     return public_url("manage.portal", token=make_token(supporter_id, lang, purpose))
 
 
-def thanks_manage_url(attempt: CheckoutAttempt) -> str:
-    """The thanks page's "manage my support" link for this checkout.
-
-    Once the ledger has completed the attempt (and so knows the supporter), a
-    signed link opens the portal directly; otherwise, or long after the gift
-    (a thanks URL can linger in a browser's history), the manage page.
-    """
-    from support.manage.link_requests import can_manage
-
-    completed = attempt.completed_at
-    if completed is not None and attempt.supporter_id and utcnow() - completed < THANKS_WINDOW:
-        supporter = db.session.get(Supporter, attempt.supporter_id)
-        if can_manage(supporter):
-            return url_for("manage.portal", token=make_token(supporter.id, attempt.lang, "thanks"))
-    return url_for("manage.request_link", lang=attempt.lang)
+def can_manage(supporter: Supporter | None) -> bool:
+    """Only a supporter with a Stripe customer, not erased, has a portal to open."""
+    return (
+        supporter is not None
+        and supporter.erased_at is None
+        and bool(supporter.email)
+        and bool(supporter.stripe_customer_id)
+    )

@@ -5,7 +5,7 @@ payment intent id for a one-time gift; `stripe_charge_id` is the charge that
 paid it, which is how `charge.refunded` and `charge.dispute.created` find it.
 Refunds and disputes are read from that charge every time a payment is
 written, so a refund processed before its invoice still ends up on the row.
-Like `support.ledger`, these functions take plain dicts and never commit.
+Like the rest of the ledger, these functions take plain dicts and never commit.
 """
 
 from __future__ import annotations
@@ -14,46 +14,34 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from support.driver_sql import Statement
-from support.ledger import (
-    Prepared,
-    attribution_fields,
-    first_supported,
-    queue_email,
-    run,
-    timestamp,
-    upsert,
-)
+from support.extensions import db
+from support.ledger.fields import attribution_fields, timestamp
+from support.ledger.locks import for_update
+from support.ledger.supporters import first_supported, owe_mail
+from support.ledger.versions import upsert_if_newer
 from support.models import Payment
 
-# Core rows and statements built once, as in `support.ledger`.
 PAYMENT = Payment.__table__
-_BY_STRIPE_ID = Prepared(sa.select(PAYMENT).where(PAYMENT.c.stripe_id == sa.bindparam("key")))
-_BY_CHARGE = Prepared(sa.select(PAYMENT).where(PAYMENT.c.stripe_charge_id == sa.bindparam("key")))
-# Columns come from the parameters: the ones given are written, the others
-# get their defaults (insert) or are left alone (update).
-_INSERT = Statement(sa.insert(PAYMENT).returning(*PAYMENT.columns))
-_UPDATE = Statement(
-    sa.update(PAYMENT).where(PAYMENT.c.id == sa.bindparam("payment_id")).returning(*PAYMENT.columns)
-)
 
 
 def find_payment(stripe_id: str | None = None, charge_id: str | None = None) -> sa.Row | None:
     """A payment by invoice / payment intent id, or by charge id; locked for update."""
     if stripe_id:
-        statement, key = _BY_STRIPE_ID, stripe_id
+        query = sa.select(PAYMENT).where(PAYMENT.c.stripe_id == stripe_id)
     elif charge_id:
-        statement, key = _BY_CHARGE, charge_id
+        query = sa.select(PAYMENT).where(PAYMENT.c.stripe_charge_id == charge_id)
     else:
         return None
-    return run(statement.for_update(), {"key": key}).first()
+    return db.session.execute(for_update(query)).first()
 
 
 def _save(row: sa.Row | None, stripe_id: str, kind: str, values: dict) -> sa.Row:
     """Insert the payment (`row` None) or update `row` with `values`; the written row."""
     if row is None:
-        return run(_INSERT, {**values, "stripe_id": stripe_id, "kind": kind}).one()
-    return run(_UPDATE, {**values, "payment_id": row.id}).one()
+        values = {**values, "stripe_id": stripe_id, "kind": kind}
+        return db.session.execute(sa.insert(PAYMENT).values(values).returning(PAYMENT)).one()
+    update = sa.update(PAYMENT).where(PAYMENT.c.id == row.id).values(values)
+    return db.session.execute(update.returning(PAYMENT)).one()
 
 
 def _settle(
@@ -62,11 +50,9 @@ def _settle(
     paid: bool,
     paid_at: datetime | None,
     charge: dict | None,
-    supporter: sa.Row | None = None,
 ) -> None:
     """Status, paid time, refunds and dispute into `values`, from the charge that paid
-    (if any); `row` is the stored payment (None for a new one), `supporter` the
-    payer's row read in this transaction (if at hand)."""
+    (if any); `row` is the stored payment (None for a new one)."""
     refunded = row.refunded_amount if row is not None else 0
     if charge is not None:
         refunded = charge.get("amount_refunded") or 0
@@ -84,8 +70,7 @@ def _settle(
         values["status"] = "partially_refunded"
     else:
         values["status"] = "paid"
-    known = supporter.first_supported_at if supporter is not None else None
-    first_supported(values["supporter_id"], values["paid_at"], known)
+    first_supported(values["supporter_id"], values["paid_at"])
 
 
 def _write(
@@ -95,7 +80,6 @@ def _write(
     paid: bool,
     paid_at: datetime | None,
     charge: dict | None,
-    supporter: sa.Row | None,
 ) -> sa.Row | None:
     """Write a payment as Stripe had it at `values["stripe_updated"]` (unless ours
     is newer); the stored row.
@@ -108,11 +92,11 @@ def _write(
         row = find_payment(stripe_id)
         if row is not None and values["stripe_updated"] < row.stripe_updated:
             return row
-        _settle(values, row, paid, paid_at, charge, supporter)
+        _settle(values, row, paid, paid_at, charge)
         return _save(row, stripe_id, kind, values)
-    _settle(values, None, paid, paid_at, charge, supporter)
+    _settle(values, None, paid, paid_at, charge)
     values.update(stripe_id=stripe_id, kind=kind)
-    return upsert(PAYMENT, "stripe_id", values, kept=("kind",)) or find_payment(stripe_id)
+    return upsert_if_newer(PAYMENT, "stripe_id", values, kept=("kind",)) or find_payment(stripe_id)
 
 
 def invoice_subscription_id(invoice: dict) -> str | None:
@@ -160,7 +144,7 @@ def apply_invoice(
         currency=invoice["currency"],
     )
     paid_at = timestamp((invoice.get("status_transitions") or {}).get("paid_at"))
-    return _write(invoice["id"], "subscription", values, paid, paid_at, charge, supporter)
+    return _write(invoice["id"], "subscription", values, paid, paid_at, charge)
 
 
 def queue_payment_failed(invoice: dict, supporter: sa.Row | None, interval: str | None) -> bool:
@@ -174,7 +158,7 @@ def queue_payment_failed(invoice: dict, supporter: sa.Row | None, interval: str 
         "invoice_id": invoice["id"],
         "invoice_url": invoice.get("hosted_invoice_url"),
     }
-    return queue_email(f"payment_failed:{invoice['id']}", "payment_failed", supporter, context)
+    return owe_mail(f"payment_failed:{invoice['id']}", "payment_failed", supporter, context)
 
 
 def apply_one_time(
@@ -200,7 +184,7 @@ def apply_one_time(
     )
     charge = intent.get("latest_charge")
     charge = charge if isinstance(charge, dict) else None
-    return _write(intent["id"], "one_time", values, paid, None, charge, supporter)
+    return _write(intent["id"], "one_time", values, paid, None, charge)
 
 
 def apply_charge(charge: dict, version: int) -> sa.Row | None:

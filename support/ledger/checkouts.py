@@ -1,0 +1,51 @@
+"""Checkout completion: our attempt marked paid, and the thank-you owed once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from support.extensions import db
+from support.ledger.locks import for_update
+from support.ledger.supporters import owe_mail, update_supporter
+from support.models import CheckoutAttempt
+
+CHECKOUT = CheckoutAttempt.__table__
+PAID = ("paid", "no_payment_required")
+
+
+def session_is_paid(session: dict) -> bool:
+    """A Checkout Session whose gift is paid (a slow payment method may complete unpaid)."""
+    return session.get("status") == "complete" and session.get("payment_status") in PAID
+
+
+def complete_checkout(
+    session: dict, supporter: sa.Row | None, completed_at: datetime, context: dict
+) -> sa.Row | None:
+    """Mark our checkout attempt paid (first time only) and owe its thank-you mail.
+
+    A session that is complete but not paid yet waits for
+    `checkout.session.async_payment_succeeded`.
+    """
+    if not session_is_paid(session):
+        return None
+    query = sa.select(CHECKOUT).where(CHECKOUT.c.session_id == session["id"])
+    attempt = db.session.execute(for_update(query)).first()
+    lang = supporter.lang if supporter is not None else None
+    if attempt is not None:
+        values = {}
+        if attempt.completed_at is None:
+            values["completed_at"] = completed_at
+        if supporter is not None:
+            if attempt.supporter_id != supporter.id:
+                values["supporter_id"] = supporter.id
+            if attempt.lang and attempt.lang != supporter.lang:
+                update_supporter(supporter.id, lang=attempt.lang)
+                lang = attempt.lang
+        if values:
+            db.session.execute(
+                sa.update(CHECKOUT).where(CHECKOUT.c.id == attempt.id).values(**values)
+            )
+    owe_mail(f"thanks:{session['id']}", "thank_you", supporter, context, lang)
+    return attempt

@@ -1,0 +1,61 @@
+"""Subscriptions: a Stripe subscription as our row (amount and period from its items)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from support.extensions import db
+from support.ledger.fields import attribution_fields, timestamp
+from support.ledger.locks import for_update
+from support.ledger.versions import upsert_if_newer
+from support.models import Subscription, utcnow
+
+SUBSCRIPTION = Subscription.__table__
+
+
+def subscription_fields(sub: dict) -> dict:
+    """Our columns for a Stripe subscription (amount and period from its items)."""
+    items = (sub.get("items") or {}).get("data") or []
+    recurring = (items[0]["price"].get("recurring") if items else None) or {}
+    meta = sub.get("metadata") or {}
+    ends = [item["current_period_end"] for item in items if item.get("current_period_end")]
+    return {
+        "status": sub["status"],
+        "amount": sum(
+            (item["price"].get("unit_amount") or 0) * (item.get("quantity") or 1) for item in items
+        ),
+        "currency": sub["currency"],
+        "interval": recurring.get("interval") or "month",
+        "started_at": timestamp(sub.get("start_date") or sub["created"]),
+        "canceled_at": timestamp(sub.get("canceled_at")),
+        "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
+        "current_period_end": timestamp(max(ends)) if ends else None,
+        "lang": (meta.get("lang") or None) and meta["lang"][:8],
+        **attribution_fields(meta),
+    }
+
+
+def find_subscription(stripe_id: str) -> sa.Row | None:
+    """Our row for a Stripe subscription id, locked for update."""
+    query = sa.select(SUBSCRIPTION).where(SUBSCRIPTION.c.stripe_id == stripe_id)
+    return db.session.execute(for_update(query)).first()
+
+
+def is_known(stripe_id: str) -> bool:
+    """Whether we have a row for this subscription (a plain read, no lock)."""
+    query = sa.select(SUBSCRIPTION.c.id).where(SUBSCRIPTION.c.stripe_id == stripe_id)
+    return db.session.execute(query).first() is not None
+
+
+def apply_subscription(sub: dict, supporter: sa.Row, version: int) -> sa.Row:
+    """Write a subscription as Stripe had it at `version` (unless ours is newer); our row."""
+    now = utcnow()
+    values = subscription_fields(sub)
+    values.update(
+        stripe_id=sub["id"],
+        supporter_id=supporter.id,
+        stripe_updated=version,
+        created_at=now,
+        updated_at=now,
+    )
+    return upsert_if_newer(SUBSCRIPTION, "stripe_id", values) or find_subscription(sub["id"])

@@ -1,0 +1,69 @@
+"""Queueing a mail: the one way any part of the app owes someone a mail.
+
+A mail is an `OutboundEmail` row with a unique key, so a retried event or a
+double submit cannot owe it twice. The worker sends it (`support.mail.outbox`)
+once the transaction that queued it commits; nothing waits on SMTP inside a
+request. The ids queued by the current transaction are kept in the session,
+so the worker can send exactly the mails an event queued right after applying
+it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from support import wakeup
+from support.extensions import db
+from support.models import OutboundEmail, utcnow
+
+# Key in `db.session.info`: ids of the mails queued by the current transaction.
+QUEUED = "mail_queued"
+
+
+def queue_mail(
+    key: str,
+    kind: str,
+    supporter_id: int | None,
+    lang: str,
+    context: dict | None = None,
+    *,
+    status: str = "pending",
+    note: str | None = None,
+) -> int | None:
+    """Owe a mail under `key` (not committed); its id, or None when `key` is owed already.
+
+    `status="skipped"` records a request that will send nothing (with `note` saying why).
+    """
+    table = OutboundEmail.__table__
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(table)
+    new_id = db.session.execute(
+        insert.values(
+            key=key,
+            kind=kind,
+            supporter_id=supporter_id,
+            lang=lang,
+            context=json.dumps(context or {}, sort_keys=True),
+            status=status,
+            attempts=0,
+            last_error=note,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    ).scalar()
+    if new_id is not None and status == "pending":
+        db.session.info.setdefault(QUEUED, []).append(new_id)
+        wakeup.notify()
+    return new_id
+
+
+def forget_queued() -> None:
+    """Start a new list of queued mails (a transaction about to start or retry)."""
+    db.session.info[QUEUED] = []
+
+
+def queued() -> list[int]:
+    """The ids of the mails queued since `forget_queued`."""
+    return list(db.session.info.get(QUEUED, ()))

@@ -1,0 +1,77 @@
+"""Waking the worker when there is work: PostgreSQL's LISTEN/NOTIFY.
+
+Whoever stores work for the worker (a webhook delivery, a mail to send) calls
+`notify()` in the same transaction; PostgreSQL delivers the notification when
+that transaction commits, so a worker never wakes before the row is
+visible. Workers `listen()` on a connection of their own. SQLite has no such
+thing: there the worker polls, and `notify()` does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from support.extensions import db
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "support_worker"
+
+
+def notify() -> None:
+    """Tell listening workers, once the current transaction commits, that work is due."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
+
+
+class Wakeup:
+    """A doorbell for worker threads: `ring()` wakes every thread waiting on it.
+
+    A thread notes `generation()` before looking for work and passes it to
+    `wait()`, so a ring that comes between looking and waiting is not missed.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._generation = 0
+
+    def generation(self) -> int:
+        """The number of rings so far."""
+        with self._changed:
+            return self._generation
+
+    def ring(self) -> None:
+        """Wake every waiting thread."""
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return once rung after `seen`, or after `timeout` seconds."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._generation != seen, timeout)
+
+
+def listen(
+    url: sa.URL, on_notify: Callable[[], None], stopping: threading.Event, retry: float = 2.0
+) -> None:
+    """LISTEN on PostgreSQL at `url` until `stopping` is set, calling `on_notify` for
+    each notification; reconnects when the server goes away. Runs in a thread."""
+    import psycopg
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stopping.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
+                connection.execute(f"LISTEN {CHANNEL}")
+                on_notify()  # whatever arrived while we were not listening
+                while not stopping.is_set():
+                    for _ in connection.notifies(timeout=1.0):
+                        on_notify()
+        except psycopg.Error as error:
+            log.warning("Listening for work failed (%s); trying again in %ss", error, retry)
+            stopping.wait(retry)

@@ -1,0 +1,175 @@
+"""`flask stripe worker`: applies stored events and sends due mail, until told to stop.
+
+Threads, each with its own app context and database session, claim events
+one at a time and apply them (`applying.apply_claimed`); with no event due
+they send due mail (manage links, retries), and with nothing to do they
+wait. On PostgreSQL a listening connection wakes them as soon as a delivery
+or a mail is stored (LISTEN/NOTIFY, see `support.wakeup`), and they look
+anyway every `poll` seconds for failed events whose wait is over; on SQLite
+they poll.
+
+Staying alive: a lost database connection makes a thread wait (0.5 s,
+doubling, at most 10 s) and try again, the event in hand included; Stripe
+rate limiting or erroring makes it pause likewise, so the worker never spins.
+SIGTERM (or Ctrl-C) lets every thread finish the event in hand, then exits.
+A heartbeat row tells /healthz when a worker was last seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.dialects import postgresql, sqlite
+
+from support import stripe_budget, wakeup
+from support.extensions import db
+from support.mail import outbox
+from support.models import WorkerHeartbeat, utcnow
+from support.webhooks import inbox
+from support.webhooks.applying import apply_claimed, database_down
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+# Heartbeats of workers gone this long are removed.
+HEARTBEAT_KEPT = timedelta(days=1)
+MAX_PAUSE = 10.0
+
+
+class Worker:
+    """A worker process's threads, listener and heartbeat."""
+
+    def __init__(
+        self,
+        app: Flask,
+        threads: int = 4,
+        poll: float | None = None,
+        max_attempts: int = inbox.MAX_ATTEMPTS,
+    ):
+        self.app = app
+        self.threads = threads
+        self.max_attempts = max_attempts
+        self.postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        self.poll = poll if poll is not None else (10.0 if self.postgres else 1.0)
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = threading.Event()
+        self.wakeup = wakeup.Wakeup()
+
+    def stop(self, *_signal_args) -> None:
+        """Finish the events in hand, then stop (also a signal handler)."""
+        if not self.stopping.is_set():
+            log.info("Worker %s stopping after the events in hand", self.name)
+        self.stopping.set()
+        self.wakeup.ring()
+
+    def run(self, handle_signals: bool = True) -> None:
+        """Work until `stop()` (SIGTERM, SIGINT); returns once every thread finished."""
+        stripe_budget.install(self.app)
+        if handle_signals:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        helpers = [
+            threading.Thread(target=self._work, name=f"worker-{n}") for n in range(self.threads)
+        ]
+        if self.postgres:
+            with self.app.app_context():
+                url = db.engine.url
+            listener = threading.Thread(
+                target=wakeup.listen,
+                args=(url, self.wakeup.ring, self.stopping),
+                name="listener",
+                daemon=True,
+            )
+            helpers.append(listener)
+        for thread in helpers:
+            thread.start()
+        log.info(
+            "Worker %s: %s threads, %s, budget %s Stripe requests/s",
+            self.name,
+            self.threads,
+            "woken by NOTIFY" if self.postgres else f"polling every {self.poll}s",
+            self.app.config["STRIPE_MAX_REQUESTS_PER_SECOND"],
+        )
+        started = utcnow()
+        with self.app.app_context():
+            while not self.stopping.is_set():
+                self._beat(started)
+                self.stopping.wait(HEARTBEAT_SECONDS)
+            for thread in helpers:
+                thread.join()
+            self._beat(started)
+            db.session.remove()
+        log.info("Worker %s stopped", self.name)
+
+    def _beat(self, started) -> None:
+        """Say this worker is alive (and forget long-gone ones); never raises."""
+        table = WorkerHeartbeat.__table__
+        insert = (postgresql.insert if self.postgres else sqlite.insert)(table)
+        now = utcnow()
+        try:
+            db.session.execute(
+                insert.values(
+                    name=self.name, threads=self.threads, started_at=started, seen_at=now
+                ).on_conflict_do_update(index_elements=["name"], set_={"seen_at": now})
+            )
+            db.session.execute(sa.delete(table).where(table.c.seen_at < now - HEARTBEAT_KEPT))
+            db.session.commit()
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("Worker heartbeat not recorded: %s", error)
+            db.session.rollback()
+
+    def _pause(self, pause: float) -> float:
+        """Wait `pause` seconds (or until stopped); the next, longer pause."""
+        self.stopping.wait(pause)
+        return min(pause * 2, MAX_PAUSE)
+
+    def _work(self) -> None:
+        """One thread: claim, apply, send mail, wait; until stopped."""
+        with self.app.app_context():
+            pause = 0.5
+            while not self.stopping.is_set():
+                seen = self.wakeup.generation()
+                try:
+                    busy, trouble = self._step()
+                except Exception as error:
+                    if database_down(error):
+                        log.warning("Database unreachable, waiting %.1fs: %s", pause, error)
+                    else:
+                        log.exception("Worker thread error; waiting %.1fs", pause)
+                    db.session.remove()
+                    pause = self._pause(pause)
+                    continue
+                if trouble:
+                    pause = self._pause(pause)
+                    continue
+                pause = 0.5
+                if not busy:
+                    self.wakeup.wait(seen, self.poll)
+            db.session.remove()
+
+    def _step(self) -> tuple[bool, bool]:
+        """Apply one due event, or else send due mail; (did something, Stripe in trouble)."""
+        claim = inbox.claim_next(self.max_attempts)
+        if claim is None:
+            report = outbox.send_due(limit=10)
+            return bool(report.sent or report.failed or report.skipped), False
+        pause = 0.5
+        while True:
+            try:
+                outcome = apply_claimed(claim)
+            except Exception as error:
+                if not database_down(error) or self.stopping.is_set():
+                    raise
+                # Keep the event in hand: the lease is ours until it lapses.
+                log.warning("Database unreachable applying %s, waiting %.1fs", claim.id, pause)
+                db.session.remove()
+                pause = self._pause(pause)
+                continue
+            return True, outcome.stripe_trouble
