@@ -2,8 +2,8 @@
 
 Creates `.env` from `.env.example` (with a random SECRET_KEY) when missing,
 migrates the database, creates a demo staff login when there is none, starts
-the Stripe emulator when STRIPE_SECRET_KEY is unset, starts the app, prints
-the URLs, and stops everything on Ctrl-C.
+the Stripe emulator when STRIPE_SECRET_KEY is unset, starts the app and the
+webhook worker, prints the URLs, and stops all three on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -120,6 +120,14 @@ def main() -> int:
             env=env,
         )
     )  # fmt: skip
+    # The worker applies the webhooks the app stores, and sends the mail.
+    children.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "stripe", "worker", "--threads", "2"],
+            cwd=ROOT,
+            env=env,
+        )
+    )
 
     def stop(*_):
         for child in children:
@@ -152,6 +160,7 @@ Reader support is running.
   Staff             {base}/staff/   login: {login}
   Health            {base}/healthz
   Stripe            {stripe}
+  Worker            applies webhooks and sends mail (its log is below)
 Press Ctrl-C to stop.""",
         flush=True,
     )
