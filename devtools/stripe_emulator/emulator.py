@@ -51,10 +51,9 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self) -> ThreadingHTTPServer:
         """Open the listening socket and set ``url`` (and ``public_url`` if unset)."""
-        from .server import Handler
+        from .server import Handler, Server
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = Server((self.host, self.port), Handler)
         self._server.emulator = self
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"

@@ -1,7 +1,7 @@
 """HTTP front end: dispatches /v1 API calls, hosted pages and /_emulator helpers."""
 
 import json
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import forms, pages, simulate
@@ -9,6 +9,15 @@ from .errors import StripeError
 from .store import random_token
 
 SIMULATION = simulate.build_router()
+
+
+class Server(ThreadingHTTPServer):
+    """One thread per connection; ``emulator`` is set by ``Emulator.bind``."""
+
+    daemon_threads = True
+    # The default backlog of 5 drops connections when a burst of clients connect at
+    # once (a worker pool, a benchmark); each dropped SYN costs a one-second retry.
+    request_queue_size = 128
 
 
 class Handler(BaseHTTPRequestHandler):
