@@ -71,10 +71,13 @@ class EmulatorClient:
         """Change customer fields (email, name, ...)."""
         return self._call("POST", f"/_emulator/customers/{customer_id}/update", fields)
 
-    def fail_next(self, status=500, type="api_error", message=None, count=1, code=None):
+    def fail_next(
+        self, status=500, type="api_error", message=None, count=1, code=None, should_retry=None
+    ):
         """Make the next ``count`` /v1 calls fail with this error."""
         body = {"status": status, "type": type, "message": message, "count": count}
-        return self._call("POST", "/_emulator/fail_next", {**body, "code": code})
+        body.update(code=code, should_retry=should_retry)
+        return self._call("POST", "/_emulator/fail_next", body)
 
     def reset(self):
         """Clear all emulator state."""

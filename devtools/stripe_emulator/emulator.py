@@ -169,12 +169,22 @@ class Emulator:
 
         return self.run(flow)
 
-    def fail_next(self, status=500, type="api_error", message=None, count=1, code=None):
-        """Make the next ``count`` /v1 calls answer this error."""
+    def fail_next(
+        self, status=500, type="api_error", message=None, count=1, code=None, should_retry=None
+    ):
+        """Make the next ``count`` /v1 calls answer this error.
+
+        ``should_retry`` True/False sends ``Stripe-Should-Retry: true``/``false`` with it
+        (stripe-python obeys that header over its own status rules); None sends none.
+        """
         message = message or "An unknown error occurred"
+        headers = {}
+        if should_retry is not None:
+            headers["Stripe-Should-Retry"] = "true" if should_retry else "false"
         with self.store.lock:
             for _ in range(count):
-                self.failures.append(StripeError(status, message, type=type, code=code))
+                error = StripeError(status, message, type=type, code=code, headers=headers)
+                self.failures.append(error)
 
     def take_failure(self):
         """Pop the next injected failure, if any (used by the API pipeline)."""

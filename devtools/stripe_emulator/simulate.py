@@ -48,7 +48,7 @@ def build_router() -> Router:
         "/_emulator/customers/{id}/update",
         lambda emu, b, id: emu.update_customer(id, **b),
     )
-    r.add("POST", "/_emulator/fail_next", lambda emu, b: emu.fail_next(**b) or {"ok": True})
+    r.add("POST", "/_emulator/fail_next", _fail_next)
     r.add("POST", "/_emulator/reset", lambda emu, b: emu.reset() or {"ok": True})
     r.add("GET", "/_emulator/state", lambda emu, b: emu.state())
     r.add("GET", "/_emulator/events", lambda emu, b: {"data": emu.events(b.get("type"))})
@@ -66,6 +66,16 @@ def build_router() -> Router:
     r.add("GET", "/_emulator/now", lambda emu, b: {"now": emu.now()})
     r.add("POST", "/_emulator/config", _configure)
     return r
+
+
+def _fail_next(emu, body: dict) -> dict:
+    """Queue injected failures; ``should_retry`` may come as JSON or as a query string."""
+    if body.get("should_retry") is not None:
+        body = {**body, "should_retry": _flag(body["should_retry"])}
+    if "count" in body:
+        body = {**body, "count": int(body["count"])}
+    emu.fail_next(**body)
+    return {"ok": True}
 
 
 def _configure(emu, body: dict) -> dict:
