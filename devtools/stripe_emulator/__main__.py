@@ -17,17 +17,32 @@ def main(argv=None) -> int:
     parser.add_argument("--api-key", default=None, help="accept only this secret key")
     parser.add_argument("--public-url", default=None, help="base URL used in hosted page links")
     parser.add_argument("--hold-events", action="store_true")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added before each /v1 answer"
+    )
+    parser.add_argument(
+        "--max-rps",
+        type=int,
+        default=None,
+        help="accepted /v1 requests per second before answering 429 (0: no limit)",
+    )
     args = parser.parse_args(argv)
 
-    emulator = Emulator(
-        webhook_url=args.webhook_url,
-        webhook_secret=args.webhook_secret,
-        api_key=args.api_key,
-        host=args.host,
-        port=args.port,
-        public_url=args.public_url,
-        hold_events=args.hold_events,
-    )
+    try:
+        emulator = Emulator(
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            api_key=args.api_key,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            hold_events=args.hold_events,
+            latency=args.latency,
+            max_requests_per_second=args.max_rps,
+        )
+    except ValueError as exc:
+        # A negative --latency or --max-rps: a usage error, not a traceback.
+        parser.error(str(exc))
     server = emulator.bind()
 
     def stop(signum, frame):

@@ -61,7 +61,7 @@ class Api:
         with store.lock:
             failure = self.emulator.take_failure()
             if failure is not None:
-                return failure.status, failure.body(request_id), {}, []
+                return failure.status, failure.body(request_id), failure.headers, []
             try:
                 key, livemode = self.authenticate(auth)
             except StripeError as exc:

@@ -71,10 +71,25 @@ class EmulatorClient:
         """Change customer fields (email, name, ...)."""
         return self._call("POST", f"/_emulator/customers/{customer_id}/update", fields)
 
-    def fail_next(self, status=500, type="api_error", message=None, count=1, code=None):
+    def fail_next(
+        self, status=500, type="api_error", message=None, count=1, code=None, should_retry=None
+    ):
         """Make the next ``count`` /v1 calls fail with this error."""
         body = {"status": status, "type": type, "message": message, "count": count}
-        return self._call("POST", "/_emulator/fail_next", {**body, "code": code})
+        body.update(code=code, should_retry=should_retry)
+        return self._call("POST", "/_emulator/fail_next", body)
+
+    def stall_next(self, seconds, count=1):
+        """Hold the next ``count`` /v1 calls ``seconds`` before answering them normally."""
+        return self._call("POST", "/_emulator/stall_next", {"seconds": seconds, "count": count})
+
+    def api_stats(self, timestamps=False):
+        """Counters of /v1 requests since the last reset."""
+        return self._call("GET", "/_emulator/api_stats" + ("?timestamps=1" if timestamps else ""))
+
+    def reset_api_stats(self):
+        """Zero the /v1 counters."""
+        return self._call("POST", "/_emulator/api_stats/reset")
 
     def reset(self):
         """Clear all emulator state."""
@@ -109,5 +124,6 @@ class EmulatorClient:
         return self._call("POST", "/_emulator/advance", {"seconds": seconds})["now"]
 
     def configure(self, **settings):
-        """Set ``webhook_url``, ``webhook_secret`` and/or ``hold_events``."""
+        """Set ``webhook_url``, ``webhook_secret``, ``hold_events``, ``latency`` and/or
+        ``max_requests_per_second``; returns the settings now in force."""
         return self._call("POST", "/_emulator/config", settings)

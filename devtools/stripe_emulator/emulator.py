@@ -7,6 +7,7 @@ from http.server import ThreadingHTTPServer
 from . import payment_flow, subscription_flow, webhooks
 from .api import Api
 from .errors import StripeError
+from .limits import Limits
 from .store import Store
 from .webhooks import Deliverer, Events
 
@@ -21,6 +22,10 @@ class Emulator:
 
     Simulation helpers (``pay``, ``renew``, ...) return plain dicts and deliver the
     resulting webhooks synchronously, in order, before returning.
+
+    ``latency`` (seconds) is added before answering each /v1 request, and
+    ``max_requests_per_second`` caps accepted /v1 requests in any one second (429 beyond
+    it), as Stripe's own round trip and rate limit do; see ``api_stats()``.
     """
 
     def __init__(
@@ -34,6 +39,8 @@ class Emulator:
         public_url=None,
         hold_events=False,
         delivery_timeout=10.0,
+        latency=0.0,
+        max_requests_per_second=None,
     ):
         self.api_key = api_key
         self.host, self.port = host, port
@@ -44,6 +51,7 @@ class Emulator:
         self.deliverer.timeout = delivery_timeout
         self.api = Api(self)
         self.failures: list[StripeError] = []
+        self.limits = Limits(latency, max_requests_per_second)
         self.url = None
         self._server = None
         self._thread = None
@@ -51,10 +59,9 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self) -> ThreadingHTTPServer:
         """Open the listening socket and set ``url`` (and ``public_url`` if unset)."""
-        from .server import Handler
+        from .server import Handler, Server
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = Server((self.host, self.port), Handler)
         self._server.emulator = self
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
@@ -91,6 +98,14 @@ class Emulator:
     )
     hold_events = property(
         lambda self: self.deliverer.hold, lambda self, v: setattr(self.deliverer, "hold", v)
+    )
+
+    latency = property(
+        lambda self: self.limits.latency, lambda self, v: setattr(self.limits, "latency", v)
+    )
+    max_requests_per_second = property(
+        lambda self: self.limits.max_requests_per_second,
+        lambda self, v: setattr(self.limits, "max_requests_per_second", v),
     )
 
     @property
@@ -170,22 +185,53 @@ class Emulator:
 
         return self.run(flow)
 
-    def fail_next(self, status=500, type="api_error", message=None, count=1, code=None):
-        """Make the next ``count`` /v1 calls answer this error."""
+    def fail_next(
+        self, status=500, type="api_error", message=None, count=1, code=None, should_retry=None
+    ):
+        """Make the next ``count`` accepted /v1 calls answer this error.
+
+        ``should_retry`` True/False sends ``Stripe-Should-Retry: true``/``false`` with it
+        (stripe-python obeys that header over its own status rules); None sends none.
+        """
         message = message or "An unknown error occurred"
+        headers = {}
+        if should_retry is not None:
+            headers["Stripe-Should-Retry"] = "true" if should_retry else "false"
         with self.store.lock:
             for _ in range(count):
-                self.failures.append(StripeError(status, message, type=type, code=code))
+                error = StripeError(status, message, type=type, code=code, headers=headers)
+                self.failures.append(error)
 
     def take_failure(self):
         """Pop the next injected failure, if any (used by the API pipeline)."""
         with self.store.lock:
-            return self.failures.pop(0) if self.failures else None
+            if not self.failures:
+                return None
+            self.limits.count_injected()
+            return self.failures.pop(0)
+
+    def stall_next(self, seconds: float, count: int = 1) -> None:
+        """Hold the next ``count`` accepted /v1 calls ``seconds`` (on top of ``latency``).
+
+        The call then runs and answers normally, so a client that timed out meanwhile
+        has changed state without seeing the answer, as with a response lost on the way.
+        """
+        self.limits.stall_next(seconds, count)
+
+    def api_stats(self, timestamps: bool = False) -> dict:
+        """Counters of /v1 requests since the last reset (fields in the README)."""
+        return self.limits.stats(timestamps)
+
+    def reset_api_stats(self) -> None:
+        """Zero the /v1 counters only: objects, stalls and the rate window are kept."""
+        self.limits.reset_stats()
 
     def reset(self) -> None:
-        """Forget all objects, events, deliveries, held events and injected failures.
+        """Forget all objects, events, deliveries, held events, injected failures and stalls.
 
-        ``hold_events`` returns to its constructor value; ``webhook_url`` is kept.
+        Also zeroes the /v1 counters and empties the rate-limit window, so a test starts
+        with a full budget. ``hold_events`` returns to its constructor value;
+        ``webhook_url``, ``latency`` and ``max_requests_per_second`` are kept.
         """
         with self.store.lock:
             self.store.reset()
@@ -193,6 +239,7 @@ class Emulator:
             self.failures.clear()
             self.deliverer.deliveries.clear()
             self.deliverer.held.clear()
+            self.limits.clear()
 
     def state(self) -> dict:
         """JSON-able dump: ``now``, ``objects`` by type (oldest first), deliveries, held ids."""

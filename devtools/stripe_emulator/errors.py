@@ -4,13 +4,17 @@
 class StripeError(Exception):
     """An error answered with Stripe's ``{"error": {...}}`` body and an HTTP status."""
 
-    def __init__(self, status, message, type="invalid_request_error", code=None, param=None):
+    def __init__(
+        self, status, message, type="invalid_request_error", code=None, param=None, headers=None
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.type = type
         self.code = code
         self.param = param
+        # Extra response headers, e.g. ``Stripe-Should-Retry`` on an injected failure.
+        self.headers = dict(headers or {})
 
     def body(self, request_id=None) -> dict:
         """Return the JSON body Stripe would send for this error."""

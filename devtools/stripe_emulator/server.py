@@ -1,14 +1,26 @@
 """HTTP front end: dispatches /v1 API calls, hosted pages and /_emulator helpers."""
 
+import contextlib
 import json
-from http.server import BaseHTTPRequestHandler
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import forms, pages, simulate
 from .errors import StripeError
+from .limits import rate_limited
 from .store import random_token
 
 SIMULATION = simulate.build_router()
+
+
+class Server(ThreadingHTTPServer):
+    """One thread per connection; ``emulator`` is set by ``Emulator.bind``."""
+
+    daemon_threads = True
+    # The default backlog of 5 drops connections when a burst of clients connect at
+    # once (a worker pool, a benchmark); each dropped SYN costs a one-second retry.
+    request_queue_size = 128
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -26,6 +38,13 @@ class Handler(BaseHTTPRequestHandler):
     @property
     def emulator(self):
         return self.server.emulator
+
+    def handle(self):
+        """Serve the connection's requests; a client hanging up midway just ends it."""
+        # Clients that time out (see ``stall_next``) reset the connection; that is
+        # expected, not a server error worth a traceback.
+        with contextlib.suppress(ConnectionError):
+            super().handle()
 
     def do_GET(self):
         self._dispatch("GET")
@@ -46,9 +65,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        except ConnectionError:
+            # The client gave up (e.g. timed out on a stalled call): nothing to tell it.
+            self.close_connection = True
 
     def _json(self, status, data, headers=None):
         body = json.dumps(data, indent=2).encode()
@@ -78,17 +101,26 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, method, path, query, body):
         request_id = "req_" + random_token(14)
-        raw = forms.decode(query)
-        if body:
-            raw.update(forms.decode(body.decode("utf-8", "replace")))
-        status, data, headers, events = self.emulator.api.call(
-            method,
-            path,
-            raw,
-            self.headers.get("Authorization"),
-            self.headers.get("Idempotency-Key"),
-            request_id,
-        )
+        limits = self.emulator.limits
+        refused, delay = limits.admit()
+        if delay:
+            # Outside every lock: concurrent requests overlap their latency as on Stripe.
+            time.sleep(delay)
+        if refused:
+            status, data, headers, events = 429, rate_limited().body(request_id), {}, []
+        else:
+            raw = forms.decode(query)
+            if body:
+                raw.update(forms.decode(body.decode("utf-8", "replace")))
+            status, data, headers, events = self.emulator.api.call(
+                method,
+                path,
+                raw,
+                self.headers.get("Authorization"),
+                self.headers.get("Idempotency-Key"),
+                request_id,
+            )
+        limits.answered(status)
         headers = {
             "Request-Id": request_id,
             "Stripe-Version": self.headers.get("Stripe-Version") or "2026-10-28.endive",

@@ -48,7 +48,22 @@ def build_router() -> Router:
         "/_emulator/customers/{id}/update",
         lambda emu, b, id: emu.update_customer(id, **b),
     )
-    r.add("POST", "/_emulator/fail_next", lambda emu, b: emu.fail_next(**b) or {"ok": True})
+    r.add("POST", "/_emulator/fail_next", _fail_next)
+    r.add(
+        "POST",
+        "/_emulator/stall_next",
+        lambda emu, b: emu.stall_next(b.get("seconds"), int(b.get("count", 1))) or {"ok": True},
+    )
+    r.add(
+        "GET",
+        "/_emulator/api_stats",
+        lambda emu, b: emu.api_stats(_flag(b.get("timestamps"))),
+    )
+    r.add(
+        "POST",
+        "/_emulator/api_stats/reset",
+        lambda emu, b: emu.reset_api_stats() or {"ok": True},
+    )
     r.add("POST", "/_emulator/reset", lambda emu, b: emu.reset() or {"ok": True})
     r.add("GET", "/_emulator/state", lambda emu, b: emu.state())
     r.add("GET", "/_emulator/events", lambda emu, b: {"data": emu.events(b.get("type"))})
@@ -68,11 +83,26 @@ def build_router() -> Router:
     return r
 
 
+def _fail_next(emu, body: dict) -> dict:
+    """Queue injected failures; ``should_retry`` may come as JSON or as a query string."""
+    if body.get("should_retry") is not None:
+        body = {**body, "should_retry": _flag(body["should_retry"])}
+    if "count" in body:
+        body = {**body, "count": int(body["count"])}
+    emu.fail_next(**body)
+    return {"ok": True}
+
+
 def _configure(emu, body: dict) -> dict:
-    """Change webhook_url / webhook_secret / hold_events of a running emulator."""
-    for key in ("webhook_url", "webhook_secret"):
+    """Change webhook and /v1 limit settings of a running emulator; returns them all."""
+    for key in ("webhook_url", "webhook_secret", "latency", "max_requests_per_second"):
         if key in body:
             setattr(emu, key, body[key])
     if "hold_events" in body:
         emu.hold_events = _flag(body["hold_events"])
-    return {"webhook_url": emu.webhook_url, "hold_events": emu.hold_events}
+    return {
+        "webhook_url": emu.webhook_url,
+        "hold_events": emu.hold_events,
+        "latency": emu.latency,
+        "max_requests_per_second": emu.max_requests_per_second,
+    }
