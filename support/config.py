@@ -178,6 +178,12 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
             f"STRIPE_MAX_REQUESTS_PER_SECOND must be a whole number above 0, not {stripe_rps!r}"
         )
 
+    stripe_timeout = get("STRIPE_TIMEOUT", "20")
+    if not stripe_timeout.isdigit() or not 1 <= int(stripe_timeout) <= 120:
+        problems.append(
+            f"STRIPE_TIMEOUT must be whole seconds from 1 to 120, not {stripe_timeout!r}"
+        )
+
     database_url = get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'support.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
@@ -196,6 +202,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "STRIPE_PRODUCT_ID": get("STRIPE_PRODUCT_ID"),
         "STRIPE_LIVEMODE": livemode,
         "STRIPE_MAX_REQUESTS_PER_SECOND": int(stripe_rps) if stripe_rps.isdigit() else 10,
+        "STRIPE_TIMEOUT": int(stripe_timeout) if stripe_timeout.isdigit() else 20,
         "SUPPORT_PUBLIC_URL": public_url,
         "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],
         "SUPPORT_CURRENCIES": currencies,

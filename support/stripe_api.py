@@ -81,7 +81,7 @@ def client() -> stripe.StripeClient:
         stripe_version=API_VERSION,
         base_addresses={"api": base} if base else None,
         # A reader (or the worker's lease) is waiting: fail within seconds rather than hang.
-        http_client=stripe.RequestsClient(timeout=(5, config.get("STRIPE_TIMEOUT", 20))),
+        http_client=stripe.RequestsClient(timeout=(5, config["STRIPE_TIMEOUT"])),
         max_network_retries=1,
     )
     current_app.extensions["stripe_client"] = new

@@ -15,6 +15,10 @@ def test_defaults_are_usable():
     assert config["SUPPORT_MAX_AMOUNT"] == Decimal(10000)
     assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Below Stripe's 25 requests/s in test mode, leaving room for readers' checkouts.
+    assert config["STRIPE_MAX_REQUESTS_PER_SECOND"] == 10
+    assert config["STRIPE_TIMEOUT"] == 20
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
 
 
 def test_lists_and_postgres_urls_are_normalised():
@@ -36,6 +40,9 @@ def test_lists_and_postgres_urls_are_normalised():
         ({"SUPPORT_CURRENCIES": "usd,xyz"}, "unknown currency 'xyz'"),
         ({"SUPPORT_PRESETS": "1,abc"}, "SUPPORT_PRESETS must be a number"),
         ({"SUPPORT_GOAL": "many"}, "SUPPORT_GOAL must be a whole number"),
+        ({"STRIPE_MAX_REQUESTS_PER_SECOND": "0"}, "STRIPE_MAX_REQUESTS_PER_SECOND must be"),
+        ({"STRIPE_MAX_REQUESTS_PER_SECOND": "fast"}, "STRIPE_MAX_REQUESTS_PER_SECOND must be"),
+        ({"STRIPE_TIMEOUT": "0"}, "STRIPE_TIMEOUT must be whole seconds"),
         ({"SUPPORT_FEE_PERCENT": "-1"}, "SUPPORT_FEE_PERCENT must be a positive number"),
         ({"STRIPE_SECRET_KEY": "sk_live_x"}, "STRIPE_WEBHOOK_SECRET is required"),
         (
