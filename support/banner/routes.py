@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 from flask_babel import force_locale
 
-from support.banner import beacons, bp, content, fastpath
+from support.banner import beacons, bp, caching, content
 from support.errors import render_error
 from support.extensions import csrf, db, limiter
 
 
 def _cached(body: bytes, headers: dict[str, str], mimetype: str) -> Response:
-    """The response `fastpath` sends for the same request (this view runs when it cannot)."""
-    if fastpath.not_modified(request.headers.get("If-None-Match"), headers):
+    """200 with `body`, or an empty 304 with the same headers when the client has it already."""
+    if caching.not_modified(request.headers.get("If-None-Match"), headers):
         return Response(status=304, headers=headers)
     return Response(body, content_type=mimetype, headers=headers)
 
@@ -20,16 +20,16 @@ def _cached(body: bytes, headers: dict[str, str], mimetype: str) -> Response:
 @bp.get("/banner.js")
 def script():
     """The banner script, gzipped for clients that accept it."""
-    body, headers = fastpath.script_variant(request.headers.get("Accept-Encoding", ""))
-    return _cached(body, headers, fastpath.JS)
+    body, headers = caching.script_variant(request.headers.get("Accept-Encoding", ""))
+    return _cached(body, headers, caching.JS)
 
 
 @bp.get("/banner.json")
 def banner_json():
     """Copy, variants, goal and appeal links for `?lang=` (unknown → English)."""
     rendered = content.rendered(content.pick_lang(request.args.get("lang")))
-    headers = fastpath.cached_headers(rendered.etag, fastpath.CONTENT_CACHE)
-    return _cached(rendered.body, headers, fastpath.JSON)
+    headers = caching.cached_headers(rendered.etag, caching.CONTENT_CACHE)
+    return _cached(rendered.body, headers, caching.JSON)
 
 
 def _frame_ancestors() -> str:
@@ -61,7 +61,7 @@ def banner_html():
     response.headers["Content-Security-Policy"] = _frame_ancestors()
     # A named variant is the same for everyone; otherwise each view draws one.
     chosen = variant["name"] == wanted
-    response.headers["Cache-Control"] = fastpath.CONTENT_CACHE if chosen else "no-store"
+    response.headers["Cache-Control"] = caching.CONTENT_CACHE if chosen else "no-store"
     return response
 
 
