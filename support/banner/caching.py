@@ -6,11 +6,15 @@ against (304), CORS open to every origin without credentials, and nothing that
 depends on who asks. There is no session under `/embed/` (`cookieless`), so no
 `Set-Cookie` or `Vary: Cookie`; the security headers are added by
 `support.security`, as on every response.
+
+Every article view asks for both, so a request that reaches the app costs
+lookups: the bodies are prepared once (`assets.script()`, `content.rendered()`)
+and so are their headers, once per ETag.
 """
 
 from __future__ import annotations
 
-from werkzeug.http import parse_etags
+from functools import lru_cache
 
 from support.banner import assets
 
@@ -18,28 +22,33 @@ SCRIPT_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 CONTENT_CACHE = "public, max-age=60, stale-while-revalidate=600"
 JS = "text/javascript; charset=utf-8"
 JSON = "application/json"
+GZIP = ("Content-Encoding", "gzip")
+# Both encodings of the script share its URL: caches must keep them apart.
+VARY = ("Vary", "Accept-Encoding")
+
+Headers = tuple[tuple[str, str], ...]
 
 
-def cached_headers(etag: str, cache: str, **extra: str) -> dict[str, str]:
-    """The headers of a public, CORS-open, revalidatable embed response."""
-    return {
-        "ETag": f'"{etag}"',
-        "Cache-Control": cache,
-        "Access-Control-Allow-Origin": "*",
-        **extra,
-    }
+@lru_cache(maxsize=16)
+def cached_headers(etag: str, cache: str, mimetype: str, *extra: tuple[str, str]) -> Headers:
+    """The headers of a public, CORS-open, revalidatable embed response.
+
+    Kept per ETag: banner.json's changes only when its content does, so a few
+    entries hold both encodings of the script and the content in every language.
+    """
+    return (
+        ("Content-Type", mimetype),
+        ("ETag", f'"{etag}"'),
+        ("Cache-Control", cache),
+        ("Access-Control-Allow-Origin", "*"),
+        *extra,
+    )
 
 
-def script_variant(accept_encoding: str) -> tuple[bytes, dict[str, str]]:
-    """The script's bytes and headers for a client's Accept-Encoding."""
+def script_variant(accept_encoding: str) -> tuple[bytes, str, Headers]:
+    """The script's bytes, ETag and headers for a client's Accept-Encoding."""
     asset = assets.script()
     if "gzip" in accept_encoding:
-        return asset.gzipped, cached_headers(
-            asset.gzip_etag, SCRIPT_CACHE, **{"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-        )
-    return asset.body, cached_headers(asset.etag, SCRIPT_CACHE, Vary="Accept-Encoding")
-
-
-def not_modified(if_none_match: str | None, headers: dict[str, str]) -> bool:
-    """Whether the client's `If-None-Match` already names this ETag."""
-    return bool(if_none_match) and parse_etags(if_none_match).contains(headers["ETag"][1:-1])
+        headers = cached_headers(asset.gzip_etag, SCRIPT_CACHE, JS, GZIP, VARY)
+        return asset.gzipped, asset.gzip_etag, headers
+    return asset.body, asset.etag, cached_headers(asset.etag, SCRIPT_CACHE, JS, VARY)

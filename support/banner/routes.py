@@ -10,26 +10,25 @@ from support.errors import render_error
 from support.extensions import csrf, db, limiter
 
 
-def _cached(body: bytes, headers: dict[str, str], mimetype: str) -> Response:
+def _cached(body: bytes, etag: str, headers: caching.Headers) -> Response:
     """200 with `body`, or an empty 304 with the same headers when the client has it already."""
-    if caching.not_modified(request.headers.get("If-None-Match"), headers):
+    if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    return Response(body, content_type=mimetype, headers=headers)
+    return Response(body, headers=headers)
 
 
 @bp.get("/banner.js")
 def script():
     """The banner script, gzipped for clients that accept it."""
-    body, headers = caching.script_variant(request.headers.get("Accept-Encoding", ""))
-    return _cached(body, headers, caching.JS)
+    return _cached(*caching.script_variant(request.headers.get("Accept-Encoding", "")))
 
 
 @bp.get("/banner.json")
 def banner_json():
     """Copy, variants, goal and appeal links for `?lang=` (unknown → English)."""
     rendered = content.rendered(content.pick_lang(request.args.get("lang")))
-    headers = caching.cached_headers(rendered.etag, caching.CONTENT_CACHE)
-    return _cached(rendered.body, headers, caching.JSON)
+    headers = caching.cached_headers(rendered.etag, caching.CONTENT_CACHE, caching.JSON)
+    return _cached(rendered.body, rendered.etag, headers)
 
 
 def _frame_ancestors() -> str:
