@@ -10,14 +10,16 @@ import threading
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
 from flask import request, request_finished
+from flask_limiter import Limit
 
 from support.banner import assets, beacons
 from support.config import ConfigError, load_config
-from support.extensions import db
+from support.extensions import db, limiter
 from support.models import BannerDailyStat, CheckoutAttempt, utcnow
 from support.security import DEFAULT_HEADERS
 from tests.conftest import form_tokens
@@ -298,6 +300,20 @@ def test_cached_embeds_are_answered_by_flask(app, client, monkeypatch):
     monkeypatch.setattr(assets, "script", broken)
     failed = client.get("/embed/banner.js")
     assert failed.status_code == 500 and failed.get_json()["error"]["status"] == 500
+
+
+def test_cached_embeds_are_never_rate_limited(app, client, monkeypatch):
+    """A default limit for the whole app leaves them alone (and adds no X-RateLimit-*)."""
+    reader = f"reader-{uuid4()}"  # a key no other test's requests count against
+    default = Limit("2/minute", key_function=lambda: reader).bind(limiter)
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [default])
+    for path, headers in CACHED * 2:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert not [name for name, _ in response.headers if name.startswith("X-RateLimit")]
+    # The same limit does hold for the banner's other pages.
+    pages = [client.get("/embed/banner.html?variant=goal").status_code for _ in range(3)]
+    assert pages == [200, 200, 429]
 
 
 # --- beacons ----------------------------------------------------------------------------

@@ -17,13 +17,18 @@ def _cached(body: bytes, etag: str, headers: caching.Headers) -> Response:
     return Response(body, headers=headers)
 
 
+# A CDN fetches these for every reader, so a limit per address would count its
+# edge servers, and a 429 it kept would hide the banner from many readers; the
+# answer is prepared bytes, so there is nothing to protect either.
 @bp.get("/banner.js")
+@limiter.exempt
 def script():
     """The banner script, gzipped for clients that accept it."""
     return _cached(*caching.script_variant(request.headers.get("Accept-Encoding", "")))
 
 
 @bp.get("/banner.json")
+@limiter.exempt
 def banner_json():
     """Copy, variants, goal and appeal links for `?lang=` (unknown → English)."""
     rendered = content.rendered(content.pick_lang(request.args.get("lang")))
