@@ -4,8 +4,8 @@ Both are the same for every reader, so their headers say so: a public
 `Cache-Control` with `stale-while-revalidate`, a strong ETag to revalidate
 against (304), CORS open to every origin without credentials, and nothing that
 depends on who asks. There is no session under `/embed/` (`cookieless`), so no
-`Set-Cookie` or `Vary: Cookie`; the security headers are added by
-`support.security`, as on every response.
+`Set-Cookie` or `Vary: Cookie`. The security headers every response carries
+(`support.security`) are among them.
 
 Every article view asks for both, so a request that reaches the app costs
 lookups: the bodies are prepared once (`assets.script()`, `content.rendered()`)
@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from support.banner import assets
+from support.security import DEFAULT_HEADERS
 
 SCRIPT_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 CONTENT_CACHE = "public, max-age=60, stale-while-revalidate=600"
@@ -42,6 +43,8 @@ def cached_headers(etag: str, cache: str, mimetype: str, *extra: tuple[str, str]
         ("Cache-Control", cache),
         ("Access-Control-Allow-Origin", "*"),
         *extra,
+        # The security hook would add these to each response; finding them is cheaper.
+        *DEFAULT_HEADERS.items(),
     )
 
 
