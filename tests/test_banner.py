@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import request, request_finished
 from flask_limiter import Limit
 
-from support.banner import assets, beacons
+from support.banner import assets, beacons, routes
 from support.config import ConfigError, load_config
 from support.extensions import db, limiter
 from support.models import BannerDailyStat, CheckoutAttempt, utcnow
@@ -314,6 +314,9 @@ def test_cached_embeds_are_never_rate_limited(app, client, monkeypatch):
     # The same limit does hold for the banner's other pages.
     pages = [client.get("/embed/banner.html?variant=goal").status_code for _ in range(3)]
     assert pages == [200, 200, 429]
+    # The limiter's request filter names the same routes (else they only cost more).
+    adapter = app.url_map.bind("support.test")
+    assert {adapter.match(urlsplit(path).path)[0] for path, _ in CACHED} == routes.EXEMPT
 
 
 # --- beacons ----------------------------------------------------------------------------

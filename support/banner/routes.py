@@ -36,6 +36,20 @@ def banner_json():
     return _cached(rendered.body, rendered.etag, headers)
 
 
+EXEMPT = frozenset({"banner.script", "banner.banner_json"})
+
+
+@limiter.request_filter
+def _exempt_route() -> bool:
+    """Whether the request is for one of the exempt routes above.
+
+    `limiter.exempt` alone still resolves the route's limits and exemption
+    scopes on each request before finding none apply, a good part of what such
+    a request costs; the limiter asks its request filters first.
+    """
+    return request.endpoint in EXEMPT
+
+
 def _frame_ancestors() -> str:
     """`frame-ancestors` for the allowed article hosts (and their subdomains)."""
     sources = ["'self'"]
