@@ -1,4 +1,4 @@
-"""How `banner.js` and `banner.json` are cached: by browsers, by the CDN in front, here.
+"""The headers that let browsers and a CDN keep `banner.js` and `banner.json`.
 
 Both are the same for every reader, so their headers say so: a public
 `Cache-Control` with `stale-while-revalidate`, a strong ETag to revalidate
@@ -7,9 +7,9 @@ depends on who asks. There is no session under `/embed/` (`cookieless`), so no
 `Set-Cookie` or `Vary: Cookie`. The security headers every response carries
 (`support.security`) are among them.
 
-Every article view asks for both, so a request that reaches the app costs
-lookups: the bodies are prepared once (`assets.script()`, `content.rendered()`)
-and so are their headers, once per ETag.
+Every article view asks for both, so what reaches the app should cost little:
+the bodies are prepared once (`assets.script()`, `content.rendered()`) and so
+are their headers, once per ETag.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ Headers = tuple[tuple[str, str], ...]
 
 
 @lru_cache(maxsize=16)
-def cached_headers(etag: str, cache: str, mimetype: str, *extra: tuple[str, str]) -> Headers:
+def cached_headers(etag: str, cache: str, content_type: str, *extra: tuple[str, str]) -> Headers:
     """The headers of a public, CORS-open, revalidatable embed response.
 
     Kept per ETag: banner.json's changes only when its content does, so a few
     entries hold both encodings of the script and the content in every language.
     """
     return (
-        ("Content-Type", mimetype),
+        ("Content-Type", content_type),
         ("ETag", f'"{etag}"'),
         ("Cache-Control", cache),
         ("Access-Control-Allow-Origin", "*"),
