@@ -2,8 +2,8 @@
 
 A shortcut wraps the app's WSGI callable. Its `answer` takes a request (calls
 `start_response` and returns the body) or returns None, and the request goes
-on to Flask. The banner's script and JSON and Stripe's deliveries use one;
-each says why Flask's request machinery was too much for it.
+on to Flask. Stripe's deliveries use one (`webhooks.delivery`), which says
+why Flask's request machinery was too much for it.
 """
 
 from __future__ import annotations

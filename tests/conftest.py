@@ -39,7 +39,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @contextmanager
 def flask_only() -> Iterator[None]:
     """Within the block every request goes straight to Flask: the WSGI shortcuts
-    (banner, webhook deliveries) pass everything on."""
+    (webhook deliveries) pass everything on."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Shortcut, "__call__", lambda self, env, start: self.wsgi_app(env, start))
         yield

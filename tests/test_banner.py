@@ -10,15 +10,19 @@ import threading
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from flask import request, request_finished
+from flask_limiter import Limit
 
-from support.banner import assets, beacons, fastpath
+from support.banner import assets, beacons, routes
 from support.config import ConfigError, load_config
-from support.extensions import db
+from support.extensions import db, limiter
 from support.models import BannerDailyStat, CheckoutAttempt, utcnow
-from tests.conftest import flask_only, form_tokens
+from support.security import DEFAULT_HEADERS
+from tests.conftest import form_tokens
 from tests.factories import subscription, supporter
 
 
@@ -203,27 +207,116 @@ def test_variants_from_a_file(tmp_path):
     assert variants == [{"name": "only", "weight": 2, "copy": "monthly"}]
 
 
-def test_shortcut_answers_exactly_like_the_views(app, client):
-    """banner.js and a fresh banner.json skip Flask's hooks; the answer must not change."""
+# --- what a CDN may keep ----------------------------------------------------------------
+
+CACHED = [
+    ("/embed/banner.js", {"Accept-Encoding": "gzip"}),
+    ("/embed/banner.js", {}),
+    ("/embed/banner.json?lang=ar", {}),
+]
+SECURITY = {name.lower(): value for name, value in DEFAULT_HEADERS.items()}
+ENTITY = {"content-type", "content-length", "content-encoding"}
+
+
+def header_dict(response) -> dict[str, str]:
+    """Lower-cased header names to values (each name must appear once)."""
+    names = [name.lower() for name, _ in response.headers]
+    assert len(names) == len(set(names)), names
+    return {name.lower(): value for name, value in response.headers}
+
+
+@pytest.mark.parametrize(("path", "headers"), CACHED)
+def test_cached_embeds_are_the_same_for_every_reader(app, client, path, headers):
+    """Nothing per-reader (cookie, session, rate-limit headers): a CDN may keep them."""
+    assert client.get("/en/").status_code == 200  # this reader now has a session cookie
+    assert client.get_cookie("session") is not None
+    reader = client.get(
+        path,
+        headers={**headers, "Accept-Language": "ar", "User-Agent": "Reader/1.0"},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
+    anonymous = app.test_client().get(path, headers=headers)
+    assert reader.status_code == anonymous.status_code == 200
+    assert reader.data == anonymous.data
+    assert header_dict(reader) == header_dict(anonymous)
+
+    got = header_dict(reader)
+    expected = {
+        **SECURITY,
+        "etag": got["etag"],
+        "access-control-allow-origin": "*",
+        "content-length": str(len(reader.data)),
+    }
+    if path == "/embed/banner.js":
+        expected["cache-control"] = "public, max-age=3600, stale-while-revalidate=86400"
+        expected["content-type"] = "text/javascript; charset=utf-8"
+        expected["vary"] = "Accept-Encoding"
+        if headers:
+            expected["content-encoding"] = "gzip"
+    else:
+        expected["cache-control"] = "public, max-age=60, stale-while-revalidate=600"
+        expected["content-type"] = "application/json"
+    assert got == expected  # so no Set-Cookie, no Vary: Cookie, no X-RateLimit-*
+    assert got["etag"].startswith('"') and got["etag"].endswith('"')  # strong, not W/
+
+
+@pytest.mark.parametrize(("path", "headers"), CACHED)
+def test_not_modified_keeps_the_caching_headers(client, path, headers):
+    """A 304 carries what a cache updates its copy with, and no body."""
+    first = client.get(path, headers=headers)
+    again = client.get(path, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    kept = {name: value for name, value in header_dict(first).items() if name not in ENTITY}
+    assert header_dict(again) == kept
+    assert {"etag", "cache-control", "access-control-allow-origin"} <= kept.keys()
+    assert SECURITY.items() <= kept.items()
+
+
+def test_cached_embeds_are_answered_by_flask(app, client, monkeypatch):
+    """Flask's hooks and signals (what error trackers use) see every embed request."""
     app.config["SUPPORT_BANNER_CACHE_SECONDS"] = 60
-    layers, layer = [], app.wsgi_app
-    while layer is not None:
-        layers, layer = [*layers, type(layer)], getattr(layer, "wsgi_app", None)
-    assert fastpath.EmbedFastPath in layers
-    views = {p: client.get(p, headers={"Accept-Encoding": "gzip"}) for p in ("/embed/banner.js",)}
-    cold = client.get("/embed/banner.json?lang=ar")  # renders through the view
-    warm = client.get("/embed/banner.json?lang=ar")  # served by the shortcut
-    # Without the shortcut: the same app, straight into Flask.
-    with flask_only():
-        direct = client.get("/embed/banner.js", headers={"Accept-Encoding": "gzip"})
-        direct_json = client.get("/embed/banner.json?lang=ar")
-    pairs = [(views["/embed/banner.js"], direct), (warm, cold), (warm, direct_json)]
-    for fast, slow in pairs:
-        assert fast.status_code == slow.status_code == 200
-        assert fast.data == slow.data
-        assert {k: v for k, v in fast.headers if k != "Date"} == {
-            k: v for k, v in slow.headers if k != "Date"
-        }
+    seen = []
+
+    def finished(sender, response, **extra):
+        seen.append((request.endpoint, response.status_code))
+
+    with request_finished.connected_to(finished, app):
+        js = client.get("/embed/banner.js", headers={"Accept-Encoding": "gzip"})
+        client.get("/embed/banner.js", headers={"If-None-Match": js.headers["ETag"]})
+        client.get("/embed/banner.json?lang=ar")  # renders the content
+        warm = client.get("/embed/banner.json?lang=ar")  # from the process's cache
+        client.get("/embed/banner.json?lang=ar", headers={"If-None-Match": warm.headers["ETag"]})
+    assert seen == [
+        ("banner.script", 200),
+        ("banner.script", 200),
+        ("banner.banner_json", 200),
+        ("banner.banner_json", 200),
+        ("banner.banner_json", 304),
+    ]
+
+    def broken():
+        raise RuntimeError("the script cannot be read")
+
+    monkeypatch.setattr(assets, "script", broken)
+    failed = client.get("/embed/banner.js")
+    assert failed.status_code == 500 and failed.get_json()["error"]["status"] == 500
+
+
+def test_cached_embeds_are_never_rate_limited(app, client, monkeypatch):
+    """A default limit for the whole app leaves them alone (and adds no X-RateLimit-*)."""
+    reader = f"reader-{uuid4()}"  # a key no other test's requests count against
+    default = Limit("2/minute", key_function=lambda: reader).bind(limiter)
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [default])
+    for path, headers in CACHED * 2:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert not [name for name, _ in response.headers if name.startswith("X-RateLimit")]
+    # The same limit does hold for the banner's other pages.
+    pages = [client.get("/embed/banner.html?variant=goal").status_code for _ in range(3)]
+    assert pages == [200, 200, 429]
+    # The limiter's request filter names the same routes (else they only cost more).
+    adapter = app.url_map.bind("support.test")
+    assert {adapter.match(urlsplit(path).path)[0] for path, _ in CACHED} == routes.EXEMPT
 
 
 # --- beacons ----------------------------------------------------------------------------

@@ -5,31 +5,49 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 from flask_babel import force_locale
 
-from support.banner import beacons, bp, content, fastpath
+from support.banner import beacons, bp, caching, content
 from support.errors import render_error
 from support.extensions import csrf, db, limiter
 
 
-def _cached(body: bytes, headers: dict[str, str], mimetype: str) -> Response:
-    """The response `fastpath` sends for the same request (this view runs when it cannot)."""
-    if fastpath.not_modified(request.headers.get("If-None-Match"), headers):
+def _cached(body: bytes, etag: str, headers: caching.Headers) -> Response:
+    """200 with `body`, or an empty 304 with the same headers when the client has it already."""
+    if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    return Response(body, content_type=mimetype, headers=headers)
+    return Response(body, headers=headers)
 
 
+# A CDN fetches these for every reader, so a limit per address would count its
+# edge servers, and a 429 it kept would hide the banner from many readers; the
+# answer is prepared bytes, so there is nothing to protect either.
 @bp.get("/banner.js")
+@limiter.exempt
 def script():
     """The banner script, gzipped for clients that accept it."""
-    body, headers = fastpath.script_variant(request.headers.get("Accept-Encoding", ""))
-    return _cached(body, headers, fastpath.JS)
+    return _cached(*caching.script_variant(request.headers.get("Accept-Encoding", "")))
 
 
 @bp.get("/banner.json")
+@limiter.exempt
 def banner_json():
     """Copy, variants, goal and appeal links for `?lang=` (unknown → English)."""
     rendered = content.rendered(content.pick_lang(request.args.get("lang")))
-    headers = fastpath.cached_headers(rendered.etag, fastpath.CONTENT_CACHE)
-    return _cached(rendered.body, headers, fastpath.JSON)
+    headers = caching.cached_headers(rendered.etag, caching.CONTENT_CACHE, caching.JSON)
+    return _cached(rendered.body, rendered.etag, headers)
+
+
+EXEMPT = frozenset({"banner.script", "banner.banner_json"})
+
+
+@limiter.request_filter
+def _exempt_route() -> bool:
+    """Whether the request is for one of the exempt routes above.
+
+    `limiter.exempt` alone still resolves the route's limits and exemption
+    scopes on each request before finding none apply, a good part of what such
+    a request costs; the limiter asks its request filters first.
+    """
+    return request.endpoint in EXEMPT
 
 
 def _frame_ancestors() -> str:
@@ -61,7 +79,7 @@ def banner_html():
     response.headers["Content-Security-Policy"] = _frame_ancestors()
     # A named variant is the same for everyone; otherwise each view draws one.
     chosen = variant["name"] == wanted
-    response.headers["Cache-Control"] = fastpath.CONTENT_CACHE if chosen else "no-store"
+    response.headers["Cache-Control"] = caching.CONTENT_CACHE if chosen else "no-store"
     return response
 
 
