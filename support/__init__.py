@@ -48,7 +48,9 @@ def create_app(config: Mapping | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created in `support.extensions`."""
     import support.sqlite_pragmas  # noqa: F401 (WAL and a busy timeout on SQLite)
-    from support import accounts, formatting, i18n, security  # noqa: F401 (accounts: user loader)
+
+    # accounts registers the user loader on import.
+    from support import accounts, cookieless, formatting, i18n, security  # noqa: F401
     from support.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -60,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     formatting.init_app(app)
     security.init_app(app)
+    cookieless.install(app)
 
 
 def register_blueprints(app: Flask) -> None:

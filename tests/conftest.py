@@ -14,7 +14,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -29,20 +28,10 @@ from support import create_app
 from support.extensions import db
 from support.models import OutboundEmail, StripeEvent
 from support.webhooks.worker import Worker
-from support.wsgi_shortcut import Shortcut
 
 WEBHOOK_SECRET = "whsec_test_secret"
 ARTICLE_HOST = "news.example.org"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@contextmanager
-def flask_only() -> Iterator[None]:
-    """Within the block every request goes straight to Flask: the WSGI shortcuts
-    (webhook deliveries) pass everything on."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Shortcut, "__call__", lambda self, env, start: self.wsgi_app(env, start))
-        yield
 
 
 def base_config(database_url: str, emulator_url: str) -> dict:

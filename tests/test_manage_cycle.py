@@ -111,6 +111,7 @@ def test_failed_renewal_mails_once_in_arabic(live_server, emulator, smtp_server)
 def test_an_erased_supporter_gets_no_more_mail(live_server, emulator, smtp_server, runner):
     pytest.importorskip("support.erasure", reason="the erasure module has not landed yet")
     subscribe(live_server.url)
+    live_server.settle()
     assert kinds(smtp_server.wait_for(1)) == ["thank_you"]
     result = runner.invoke(args=["supporters", "erase", EMAIL.upper()])
     assert result.exit_code == 0, result.output
@@ -119,6 +120,7 @@ def test_an_erased_supporter_gets_no_more_mail(live_server, emulator, smtp_serve
     assert supporter.erased_at is not None and supporter.email is None
 
     emulator.fail_renewal(emulator.state()["objects"]["subscription"][0]["id"])
+    live_server.settle()
     runner.invoke(args=["mail", "send"])
     assert kinds(smtp_server.wait_for(2, timeout=1)) == ["thank_you"]
     assert runner.invoke(args=["supporters", "erase", EMAIL]).exit_code == 1  # no longer known
@@ -127,6 +129,7 @@ def test_an_erased_supporter_gets_no_more_mail(live_server, emulator, smtp_serve
 def test_erasure_can_delete_the_stripe_customer(live_server, emulator, smtp_server, runner):
     pytest.importorskip("support.erasure", reason="the erasure module has not landed yet")
     subscribe(live_server.url)
+    live_server.settle()
     customer = db.session.scalar(sa.select(Supporter.stripe_customer_id))
     result = runner.invoke(args=["supporters", "erase", EMAIL, "--delete-stripe-customer"])
     assert result.exit_code == 0, result.output

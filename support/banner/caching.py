@@ -3,7 +3,7 @@
 Both are the same for every reader, so their headers say so: a public
 `Cache-Control` with `stale-while-revalidate`, a strong ETag to revalidate
 against (304), CORS open to every origin without credentials, and nothing that
-depends on who asks. There is no session under `/embed/` (`cookieless`), so no
+depends on who asks. There is no session under `/embed/` (`support.cookieless`), so no
 `Set-Cookie` or `Vary: Cookie`. The security headers every response carries
 (`support.security`) are among them.
 
