@@ -1,4 +1,4 @@
-"""`flask stripe worker` as it runs: a burst of deliveries, two workers racing.
+"""`flask stripe worker` as it runs: bursts, two workers, Stripe's trouble.
 
 Everything goes through the real `stripe` library to the emulator over HTTP on
 127.0.0.1; the worker runs in threads of the test process.
@@ -10,17 +10,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from support import create_app
 from support.extensions import db
-from support.models import OutboundEmail, StripeEvent, WorkerHeartbeat
+from support.models import OutboundEmail, StripeEvent, WorkerHeartbeat, utcnow
+from support.webhooks import applying
 from support.webhooks.worker import Worker
 from tests.conftest import base_config
 from tests.stripe_history import (
     actual_ledger,
+    due_now,
     expected_ledger,
     give,
     oldest_first,
@@ -53,6 +56,11 @@ def stored() -> list[StripeEvent]:
     return db.session.scalars(sa.select(StripeEvent).order_by(StripeEvent.received_at)).all()
 
 
+def stored_event(event_id: str) -> StripeEvent:
+    db.session.expire_all()
+    return db.session.get(StripeEvent, event_id)
+
+
 def settled() -> bool:
     """Nothing left for the worker: no event pending or in hand, no mail unsent."""
     counts = statuses()
@@ -82,6 +90,14 @@ def gifts(client, emulator) -> list[dict]:
         give(client, emulator, "year", "50", email="ben@example.org")[0],
         give(client, emulator, "once", "7", email="Ana@Example.org")[0],
     ]
+
+
+def assert_waits(row: StripeEvent, seconds: int) -> None:
+    """The failed event's next attempt is `seconds` after this one."""
+    assert row.status == "failed"
+    assert row.next_attempt_at > utcnow()
+    wait = row.next_attempt_at - row.processed_at
+    assert abs(wait - timedelta(seconds=seconds)) < timedelta(seconds=1), wait
 
 
 @contextmanager
@@ -174,3 +190,110 @@ def test_two_workers_racing_on_one_backlog_apply_each_event_once(
     assert received_keys(smtp_server.wait_for(len(sessions))) == thank_yous(sessions)
     names = set(db.session.scalars(sa.select(WorkerHeartbeat.name)))
     assert {first.name, second.name} <= names
+
+
+def test_stripe_rate_limiting_then_erroring_then_silent_each_wait_then_it_applies(
+    app, client, emulator
+):
+    """An event whose Stripe reads meet a 429, then a 500, then no answer waits 15 s,
+    30 s, then 60 s between attempts (Stripe's passing trouble), never hangs on the
+    silence, and is applied in full once Stripe answers."""
+    # The worker's reads give up after this long; the client is built with it.
+    app.config["STRIPE_TIMEOUT"] = 1
+    app.extensions.pop("stripe_client", None)
+    session, _, _ = give(client, emulator, "once", "7")
+    completed = next(e for e in oldest_first(emulator) if e["type"] == "checkout.session.completed")
+    assert post_event(client, completed).status_code == 200
+
+    emulator.fail_next(
+        status=429,
+        type="invalid_request_error",
+        code="rate_limit",
+        message="Request rate limit exceeded. Please slow down.",
+    )
+    assert applying.apply_event(completed["id"]) == "failed"
+    row = stored_event(completed["id"])
+    assert row.attempts == 1
+    assert "RateLimitError" in row.last_error and "rate limit" in row.last_error.lower()
+    assert_waits(row, 15)
+
+    due_now()
+    emulator.fail_next(status=500)
+    assert applying.apply_event(completed["id"]) == "failed"
+    row = stored_event(completed["id"])
+    assert row.attempts == 2 and "APIError" in row.last_error
+    assert_waits(row, 30)
+
+    due_now()
+    emulator.stall_next(3)  # longer than STRIPE_TIMEOUT
+    started = time.monotonic()
+    assert applying.apply_event(completed["id"]) == "failed"
+    assert time.monotonic() - started < 2.5  # gave up after ~1 s, not the default 20 s
+    row = stored_event(completed["id"])
+    assert row.attempts == 3 and "APIConnectionError" in row.last_error
+    assert_waits(row, 60)  # still Stripe's trouble: a refused request would wait 4 min
+
+    due_now()
+    assert applying.apply_event(completed["id"]) == "processed"
+    assert stored_event(completed["id"]).attempts == 4
+    assert actual_ledger() == expected_ledger(emulator)
+    assert mail_keys() == thank_yous([session])
+
+
+def test_a_500_that_stripe_says_not_to_retry_waits_a_minute(app, client, emulator):
+    """When Stripe answers an error and says trying again will not help
+    (`Stripe-Should-Retry: false`), the event waits like any other failure (1 min),
+    not the 15 s of Stripe's passing trouble."""
+    give(client, emulator, "once", "7")
+    completed = next(e for e in oldest_first(emulator) if e["type"] == "checkout.session.completed")
+    assert post_event(client, completed).status_code == 200
+    emulator.fail_next(status=500, should_retry=False)
+    assert applying.apply_event(completed["id"]) == "failed"
+    row = stored_event(completed["id"])
+    assert "APIError" in row.last_error
+    assert_waits(row, 60)
+    due_now()
+    assert applying.apply_event(completed["id"]) == "processed"
+    assert actual_ledger() == expected_ledger(emulator)
+
+
+def test_a_worker_meeting_429s_pauses_instead_of_hammering_stripe(app, client, emulator):
+    """While Stripe answers 429 to everything, a worker with a backlog makes a handful
+    of requests over two seconds and leaves the rest of the backlog for later, rather
+    than running through it (which would only prolong the rate limiting)."""
+    # The workers' own budget would cap them at 10 a second; only the pause is tested.
+    app.config["STRIPE_MAX_REQUESTS_PER_SECOND"] = 1000
+    backlog = 60
+    for n in range(backlog):
+        refund = {
+            "id": f"evt_refund_{n}",
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "livemode": False,
+            "type": "charge.refunded",
+            "data": {"object": {"id": f"ch_missing_{n}", "object": "charge"}},
+        }
+        assert post_event(client, refund).status_code == 200
+    emulator.fail_next(
+        status=429,
+        type="invalid_request_error",
+        code="rate_limit",
+        message="Request rate limit exceeded. Please slow down.",
+        count=1000,
+    )
+    emulator.reset_api_stats()
+    with running(Worker(app, threads=3, poll=0.05)):
+        time.sleep(2.0)
+        requests = emulator.api_stats()["requests"]
+    emulator.failures.clear()
+
+    # Each thread: a request, 0.5 s pause, a request, 1 s pause, a request: about 9.
+    assert 3 <= requests <= 12, requests
+    counts = statuses()
+    assert counts.get("failed", 0) <= requests
+    assert counts.get("pending", 0) >= backlog - requests
+    failed = db.session.scalars(
+        sa.select(StripeEvent.last_error).where(StripeEvent.status == "failed")
+    ).all()
+    assert failed and all("RateLimitError" in error for error in failed)
