@@ -1,16 +1,24 @@
-"""`flask stripe worker` as it runs: bursts, two workers, Stripe's trouble.
+"""`flask stripe worker` as it runs: bursts, two workers, Stripe's trouble, SIGTERM.
 
 Everything goes through the real `stripe` library to the emulator over HTTP on
-127.0.0.1; the worker runs in threads of the test process.
+127.0.0.1. The worker runs in threads of the test process, or as the real
+command in a process of its own where a signal has to reach it as it would in
+production.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,15 +28,19 @@ from support.extensions import db
 from support.models import OutboundEmail, StripeEvent, WorkerHeartbeat, utcnow
 from support.webhooks import applying
 from support.webhooks.worker import Worker
-from tests.conftest import base_config
+from tests.conftest import WEBHOOK_SECRET, base_config
 from tests.stripe_history import (
     actual_ledger,
+    apply_due,
     due_now,
     expected_ledger,
     give,
     oldest_first,
     post_event,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
+DONE = ("processed", "ignored")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -128,6 +140,47 @@ def latency(emulator, seconds: float) -> Iterator[None]:
         yield
     finally:
         emulator.latency = before
+
+
+def heartbeat_of(process: subprocess.Popen) -> WorkerHeartbeat | None:
+    db.session.expire_all()
+    return db.session.get(WorkerHeartbeat, f"{socket.gethostname()}:{process.pid}")
+
+
+@contextmanager
+def worker_process(url: str, emulator, log_path: Path) -> Iterator[subprocess.Popen]:
+    """`flask stripe worker` in a process of its own on database `url`, once it beat."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key",
+        "STRIPE_SECRET_KEY": "sk_test_emulator",
+        "STRIPE_API_BASE": emulator.url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "MAIL_URL": "",  # mails go to the log
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "stripe", "worker"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*command, "--threads", "2", "--poll", "0.1"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(
+            lambda: process.poll() is not None or heartbeat_of(process) is not None,
+            20,
+            "the worker process to start",
+        )
+        assert process.poll() is None, log_path.read_text()[-3000:]
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
 
 
 def test_a_running_worker_applies_a_burst_of_deliveries_exactly_once(
@@ -297,3 +350,37 @@ def test_a_worker_meeting_429s_pauses_instead_of_hammering_stripe(app, client, e
         sa.select(StripeEvent.last_error).where(StripeEvent.status == "failed")
     ).all()
     assert failed and all("RateLimitError" in error for error in failed)
+
+
+def test_sigterm_mid_batch_finishes_the_events_in_hand_and_exits(app, client, emulator, tmp_path):
+    """Stopping the worker (a deploy, systemd stop) while it works through a batch: it
+    exits cleanly within seconds, no event is left claimed or failed, and the next
+    worker applies the rest once each, so the ledger still matches Stripe."""
+    sessions = [*gifts(client, emulator), give(client, emulator, "once", "3")[0]]
+    delivered = oldest_first(emulator)
+    assert len(delivered) >= 20
+    url = db.engine.url.render_as_string(hide_password=False)
+    log_path = tmp_path / "worker.log"
+    with latency(emulator, 0.3), worker_process(url, emulator, log_path) as process:
+        for event in delivered:
+            assert post_event(client, event).status_code == 200
+
+        def in_the_middle() -> bool:
+            counts = statuses()
+            return sum(counts.get(s, 0) for s in DONE) >= 3 and counts.get("processing", 0) >= 1
+
+        wait_until(in_the_middle, 20, "the worker to be in the middle of the batch")
+        process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        assert process.wait(15) == 0, log_path.read_text()[-3000:]
+        assert time.monotonic() - stopped < 5
+
+    counts = statuses()
+    assert set(counts) <= {"processed", "ignored", "pending"}, counts
+    assert counts.get("pending", 0) > 0  # it was stopped mid-batch
+    assert apply_due().keys() <= set(DONE)
+    rows = stored()
+    assert len(rows) == len(delivered)
+    assert {(row.status, row.attempts) for row in rows} <= {("processed", 1), ("ignored", 1)}
+    assert actual_ledger() == expected_ledger(emulator)
+    assert mail_keys() == thank_yous(sessions)
