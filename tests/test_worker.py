@@ -1,14 +1,16 @@
-"""`flask stripe worker` as it runs: bursts, two workers, Stripe's trouble, SIGTERM.
+"""`flask stripe worker` as it runs: bursts, two workers, Stripe's trouble, SIGTERM, a
+database restart.
 
 Everything goes through the real `stripe` library to the emulator over HTTP on
 127.0.0.1. The worker runs in threads of the test process, or as the real
-command in a process of its own where a signal has to reach it as it would in
-production.
+command in a process of its own where a signal or a database outage has to
+reach it as it would in production.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,18 +19,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from support import create_app
 from support.extensions import db
 from support.models import OutboundEmail, StripeEvent, WorkerHeartbeat, utcnow
 from support.webhooks import applying
 from support.webhooks.worker import Worker
-from tests.conftest import WEBHOOK_SECRET, base_config
+from tests.conftest import WEBHOOK_SECRET, RequestScopedClient, base_config, free_port
 from tests.stripe_history import (
     actual_ledger,
     apply_due,
@@ -384,3 +387,81 @@ def test_sigterm_mid_batch_finishes_the_events_in_hand_and_exits(app, client, em
     assert {(row.status, row.attempts) for row in rows} <= {("processed", 1), ("ignored", 1)}
     assert actual_ledger() == expected_ledger(emulator)
     assert mail_keys() == thank_yous(sessions)
+
+
+def cluster_tool(command: str) -> None:
+    """Run one of Debian's PostgreSQL cluster tools; fail with what it said."""
+    done = subprocess.run(command.split(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"{command}: {done.stderr or done.stdout}"
+
+
+@pytest.mark.pgcluster
+def test_postgresql_restarting_under_a_running_worker(emulator, tmp_path):
+    """The database going away for a few seconds (a restart, a failover) does not kill
+    the worker: it waits, finishes the events it held, applies every event once, and
+    /healthz answers again, with the worker's heartbeat, once the database is back."""
+    if shutil.which("pg_createcluster") is None:
+        pytest.skip("needs pg_createcluster (Debian's postgresql-common) for a cluster of its own")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create, stop and drop a PostgreSQL cluster of its own")
+    # A cluster of its own on a free port: the shared one on 5432 is never stopped.
+    name, port = f"worker_test_{os.getpid()}", free_port()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/support"
+    emulator.reset()
+    emulator.webhook_url = None
+    try:
+        cluster_tool(f"pg_createcluster 15 {name} -p {port} --start-conf manual -- --auth=trust")
+        cluster_tool(f"pg_ctlcluster 15 {name} start")
+        cluster_tool(f"createdb -h 127.0.0.1 -p {port} -U postgres support")
+        app = create_app(base_config(url, emulator.url))
+        app.test_client_class = RequestScopedClient
+        with app.app_context():
+            upgrade()
+            try:
+                _restart_under_a_worker(app, name, url, emulator, tmp_path / "worker.log")
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        subprocess.run(["pg_dropcluster", "--stop", "15", name], capture_output=True, timeout=60)
+
+
+def _restart_under_a_worker(app, cluster: str, url: str, emulator, log_path: Path) -> None:
+    client = app.test_client()
+    sessions = gifts(client, emulator)
+    with latency(emulator, 0.3), worker_process(url, emulator, log_path) as process:
+        for event in oldest_first(emulator):
+            assert post_event(client, event).status_code == 200
+        wait_until(lambda: statuses().get("processing", 0) >= 1, 20, "the worker to hold an event")
+        cluster_tool(f"pg_ctlcluster 15 {cluster} stop -m immediate")
+        down = time.monotonic()
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["database"] == "unreachable"
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - down)))
+        cluster_tool(f"pg_ctlcluster 15 {cluster} start")
+        restarted = utcnow()
+
+        assert client.get("/healthz").status_code == 200
+        before = {event["id"] for event in oldest_first(emulator)}
+        sessions.append(give(client, emulator, "month", "9", email="cleo@example.org")[0])
+        later = [event for event in oldest_first(emulator) if event["id"] not in before]
+        for event in later:
+            assert post_event(client, event).status_code == 200
+        wait_until(settled, 30, "the worker to apply every event after the restart")
+        assert process.poll() is None, log_path.read_text()[-3000:]
+        # Its heartbeat resumes too, so /healthz does not report a dead worker.
+        wait_until(
+            lambda: heartbeat_of(process).seen_at > restarted, 10, "the worker's next heartbeat"
+        )
+        health = client.get("/healthz").get_json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0, log_path.read_text()[-3000:]
+
+    rows = stored()
+    assert len(rows) == len(oldest_first(emulator))
+    assert {(row.status, row.attempts) for row in rows} <= {("processed", 1), ("ignored", 1)}
+    assert actual_ledger() == expected_ledger(emulator)
+    assert mail_keys() == thank_yous(sessions)
+    assert health["database"] == "ok"
+    assert datetime.fromisoformat(health["worker_last_seen_at"]) > restarted
+    assert (health["pending_events"], health["failed_events"]) == (0, 0)
