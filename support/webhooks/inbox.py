@@ -30,8 +30,9 @@ from support.models import StripeEvent, utcnow
 
 DONE = ("processed", "ignored")
 MAX_ATTEMPTS = 10
-# Longer than a worker can take over one event (a few Stripe reads, each with a
-# 25 s timeout); past it, a claim whose worker died is taken by another.
+# Longer than a worker can take over one event (a few Stripe reads, each at most
+# STRIPE_TIMEOUT, 20 s by default); past it, a claim whose worker died is taken
+# by another.
 LEASE = timedelta(minutes=5)
 ERROR_LENGTH = 2000
 
