@@ -1,10 +1,12 @@
 """Waking the worker when there is work: PostgreSQL's LISTEN/NOTIFY.
 
-Whoever stores work for the worker (a webhook delivery, a mail to send) calls
-`notify()` in the same transaction; PostgreSQL delivers the notification when
-that transaction commits, so a worker never wakes before the row is
-visible. Workers `listen()` on a connection of their own. SQLite has no such
-thing: there the worker polls, and `notify()` does nothing.
+Storing work for the worker — a webhook event, a mail to send — notifies
+`CHANNEL`: a trigger on `stripe_event` and `outbound_email` does it (see the
+migration 0006_event_worker), so no writer can forget and no request pays a
+round trip for it. PostgreSQL delivers the notification when the storing
+transaction commits, so a worker never wakes before the row is visible.
+Workers `listen()` on a connection of their own. SQLite has no such thing:
+there the worker polls.
 """
 
 from __future__ import annotations
@@ -15,17 +17,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from support.extensions import db
-
 log = logging.getLogger(__name__)
 
 CHANNEL = "support_worker"
-
-
-def notify() -> None:
-    """Tell listening workers, once the current transaction commits, that work is due."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
 
 
 class Wakeup:

@@ -7,12 +7,14 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
-from support import create_app
+from support import create_app, wakeup
 from support.extensions import db, limiter
 from support.ledger import checkouts
+from support.mail.queue import queue_mail
 from support.models import (
     OutboundEmail,
     Payment,
@@ -278,3 +280,18 @@ def test_sqlite_delivery_waits_for_the_write_lock_instead_of_failing(client):
     other.close()
     assert response.status_code == 200 and response.get_json()["status"] == "pending"
     assert time.monotonic() - started >= 0.9
+
+
+def test_storing_an_event_or_a_mail_wakes_listening_workers(client):
+    """On PostgreSQL a worker hears of new work at once instead of at its next look."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the worker polls")
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {wakeup.CHANNEL}")
+        assert post_event(client, event()).status_code == 200
+        heard = list(listener.notifies(timeout=5, stop_after=1))
+        assert [note.channel for note in heard] == [wakeup.CHANNEL]
+        queue_mail("manage:test", "manage_link", None, "en")
+        db.session.commit()
+        assert len(list(listener.notifies(timeout=5, stop_after=1))) == 1

@@ -1,4 +1,4 @@
-"""Webhook worker: heartbeats, and a freshness version on supporters
+"""Webhook worker: heartbeats, wake-up triggers, and a freshness version on supporters
 
 Revision ID: 0006_event_worker
 Revises: 0005_stats_covering
@@ -13,6 +13,18 @@ revision = "0006_event_worker"
 down_revision = "0005_stats_covering"
 branch_labels = None
 depends_on = None
+
+# On PostgreSQL, storing a webhook event or a mail wakes the workers listening on
+# this channel (support/wakeup.py), when the storing transaction commits.
+WAKEUP_FUNCTION = """
+CREATE FUNCTION support_worker_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('support_worker', '');
+    RETURN NULL;
+END
+$$
+"""
+WAKEUP_TABLES = ("stripe_event", "outbound_email")
 
 
 def upgrade():
@@ -30,9 +42,20 @@ def upgrade():
         batch_op.add_column(
             sa.Column("stripe_updated", sa.BigInteger(), nullable=False, server_default="0")
         )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(WAKEUP_FUNCTION)
+        for table in WAKEUP_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_wakeup AFTER INSERT ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION support_worker_wakeup()"
+            )
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        for table in WAKEUP_TABLES:
+            op.execute(f"DROP TRIGGER {table}_wakeup ON {table}")
+        op.execute("DROP FUNCTION support_worker_wakeup()")
     with op.batch_alter_table("supporter", schema=None) as batch_op:
         batch_op.drop_column("stripe_updated")
     with op.batch_alter_table("worker_heartbeat", schema=None) as batch_op:

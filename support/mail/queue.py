@@ -14,7 +14,6 @@ import json
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from support import wakeup
 from support.extensions import db
 from support.models import OutboundEmail, utcnow
 
@@ -55,7 +54,6 @@ def queue_mail(
     ).scalar()
     if new_id is not None and status == "pending":
         db.session.info.setdefault(QUEUED, []).append(new_id)
-        wakeup.notify()
     return new_id
 
 

@@ -24,6 +24,13 @@ from support.webhooks import bp, inbox
 log = logging.getLogger(__name__)
 
 
+@limiter.request_filter
+def _is_delivery() -> bool:
+    """Deliveries skip the rate limiter before it works out which limits apply
+    (`limiter.exempt` alone still does that on every request)."""
+    return request.endpoint == "webhooks.stripe_webhook"
+
+
 @bp.post("/stripe/webhook")
 @csrf.exempt
 @limiter.exempt  # Stripe's deliveries are signed; a 429 would only make it retry later
