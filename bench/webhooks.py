@@ -449,8 +449,10 @@ class Database:
         self.label = label
         self.url = url
         self.name = name  # PostgreSQL database name, for its server processes
+        # One connection kept open: polling every 50 ms on new connections would start a
+        # PostgreSQL backend each time, CPU that would then count as the worker's.
         self.engine = sa.create_engine(
-            url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.NullPool
+            url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1
         )
 
     def env(self, emulator_url: str, budget: int) -> dict:
