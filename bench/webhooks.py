@@ -732,25 +732,27 @@ def drain(setup: Setup, db: Database, latency: float, threads: int) -> dict:
     setup.emulator.reset_api_stats()
     env = db.env(setup.emulator.base_url, args.budget)
     worker = Worker(db, env, threads, setup.tmp / f"worker-{db.label}.log")
-    worker.wait_ready()
-    # Metered from here: the worker's start-up (imports) is no event's cost.
-    meter = CpuMeter(setup.cpu_groups(db, db.label, worker))
-    meter.start()
-    started = time.monotonic()
-    finished = wait_until(lambda: db.waiting() == 0, args.drain_timeout, worker.process)
-    first_pass = db.events()
-    settled = finished
-    if finished is not None and first_pass.get("failed"):
-        # A failed attempt is retried after its backoff (15 s for a passing Stripe
-        # trouble, then the worker's next look): wait for it, to see how it ends.
-        settled = wait_until(
-            lambda: db.waiting() == 0 and not db.events().get("failed"),
-            args.retry_wait,
-            worker.process,
-        )
-    used = meter.stop()
-    stats = setup.emulator.api_stats(timestamps=True)
-    levels = worker.stop()
+    try:
+        worker.wait_ready()
+        # Metered from here: the worker's start-up (imports) is no event's cost.
+        meter = CpuMeter(setup.cpu_groups(db, db.label, worker))
+        meter.start()
+        started = time.monotonic()
+        finished = wait_until(lambda: db.waiting() == 0, args.drain_timeout, worker.process)
+        first_pass = db.events()
+        settled = finished
+        if finished is not None and first_pass.get("failed"):
+            # A failed attempt is retried after its backoff (15 s for a passing Stripe
+            # trouble, then the worker's next look): wait for it, to see how it ends.
+            settled = wait_until(
+                lambda: db.waiting() == 0 and not db.events().get("failed"),
+                args.retry_wait,
+                worker.process,
+            )
+        used = meter.stop()
+        stats = setup.emulator.api_stats(timestamps=True)
+    finally:
+        levels = worker.stop()
     accepted = sorted(stats["accepted_at"])
     figures = {
         "events": events,
