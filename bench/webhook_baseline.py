@@ -1,7 +1,7 @@
 """The baseline for bench/webhooks.py: a Flask endpoint that only verifies the signature.
 
-Whatever the real endpoint costs beyond this (storing, applying, fetching from
-Stripe) is the price of the ledger; the ratio printed by the benchmark is that price.
+Whatever the real endpoint costs beyond this (storing the event for the worker)
+is the price of keeping every delivery; the ratio printed by the benchmark is that price.
 """
 
 import os
