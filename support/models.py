@@ -163,6 +163,17 @@ class StripeEvent(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# The events a worker may still have to apply: claiming takes the oldest of them and
+# /healthz counts them, and both stay quick however many applied events are kept.
+WAITING_EVENTS = ("pending", "processing", "failed")
+sa.Index(
+    "ix_stripe_event_waiting",
+    StripeEvent.received_at,
+    postgresql_where=StripeEvent.status.in_(WAITING_EVENTS),
+    sqlite_where=StripeEvent.status.in_(WAITING_EVENTS),
+)
+
+
 class OutboundEmail(db.Model):
     """A mail we owe someone, keyed so a retried event cannot send it twice."""
 

@@ -30,7 +30,14 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
-from support.models import Payment, StripeEvent, Subscription, WorkerHeartbeat, utcnow
+from support.models import (
+    WAITING_EVENTS,
+    Payment,
+    StripeEvent,
+    Subscription,
+    WorkerHeartbeat,
+    utcnow,
+)
 
 WINDOW = timedelta(days=30)
 # Subscriptions Stripe created but that were never paid: not supporters.
@@ -212,7 +219,7 @@ def webhook_backlog() -> WebhookBacklog:
     counts = dict(
         db.session.execute(
             sa.select(StripeEvent.status, sa.func.count())
-            .where(StripeEvent.status.in_((*waiting, "failed")))
+            .where(StripeEvent.status.in_(WAITING_EVENTS))
             .group_by(StripeEvent.status)
         ).all()
     )

@@ -7,10 +7,16 @@ reading events' objects therefore keep together under
 one-second window first, counted in `RATELIMIT_STORAGE_URI` (the `limits`
 library's storage, as Flask-Limiter uses it), so workers on several machines
 share one count through Redis. With `memory://` the count is per process.
+
+Within a process, reads also leave evenly, one every 1/N second: with the
+window alone, threads waiting for it would wake together and leave in bursts,
+and Stripe, which counts reads when they arrive, a few milliseconds off from
+when they were counted here, would see more than N in some second.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from flask import Flask, current_app
@@ -29,16 +35,18 @@ class Budget:
         self.per_second = per_second
         self._item = RateLimitItemPerSecond(per_second)
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._turn = threading.Lock()
+        self._next = 0.0  # monotonic time this process's next read may leave
 
-    def spend(self) -> float:
-        """Take one request's place, waiting for one if the window is full; seconds waited."""
-        waited = 0.0
-        while not self._limiter.hit(self._item, KEY):
-            reset = self._limiter.get_window_stats(self._item, KEY).reset_time
-            pause = min(max(reset - time.time(), 0.005), 0.25)
-            time.sleep(pause)
-            waited += pause
-        return waited
+    def spend(self) -> None:
+        """Take one request's place: wait for this process's next slot, then for room in
+        the shared window."""
+        with self._turn:  # the threads of this process take their slots in turn
+            time.sleep(max(self._next - time.monotonic(), 0))
+            while not self._limiter.hit(self._item, KEY):
+                reset = self._limiter.get_window_stats(self._item, KEY).reset_time
+                time.sleep(min(max(reset - time.time(), 0.005), 0.25))
+            self._next = time.monotonic() + 1 / self.per_second
 
 
 def install(app: Flask) -> Budget:

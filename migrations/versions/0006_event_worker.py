@@ -1,4 +1,4 @@
-"""Webhook worker: heartbeats, wake-up triggers, and a freshness version on supporters
+"""Webhook worker: heartbeats, wake-up triggers, waiting events, supporters' freshness
 
 Revision ID: 0006_event_worker
 Revises: 0005_stats_covering
@@ -38,6 +38,14 @@ def upgrade():
     )
     with op.batch_alter_table("worker_heartbeat", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_worker_heartbeat_seen_at"), ["seen_at"], unique=False)
+    waiting = sa.column("status").in_(("pending", "processing", "failed"))
+    op.create_index(
+        "ix_stripe_event_waiting",
+        "stripe_event",
+        ["received_at"],
+        postgresql_where=waiting,
+        sqlite_where=waiting,
+    )
     with op.batch_alter_table("supporter", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("stripe_updated", sa.BigInteger(), nullable=False, server_default="0")
@@ -58,6 +66,7 @@ def downgrade():
         op.execute("DROP FUNCTION support_worker_wakeup()")
     with op.batch_alter_table("supporter", schema=None) as batch_op:
         batch_op.drop_column("stripe_updated")
+    op.drop_index("ix_stripe_event_waiting", table_name="stripe_event")
     with op.batch_alter_table("worker_heartbeat", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_worker_heartbeat_seen_at"))
     op.drop_table("worker_heartbeat")
