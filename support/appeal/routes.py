@@ -8,6 +8,7 @@ from support import checkout
 from support.appeal import bp
 from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
+from support.attribution import clean_source
 from support.i18n import best_language
 from support.manage.portal import thanks_manage_url
 from support.stripe_api import StripeUnavailable
@@ -48,11 +49,14 @@ def thanks(lang=None):
     attempt = checkout.find_attempt(request.args.get("session_id"))
     if attempt is None:
         abort(404)
+    # Cleaned again: a row stored before a stricter rule (or a change of
+    # SUPPORT_ALLOWED_HOSTS) must not become a link either.
+    source = clean_source(attempt.source)
     return render_template(
         "appeal/thanks.html",
         attempt=attempt,
         confirmed=checkout.is_confirmed(attempt),
-        back_url=f"{attempt.source}#supported" if attempt.source else None,
+        back_url=f"{source}#supported" if source else None,
         manage_url=thanks_manage_url(attempt),
     )
 
