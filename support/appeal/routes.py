@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
 from support import checkout
 from support.appeal import bp
@@ -41,6 +43,21 @@ def start_checkout(lang=None):
         # The same form, same token: pressing the button again is safe.
         return render_appeal(form, stripe_error=True), 502
     return redirect(url, code=303)
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(error):
+    """A checkout (the one form here) without a valid CSRF token: the form again,
+    with a fresh token.
+
+    Most often the reader's session cookie expired or was cleared while the page
+    was open; pressing the button again is all it takes.
+    """
+    form = AppealForm()
+    form.form_errors.append(
+        _l("This form has expired. Please check your choice and press the button again.")
+    )
+    return render_appeal(form), 400
 
 
 @bp.get("/<lang>/thanks")
