@@ -5,7 +5,7 @@ Each part of the app owns one gettext domain, so its strings live in their own
 time (see `BABEL_DOMAIN` in support/config.py).
 
     python -m devtools.i18n update    # extract strings, merge into every .po
-    python -m devtools.i18n compile   # .po -> .mo (make run / make test do this)
+    python -m devtools.i18n compile   # .po -> .mo (make does this; create_app too, when needed)
     python -m devtools.i18n check     # list strings without an Arabic translation
 """
 
