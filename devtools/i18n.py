@@ -5,7 +5,7 @@ Each part of the app owns one gettext domain, so its strings live in their own
 time (see `BABEL_DOMAIN` in support/config.py).
 
     python -m devtools.i18n update    # extract strings, merge into every .po
-    python -m devtools.i18n compile   # .po -> .mo (make run / make test do this)
+    python -m devtools.i18n compile   # .po -> .mo (make does this; create_app too, when needed)
     python -m devtools.i18n check     # list strings without an Arabic translation
 """
 
@@ -16,8 +16,9 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from support.catalogs import compile_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "support" / "translations"
@@ -99,12 +100,11 @@ def update() -> None:
 
 
 def compile_all() -> None:
-    """Write the .mo files Flask-Babel reads."""
+    """Write the .mo files Flask-Babel reads (the app also does at start-up when needed)."""
     for domain in DOMAINS:
         for locale in LOCALES:
-            catalog = load(locale, domain)
-            with po_path(locale, domain).with_suffix(".mo").open("wb") as handle:
-                write_mo(handle, catalog)
+            path = po_path(locale, domain)
+            compile_catalog(path, path.with_suffix(".mo"))
 
 
 def missing() -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from support.catalogs import ensure_compiled
 from support.config import check_required, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Without compiled catalogs Flask-Babel serves English on /ar/: compile or refuse.
+    ensure_compiled(app.config, Path(app.root_path))
 
     if app.config["SUPPORT_PROXY_COUNT"]:
         # Behind a reverse proxy: take the reader's address and scheme from it,

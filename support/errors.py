@@ -19,7 +19,7 @@ from support.stripe_api import StripeUnavailable
 log = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/stripe/", "/embed/", "/staff/api/", "/healthz")
-PAGE_STATUSES = (400, 403, 404, 405, 413, 429, 500, 502)
+PAGE_STATUSES = (400, 401, 403, 404, 405, 410, 413, 429, 500, 502)
 
 
 def wants_json() -> bool:
@@ -31,9 +31,11 @@ def wants_json() -> bool:
 def _titles() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Something in the request was not right"), _("Please go back and try again.")),
+        401: (_("Please sign in"), _("You need to sign in to see this page.")),
         403: (_("Not allowed"), _("You do not have access to this page.")),
         404: (_("Page not found"), _("We could not find that page.")),
         405: (_("Not allowed"), _("That action is not possible here.")),
+        410: (_("No longer available"), _("This link has expired or what it led to was removed.")),
         413: (_("Too large"), _("What was sent is larger than we accept.")),
         429: (_("Too many attempts"), _("Please wait a moment, then try again.")),
         500: (
@@ -47,6 +49,12 @@ def _titles() -> dict[int, tuple[str, str]]:
     }
 
 
+def title_and_text(status: int) -> tuple[str, str]:
+    """What the page says: the status's own words, else those of its class (4xx, 5xx)."""
+    titles = _titles()
+    return titles.get(status) or titles[400 if status < 500 else 500]
+
+
 def error_body(status: int, message: str) -> dict:
     """The JSON body of every API error."""
     return {"error": {"status": status, "message": message}}
@@ -54,9 +62,9 @@ def error_body(status: int, message: str) -> dict:
 
 def render_error(status: int, description: str | None = None):
     """An error response in the right format for the request."""
+    title, text = title_and_text(status)
     if wants_json():
-        return jsonify(error_body(status, description or _titles()[status][0])), status
-    title, text = _titles().get(status, _titles()[500])
+        return jsonify(error_body(status, description or title)), status
     return render_template("errors/error.html", status=status, title=title, text=text), status
 
 
@@ -64,8 +72,9 @@ def init_app(app: Flask) -> None:
     """Register the handlers for every status a reader or client can meet."""
 
     def handle_http(error: HTTPException):
-        status = error.code if error.code in PAGE_STATUSES else 500
-        if status == 500:
+        # Every error status keeps its code; only a 5xx may leave a transaction behind.
+        status = error.code if error.code and 400 <= error.code < 600 else 500
+        if status >= 500:
             db.session.rollback()
         response = make_response(render_error(status))
         if error.code == 405 and getattr(error, "valid_methods", None):

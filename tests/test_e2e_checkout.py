@@ -59,3 +59,15 @@ def test_monthly_support_end_to_end(live_server, emulator, lang, confirmed_text)
     [attempt] = db.session.scalars(sa.select(CheckoutAttempt)).all()
     assert attempt.completed_at is not None, "checkout.session.completed was not applied"
     assert attempt.lang == lang
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_backslash_source_is_no_link_after_paying(live_server, emulator, lang):
+    # Browsers read the host as evil.example; it must not be the button after payment.
+    thanks = give(live_server.url, lang, source="https://evil.example\\.news.example.org/")
+    assert thanks.status_code == 200
+    assert "evil.example" not in thanks.text
+    assert "#supported" not in thanks.text
+    assert f'href="/{lang}/"' in thanks.text
+    [session] = emulator.state()["objects"]["checkout.session"]
+    assert "source" not in session["metadata"]

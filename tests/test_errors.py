@@ -1,5 +1,8 @@
 """Errors: a page in the reader's language, JSON for APIs, never a bare 500."""
 
+import pytest
+from flask import abort
+
 
 def test_wrong_method_on_a_page_is_a_405_page(client):
     response = client.get("/en/checkout")
@@ -30,3 +33,49 @@ def test_unexpected_error_is_a_500_page_and_rolls_back(app, client):
     response = client.get("/boom")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
+
+
+def _raising(app, path, status):
+    """A route at `path` that aborts with `status`."""
+    app.add_url_rule(path, f"raise_{status}", lambda: abort(status))
+
+
+@pytest.mark.parametrize(
+    ("status", "lang", "title", "text"),
+    [
+        (401, "en", "Please sign in", "You need to sign in to see this page."),
+        (401, "ar", "يُرجى تسجيل الدخول", "عليك تسجيل الدخول لرؤية هذه الصفحة."),
+        (410, "en", "No longer available", "This link has expired or what it led to was removed."),
+        (410, "ar", "لم يعد متاحًا", "انتهت صلاحية هذا الرابط أو أُزيل ما كان يؤدي إليه."),
+    ],
+    ids=["401-en", "401-ar", "410-en", "410-ar"],
+)
+def test_401_and_410_are_pages_in_the_readers_language(app, client, status, lang, title, text):
+    _raising(app, f"/{lang}/raises", status)
+    response = client.get(f"/{lang}/raises")
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert f'<html lang="{lang}"' in html
+    assert title in html
+    assert text in html
+    assert "Something went wrong on our side" not in html
+
+
+@pytest.mark.parametrize("status", [401, 410])
+def test_401_and_410_on_an_api_are_json(app, client, status):
+    _raising(app, "/staff/api/raises", status)
+    response = client.get("/staff/api/raises")
+    assert response.status_code == status
+    assert response.get_json()["error"]["status"] == status
+
+
+@pytest.mark.parametrize(("status", "words"), [(418, "not right"), (503, "on our side")])
+def test_other_statuses_keep_their_code_with_their_class_words(app, client, status, words):
+    _raising(app, "/en/raises", status)
+    app.add_url_rule("/staff/api/raises", "api_raises", lambda: abort(status))
+    response = client.get("/en/raises")
+    assert response.status_code == status
+    assert words in response.get_data(as_text=True)
+    api = client.get("/staff/api/raises")
+    assert api.status_code == status
+    assert api.get_json()["error"]["status"] == status

@@ -39,7 +39,10 @@ class AppealForm(FlaskForm):
     """Amount (a preset or `other` + `amount_other`), frequency, currency, fees, email."""
 
     amount = StringField(_l("Amount"))
-    amount_other = StringField(_l("Other amount"), validators=[Length(max=32)])
+    amount_other = StringField(
+        _l("Other amount"),
+        validators=[Length(max=32, message=_l("Please enter a shorter amount."))],
+    )
     frequency = RadioField(
         _l("How often"),
         choices=[
@@ -56,7 +59,7 @@ class AppealForm(FlaskForm):
         _l("Email (optional)"),
         validators=[
             Optional(),
-            Length(max=254),
+            Length(max=254, message=_l("That email address is too long.")),
             Email(
                 message=_l("Please enter a valid email address, or leave it empty."),
                 check_deliverability=False,

@@ -68,6 +68,10 @@ def switch_args() -> dict[str, str]:
 def render_appeal(form: AppealForm, cancelled: bool = False, stripe_error: bool = False) -> str:
     """The appeal page with `form` (fresh, preselected, or with errors)."""
     config = current_app.config
+    if form.currency.data not in config["SUPPORT_CURRENCIES"]:
+        # A code we do not take (an edited form) has no prices to show: draw the
+        # form in the default currency, so it can be sent again; its error stays.
+        form.currency.data = config["SUPPORT_CURRENCIES"][0]
     currency = form.currency.data
     amount = amount_to_explain(form)
     return render_template(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
 from support import checkout
 from support.appeal import bp
 from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
+from support.attribution import clean_source
 from support.i18n import best_language
 from support.manage.portal import thanks_manage_url
 from support.stripe_api import StripeUnavailable
@@ -42,17 +45,35 @@ def start_checkout(lang=None):
     return redirect(url, code=303)
 
 
+@bp.errorhandler(CSRFError)
+def expired_form(error):
+    """A checkout (the one form here) without a valid CSRF token: the form again,
+    with a fresh token.
+
+    Most often the reader's session cookie expired or was cleared while the page
+    was open; pressing the button again is all it takes.
+    """
+    form = AppealForm()
+    form.form_errors.append(
+        _l("This form has expired. Please check your choice and press the button again.")
+    )
+    return render_appeal(form), 400
+
+
 @bp.get("/<lang>/thanks")
 def thanks(lang=None):
     """Thank the reader; say whether Stripe has confirmed the payment yet."""
     attempt = checkout.find_attempt(request.args.get("session_id"))
     if attempt is None:
         abort(404)
+    # Cleaned again: a row stored before a stricter rule (or a change of
+    # SUPPORT_ALLOWED_HOSTS) must not become a link either.
+    source = clean_source(attempt.source)
     return render_template(
         "appeal/thanks.html",
         attempt=attempt,
         confirmed=checkout.is_confirmed(attempt),
-        back_url=f"{attempt.source}#supported" if attempt.source else None,
+        back_url=f"{source}#supported" if source else None,
         manage_url=thanks_manage_url(attempt),
     )
 
