@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,9 +31,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from flask import Flask
-from gunicorn.config import KNOWN_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import free_port, migrate, start_gunicorn  # noqa: E402
+
 TARGET_RATIO = 0.6
 
 hello_app = Flask("hello")
@@ -45,26 +46,6 @@ hello_app = Flask("hello")
 def hello() -> str:
     """The baseline: the least a Flask view can do."""
     return "Hello, World!"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn(app: str, port: int, workers: int, env: dict, extra: list[str]) -> subprocess.Popen:
-    """Start gunicorn with the settings every server in this run shares."""
-    command = [
-        sys.executable, "-m", "gunicorn", app,
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-        "--log-level", "warning", *extra,
-    ]  # fmt: skip
-    if any("--no-control-socket" in (s.cli or []) for s in KNOWN_SETTINGS):
-        # gunicorn ≥ 25 opens a control socket at one fixed path; two servers would collide.
-        command.append("--no-control-socket")
-    return subprocess.Popen(command, cwd=ROOT, env=env)
 
 
 def wait_until_up(port: int, path: str, timeout: float = 20) -> None:
@@ -115,21 +96,18 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-banner-"))
     env = {
-        **os.environ,
         "SECRET_KEY": "bench",
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
         "SUPPORT_PUBLIC_URL": "https://support.example.org",
-        "PYTHONPATH": str(ROOT),
     }
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    migrate(env)
     app_port, hello_port = free_port(), free_port()
     servers = [
-        gunicorn("wsgi:app", app_port, args.workers, env, []),
-        gunicorn("banner:hello_app", hello_port, args.workers, env, ["--pythonpath", "bench"]),
+        start_gunicorn("wsgi:app", app_port, args.workers, env),
+        start_gunicorn(
+            "banner:hello_app", hello_port, args.workers, env, extra=["--pythonpath", "bench"]
+        ),
     ]
     targets = {
         "hello-world": (hello_port, "/", {}),

@@ -1,0 +1,1 @@
+"""The parts of the webhook benchmark; `bench/webhooks.py` is its command."""
