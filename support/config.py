@@ -105,20 +105,29 @@ def _banner_variants(value: str, problems: list[str]) -> list[dict]:
     return variants
 
 
+def _rate(get, name: str, default: str, problems: list[str]) -> str:
+    """A rate-limit setting in Flask-Limiter's syntax; several rates are separated by `;`."""
+    from limits import parse_many
+
+    value = get(name, default)
+    try:
+        rates = parse_many(value)
+    except ValueError:
+        problems.append(f"{name} must be a rate like {default!r}, not {value!r}")
+        return value
+    if any(rate.amount < 1 for rate in rates):
+        problems.append(f"{name} must allow at least one request, not {value!r}")
+    return value
+
+
 def _staff_settings(get, problems: list[str]) -> dict:
     """Staff area: login throttling, figures cache age, sign-in lifetime."""
-    from limits import parse
-
-    settings: dict = {}
-    for name, default in (
-        ("STAFF_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
-        ("STAFF_LOGIN_LIMIT_IP", "20 per 15 minutes"),
-    ):
-        settings[name] = get(name, default)
-        try:
-            parse(settings[name])
-        except ValueError:
-            problems.append(f"{name} must be a rate like '5 per 15 minutes'")
+    settings: dict = {
+        "STAFF_LOGIN_LIMIT_ACCOUNT": _rate(
+            get, "STAFF_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes", problems
+        ),
+        "STAFF_LOGIN_LIMIT_IP": _rate(get, "STAFF_LOGIN_LIMIT_IP", "20 per 15 minutes", problems),
+    }
     for name, default in (("STAFF_STATS_MAX_AGE", "60"), ("STAFF_SESSION_HOURS", "12")):
         value = get(name, default)
         if not value.isdigit():
@@ -223,6 +232,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Each new choice costs a request to Stripe, whose budget the whole account shares.
+        "CHECKOUT_LIMIT_PER_IP": _rate(
+            get, "CHECKOUT_LIMIT_PER_IP", "5 per minute;30 per hour", problems
+        ),
         **_staff_settings(get, problems),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -48,6 +48,8 @@ def base_config(database_url: str, emulator_url: str) -> dict:
         "SUPPORT_PUBLIC_URL": "http://support.test",
         "SERVER_NAME": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Many tests give several gifts from one address; test_checkout_throttle sets its own.
+        "CHECKOUT_LIMIT_PER_IP": "1000 per minute",
         "MAIL_URL": "",
     }
 
@@ -211,6 +213,21 @@ _HIDDEN = re.compile(r'<input[^>]*name="(csrf_token|form_token)"[^>]*value="([^"
 def form_tokens(html: str) -> dict[str, str]:
     """The hidden csrf_token and form_token of a rendered appeal form."""
     return dict(_HIDDEN.findall(html))
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def redis_server():
+    """A client of the local Redis (127.0.0.1:6379); skips the test, saying why, without one."""
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis tests skipped: {REDIS_URL} does not answer ({error})")
+    return server
 
 
 CHROMIUM = "/usr/bin/chromium"

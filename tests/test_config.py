@@ -19,6 +19,7 @@ def test_defaults_are_usable():
     assert config["STRIPE_MAX_REQUESTS_PER_SECOND"] == 10
     assert config["STRIPE_TIMEOUT"] == 20
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    assert config["CHECKOUT_LIMIT_PER_IP"] == "5 per minute;30 per hour"
 
 
 def test_lists_and_postgres_urls_are_normalised():
@@ -44,6 +45,10 @@ def test_lists_and_postgres_urls_are_normalised():
         ({"STRIPE_MAX_REQUESTS_PER_SECOND": "fast"}, "STRIPE_MAX_REQUESTS_PER_SECOND must be"),
         ({"STRIPE_TIMEOUT": "0"}, "STRIPE_TIMEOUT must be whole seconds"),
         ({"SUPPORT_FEE_PERCENT": "-1"}, "SUPPORT_FEE_PERCENT must be a positive number"),
+        ({"CHECKOUT_LIMIT_PER_IP": "a few"}, "CHECKOUT_LIMIT_PER_IP must be a rate like"),
+        ({"CHECKOUT_LIMIT_PER_IP": "5/minute;x"}, "CHECKOUT_LIMIT_PER_IP must be a rate like"),
+        ({"CHECKOUT_LIMIT_PER_IP": "0 per hour"}, "CHECKOUT_LIMIT_PER_IP must allow at least"),
+        ({"STAFF_LOGIN_LIMIT_IP": "often"}, "STAFF_LOGIN_LIMIT_IP must be a rate like"),
         ({"STRIPE_SECRET_KEY": "sk_live_x"}, "STRIPE_WEBHOOK_SECRET is required"),
         (
             {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"},
