@@ -3,10 +3,10 @@
 import threading
 import time
 
-import pytest
 import redis
 
 from support.stripe_budget import Budget
+from tests.conftest import REDIS_URL, redis_server
 
 
 def spend_all(budgets: list[Budget], count: int) -> float:
@@ -27,11 +27,8 @@ def test_the_budget_holds_a_burst_to_its_rate():
 
 
 def test_workers_share_one_count_through_redis():
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis tests skipped: 127.0.0.1:6379 does not answer ({error})")
-    uri = "redis://127.0.0.1:6379/15"
+    redis_server()
+    uri = f"{REDIS_URL}/15"
     redis.Redis.from_url(uri).flushdb()
     two_workers = [Budget(uri, per_second=4), Budget(uri, per_second=4)]
     # Each alone would let 4 through at once; together they wait their turn.
