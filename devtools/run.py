@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from dotenv import dotenv_values
@@ -23,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 DEMO_LOGIN = ROOT / "instance" / "demo-staff-login.txt"
 HOST = "127.0.0.1"
-APP_PORT = int(os.environ.get("RUN_PORT", "5000"))
 EMULATOR_PORT = int(os.environ.get("RUN_EMULATOR_PORT", "12111"))
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development"
 
@@ -38,10 +38,20 @@ def ensure_env_file() -> None:
     print(f"Created {ENV_FILE.name} from .env.example with a random SECRET_KEY")
 
 
+def app_port() -> int:
+    """The app's port: `RUN_PORT`, default 5000."""
+    return int(os.environ.get("RUN_PORT", "5000"))
+
+
 def app_environment() -> tuple[dict[str, str], bool]:
-    """The app's environment, and whether it uses the emulator."""
+    """The app's environment, and whether it uses the emulator.
+
+    Without `SUPPORT_PUBLIC_URL`, Stripe's return URLs and the mails' links point
+    at the port the app runs on here (`RUN_PORT`).
+    """
     env = {**os.environ, **{k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}}
-    env.setdefault("SUPPORT_PUBLIC_URL", f"http://{HOST}:{APP_PORT}")
+    if not env.get("SUPPORT_PUBLIC_URL", "").strip():
+        env["SUPPORT_PUBLIC_URL"] = f"http://{HOST}:{app_port()}"
     use_emulator = not env.get("STRIPE_SECRET_KEY")
     if use_emulator:
         env.update(
@@ -50,6 +60,26 @@ def app_environment() -> tuple[dict[str, str], bool]:
             STRIPE_WEBHOOK_SECRET=EMULATOR_WEBHOOK_SECRET,
         )
     return env, use_emulator
+
+
+def public_url_warning(env: dict[str, str]) -> str | None:
+    """A warning when `SUPPORT_PUBLIC_URL` names this machine on another port than the app's.
+
+    An older .env pinned it to port 5000, so `RUN_PORT=5001 make run` would send
+    readers coming back from Stripe to the wrong port.
+    """
+    url = urlsplit(env["SUPPORT_PUBLIC_URL"])
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return None  # the app's own settings check names a malformed URL
+    if url.hostname not in (HOST, "localhost") or port == app_port():
+        return None
+    return (
+        f"SUPPORT_PUBLIC_URL is {env['SUPPORT_PUBLIC_URL']} but the app runs on port "
+        f"{app_port()}: Stripe would send readers back to the wrong port. Remove it from "
+        f"{ENV_FILE.name} to follow RUN_PORT."
+    )
 
 
 def flask(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
@@ -95,10 +125,14 @@ def wait_for(url: str, seconds: float = 15) -> bool:
 def main() -> int:
     ensure_env_file()
     env, use_emulator = app_environment()
+    warning = public_url_warning(env)
+    if warning:
+        print(f"Warning: {warning}")
     flask(env, "db", "upgrade")
     print("Database migrated")
     login = ensure_demo_staff(env)
 
+    port = app_port()
     children: list[subprocess.Popen] = []
     if use_emulator:
         children.append(
@@ -106,7 +140,7 @@ def main() -> int:
                 [
                     sys.executable, "-m", "devtools.stripe_emulator",
                     "--host", HOST, "--port", str(EMULATOR_PORT),
-                    "--webhook-url", f"http://{HOST}:{APP_PORT}/stripe/webhook",
+                    "--webhook-url", f"http://{HOST}:{port}/stripe/webhook",
                     "--webhook-secret", EMULATOR_WEBHOOK_SECRET,
                 ],
                 cwd=ROOT,
@@ -115,7 +149,7 @@ def main() -> int:
     children.append(
         subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", HOST,
-             "--port", str(APP_PORT), "--with-threads"],
+             "--port", str(port), "--with-threads"],
             cwd=ROOT,
             env=env,
         )
@@ -142,7 +176,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    base = f"http://{HOST}:{APP_PORT}"
+    base = f"http://{HOST}:{port}"
     stripe = (
         f"emulator at http://{HOST}:{EMULATOR_PORT} (pay with any name and email)"
         if use_emulator

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from support.mail.transport import parse_mail_url
 from support.money import CURRENCY_EXPONENTS
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -28,6 +29,9 @@ DEFAULT_BANNER_VARIANTS = [
     {"name": "monthly", "weight": 1, "copy": "monthly"},
     {"name": "goal", "weight": 1, "copy": "goal"},
 ]
+# `.env.example`'s value, which `make run` replaces in the .env it writes.
+PLACEHOLDER_SECRET_KEY = "change-me"
+MIN_SECRET_KEY_BYTES = 32
 _VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -105,26 +109,83 @@ def _banner_variants(value: str, problems: list[str]) -> list[dict]:
     return variants
 
 
+def _rate(get, name: str, default: str, problems: list[str]) -> str:
+    """A rate-limit setting in Flask-Limiter's syntax; several rates are separated by `;`."""
+    from limits import parse_many
+
+    value = get(name, default)
+    try:
+        rates = parse_many(value)
+    except ValueError:
+        problems.append(f"{name} must be a rate like {default!r}, not {value!r}")
+        return value
+    if any(rate.amount < 1 for rate in rates):
+        problems.append(f"{name} must allow at least one request, not {value!r}")
+    return value
+
+
 def _staff_settings(get, problems: list[str]) -> dict:
     """Staff area: login throttling, figures cache age, sign-in lifetime."""
-    from limits import parse
-
-    settings: dict = {}
-    for name, default in (
-        ("STAFF_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
-        ("STAFF_LOGIN_LIMIT_IP", "20 per 15 minutes"),
-    ):
-        settings[name] = get(name, default)
-        try:
-            parse(settings[name])
-        except ValueError:
-            problems.append(f"{name} must be a rate like '5 per 15 minutes'")
+    settings: dict = {
+        "STAFF_LOGIN_LIMIT_ACCOUNT": _rate(
+            get, "STAFF_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes", problems
+        ),
+        "STAFF_LOGIN_LIMIT_IP": _rate(get, "STAFF_LOGIN_LIMIT_IP", "20 per 15 minutes", problems),
+    }
     for name, default in (("STAFF_STATS_MAX_AGE", "60"), ("STAFF_SESSION_HOURS", "12")):
         value = get(name, default)
         if not value.isdigit():
             problems.append(f"{name} must be a whole number, not {value!r}")
         settings[name] = int(value) if value.isdigit() else int(default)
     return settings
+
+
+def _live_problems(get, public_url: str, storage_uri: str) -> list[str]:
+    """What a live Stripe key refuses: settings that are fine for trying the service out,
+    unsafe with real readers' money and addresses."""
+    problems = []
+    if not get("STRIPE_WEBHOOK_SECRET"):
+        problems.append("STRIPE_WEBHOOK_SECRET is required with a live Stripe key")
+    if not public_url.startswith("https://"):
+        problems.append("SUPPORT_PUBLIC_URL must be https with a live Stripe key")
+    if get("STRIPE_API_BASE"):
+        problems.append("STRIPE_API_BASE must be unset with a live Stripe key")
+
+    secret_key = get("SECRET_KEY")
+    if secret_key == PLACEHOLDER_SECRET_KEY:
+        problems.append(
+            "SECRET_KEY is still the placeholder from .env.example: set a long random one "
+            "with a live Stripe key"
+        )
+    elif len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        # It signs sessions, CSRF tokens and manage links that open the Billing Portal.
+        problems.append(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes with a live Stripe key"
+        )
+
+    if storage_uri.startswith("memory:"):
+        problems.append(
+            "RATELIMIT_STORAGE_URI must be shared storage such as redis://host:6379/0 with a "
+            "live Stripe key: with memory:// each process counts alone, so the staff login "
+            "and checkout throttles and the workers' Stripe budget multiply with the processes"
+        )
+
+    mail_url = get("MAIL_URL")
+    if not mail_url:
+        # Without it, thank-you mails and manage links would only reach the log.
+        problems.append("MAIL_URL is required with a live Stripe key")
+    else:
+        try:
+            mail = parse_mail_url(mail_url)
+        except ValueError as error:
+            problems.append(str(error))
+        else:
+            if mail and mail.username and not (mail.implicit_tls or mail.starttls):
+                problems.append(
+                    "MAIL_URL would send the SMTP password unencrypted: use smtps:// or add "
+                    "?starttls=1 with a live Stripe key"
+                )
+    return problems
 
 
 def load_config(env: Mapping[str, str] | None = None) -> dict:
@@ -156,19 +217,14 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     if urlsplit(public_url).scheme not in ("http", "https"):
         problems.append("SUPPORT_PUBLIC_URL must be an http(s) URL")
 
+    # Unset or empty, Flask-Limiter counts in each process's memory.
+    storage_uri = get("RATELIMIT_STORAGE_URI") or "memory://"
+
     stripe_key = get("STRIPE_SECRET_KEY")
     api_base = get("STRIPE_API_BASE")
     livemode = stripe_key.startswith(("sk_live_", "rk_live_"))
     if livemode:
-        if not get("STRIPE_WEBHOOK_SECRET"):
-            problems.append("STRIPE_WEBHOOK_SECRET is required with a live Stripe key")
-        if not public_url.startswith("https://"):
-            problems.append("SUPPORT_PUBLIC_URL must be https with a live Stripe key")
-        if api_base:
-            problems.append("STRIPE_API_BASE must be unset with a live Stripe key")
-        if not get("MAIL_URL"):
-            # Without it, thank-you mails and manage links would only reach the log.
-            problems.append("MAIL_URL is required with a live Stripe key")
+        problems += _live_problems(get, public_url, storage_uri)
 
     # The workers' share of Stripe's ~25 (test) / 100 (live) requests a second;
     # the rest is left to readers' checkouts and the staff area.
@@ -222,7 +278,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "SUPPORT_NEWSROOM_NAME": get("SUPPORT_NEWSROOM_NAME", "The Newsroom"),
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
-        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": storage_uri,
+        # Each new choice costs a request to Stripe, whose budget the whole account shares.
+        "CHECKOUT_LIMIT_PER_IP": _rate(
+            get, "CHECKOUT_LIMIT_PER_IP", "5 per minute;30 per hour", problems
+        ),
         **_staff_settings(get, problems),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,

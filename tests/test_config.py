@@ -19,6 +19,7 @@ def test_defaults_are_usable():
     assert config["STRIPE_MAX_REQUESTS_PER_SECOND"] == 10
     assert config["STRIPE_TIMEOUT"] == 20
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    assert config["CHECKOUT_LIMIT_PER_IP"] == "5 per minute;30 per hour"
 
 
 def test_lists_and_postgres_urls_are_normalised():
@@ -44,6 +45,10 @@ def test_lists_and_postgres_urls_are_normalised():
         ({"STRIPE_MAX_REQUESTS_PER_SECOND": "fast"}, "STRIPE_MAX_REQUESTS_PER_SECOND must be"),
         ({"STRIPE_TIMEOUT": "0"}, "STRIPE_TIMEOUT must be whole seconds"),
         ({"SUPPORT_FEE_PERCENT": "-1"}, "SUPPORT_FEE_PERCENT must be a positive number"),
+        ({"CHECKOUT_LIMIT_PER_IP": "a few"}, "CHECKOUT_LIMIT_PER_IP must be a rate like"),
+        ({"CHECKOUT_LIMIT_PER_IP": "5/minute;x"}, "CHECKOUT_LIMIT_PER_IP must be a rate like"),
+        ({"CHECKOUT_LIMIT_PER_IP": "0 per hour"}, "CHECKOUT_LIMIT_PER_IP must allow at least"),
+        ({"STAFF_LOGIN_LIMIT_IP": "often"}, "STAFF_LOGIN_LIMIT_IP must be a rate like"),
         ({"STRIPE_SECRET_KEY": "sk_live_x"}, "STRIPE_WEBHOOK_SECRET is required"),
         (
             {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"},
@@ -63,3 +68,63 @@ def test_app_refuses_to_start_without_secrets(monkeypatch, tmp_path):
     monkeypatch.setattr("support.ROOT", tmp_path)  # no .env to load
     with pytest.raises(ConfigError, match="SECRET_KEY, STRIPE_SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+LIVE = {
+    "STRIPE_SECRET_KEY": "sk_live_x",
+    "STRIPE_WEBHOOK_SECRET": "whsec_x",
+    "SUPPORT_PUBLIC_URL": "https://support.example.org",
+    "SECRET_KEY": "k" * 32,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    "MAIL_URL": "smtp://user:secret@mail.example.org:587?starttls=1",
+}
+
+
+@pytest.mark.parametrize("key", ["sk_live_x", "rk_live_x"])
+def test_safe_live_settings_start(key):
+    assert load_config({**LIVE, "STRIPE_SECRET_KEY": key})["STRIPE_LIVEMODE"] is True
+    assert load_config({**LIVE, "MAIL_URL": "smtps://user:secret@mail.example.org"})
+    # A relay without a password (on the same host, say) needs no TLS.
+    assert load_config({**LIVE, "MAIL_URL": "smtp://127.0.0.1:25"})
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "problem"),
+    [
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY is still the placeholder from .env.example"),
+        ({"SECRET_KEY": "k" * 31}, "SECRET_KEY must be at least 32 bytes"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be at least 32 bytes"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI must be shared storage"),
+        ({"RATELIMIT_STORAGE_URI": ""}, "RATELIMIT_STORAGE_URI must be shared storage"),
+        (
+            {"MAIL_URL": "smtp://user:secret@mail.example.org:587"},
+            "MAIL_URL would send the SMTP password unencrypted",
+        ),
+        (
+            {"MAIL_URL": "smtp://user:secret@mail.example.org?starttls=0"},
+            "MAIL_URL would send the SMTP password unencrypted",
+        ),
+        ({"MAIL_URL": "http://mail.example.org"}, "MAIL_URL must start with smtp://"),
+    ],
+)
+def test_live_mode_refuses_unsafe_settings(unsafe, problem):
+    with pytest.raises(ConfigError, match=problem) as refused:
+        load_config({**LIVE, **unsafe})
+    assert "secret@" not in str(refused.value)
+    # Test keys keep them, for trying the service out.
+    assert load_config({**LIVE, **unsafe, "STRIPE_SECRET_KEY": "sk_test_x"})
+
+
+def test_live_mode_names_every_unsafe_setting_at_once():
+    unsafe = {
+        "SECRET_KEY": "change-me",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_URL": "smtp://user:secret@mail.example.org",
+    }
+    with pytest.raises(ConfigError) as refused:
+        load_config({**LIVE, **unsafe})
+    message = str(refused.value)
+    assert message.count("\n  - ") == 3
+    for name in unsafe:
+        assert name in message
+    assert "secret@" not in message

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from support.extensions import db
+from tests.conftest import REDIS_URL, redis_server
 from tests.factories import (
     PASSWORD,
     csrf,
@@ -184,18 +185,13 @@ def test_successful_logins_do_not_count(client):
 
 def test_throttling_holds_across_workers_with_redis(database, emulator):
     """Two app instances (two gunicorn workers) share one count through Redis."""
-    redis = pytest.importorskip("redis")
-    server = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
-    try:
-        server.ping()
-    except redis.exceptions.RedisError as error:
-        pytest.skip(f"Redis at 127.0.0.1:6379 not reachable ({error})")
+    server = redis_server()
     from support import create_app
     from tests.conftest import base_config
 
     config = {
         **base_config(database, emulator.url),
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
         # Redis outlives the test: a fresh account, and no address limit in the way.
         "STAFF_LOGIN_LIMIT_IP": "1000 per minute",
     }

@@ -4,10 +4,10 @@ import itertools
 import threading
 import time
 
-import pytest
 import redis
 
 from support.stripe_budget import Budget
+from tests.conftest import REDIS_URL, redis_server
 
 
 def spend_all(budgets: list[Budget], count: int) -> float:
@@ -49,11 +49,8 @@ def test_reads_leave_evenly_not_in_bursts():
 
 
 def test_workers_share_one_count_through_redis():
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis tests skipped: 127.0.0.1:6379 does not answer ({error})")
-    uri = "redis://127.0.0.1:6379/15"
+    redis_server()
+    uri = f"{REDIS_URL}/15"
     redis.Redis.from_url(uri).flushdb()
     two_workers = [Budget(uri, per_second=4), Budget(uri, per_second=4)]
     # Each alone would let its 4 through within 0.75 s; sharing the window, the

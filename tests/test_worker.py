@@ -10,7 +10,6 @@ reach it as it would in production.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +30,13 @@ from support.extensions import db
 from support.models import OutboundEmail, StripeEvent, WorkerHeartbeat, utcnow
 from support.webhooks import applying
 from support.webhooks.worker import Worker
-from tests.conftest import WEBHOOK_SECRET, RequestScopedClient, base_config, free_port
+from tests.conftest import (
+    WEBHOOK_SECRET,
+    RequestScopedClient,
+    base_config,
+    free_port,
+    require_cluster_tools,
+)
 from tests.stripe_history import (
     actual_ledger,
     apply_due,
@@ -400,10 +405,7 @@ def test_postgresql_restarting_under_a_running_worker(emulator, tmp_path):
     """The database going away for a few seconds (a restart, a failover) does not kill
     the worker: it waits, finishes the events it held, applies every event once, and
     /healthz answers again, with the worker's heartbeat, once the database is back."""
-    if shutil.which("pg_createcluster") is None:
-        pytest.skip("needs pg_createcluster (Debian's postgresql-common) for a cluster of its own")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create, stop and drop a PostgreSQL cluster of its own")
+    require_cluster_tools()
     # A cluster of its own on a free port: the shared one on 5432 is never stopped.
     name, port = f"worker_test_{os.getpid()}", free_port()
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/support"

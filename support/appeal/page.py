@@ -65,8 +65,10 @@ def switch_args() -> dict[str, str]:
     return {**kept, **Attribution.from_values(request.args).as_params()}
 
 
-def render_appeal(form: AppealForm, cancelled: bool = False, stripe_error: bool = False) -> str:
-    """The appeal page with `form` (fresh, preselected, or with errors)."""
+def render_appeal(
+    form: AppealForm, cancelled: bool = False, stripe_error: bool = False, throttled: bool = False
+) -> str:
+    """The appeal page with `form` (fresh, preselected, with errors, or refused for now)."""
     config = current_app.config
     if form.currency.data not in config["SUPPORT_CURRENCIES"]:
         # A code we do not take (an edited form) has no prices to show: draw the
@@ -88,5 +90,6 @@ def render_appeal(form: AppealForm, cancelled: bool = False, stripe_error: bool 
         supporters=stats.public_supporter_count() if config["SUPPORT_GOAL"] else 0,
         cancelled=cancelled,
         stripe_error=stripe_error,
+        throttled=throttled,
         switch_args=switch_args(),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from support import checkout
-from support.appeal import bp
+from support.appeal import bp, throttle
 from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
@@ -33,12 +34,20 @@ def appeal(lang=None):
 
 @bp.post("/<lang>/checkout")
 def start_checkout(lang=None):
-    """Validate the choice and send the reader to Stripe Checkout (303)."""
+    """Validate the choice and send the reader to Stripe Checkout (303).
+
+    An address that started too many sessions gets the form back with a 429,
+    before Stripe is asked (`throttle`).
+    """
     form = AppealForm()
     if not form.validate():
         return render_appeal(form), 400
+    choice = form.choice(g.lang)
     try:
-        url = checkout.start_checkout(form.choice(g.lang))
+        with throttle.new_sessions(choice):
+            url = checkout.start_checkout(choice)
+    except RateLimitExceeded:
+        return render_appeal(form, throttled=True), 429
     except StripeUnavailable:
         # The same form, same token: pressing the button again is safe.
         return render_appeal(form, stripe_error=True), 502

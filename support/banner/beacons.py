@@ -8,17 +8,16 @@ workers never lose a count nor collide on the unique key.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from support.address_keys import hashed_address
 from support.banner.content import variant_names
 from support.config import LANGUAGES
 from support.extensions import db
@@ -54,9 +53,7 @@ def rate_limit() -> str:
 
 def rate_limit_key() -> str:
     """The client address, keyed-hashed: the limiter's store never holds a reader's IP."""
-    secret = current_app.config["SECRET_KEY"].encode()[:64]
-    address = (get_remote_address() or "").encode()
-    return "banner:" + hashlib.blake2b(address, key=secret, digest_size=12).hexdigest()
+    return hashed_address("banner")
 
 
 def read_body() -> bytes:
