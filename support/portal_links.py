@@ -2,14 +2,18 @@
 
 Mails carry them and the manage pages read them, so they belong to neither.
 
-A token carries the supporter id, the language to answer in and its purpose;
+A token carries the supporter id, the language to answer in, its purpose and
+a random nonce (and, from the thanks page, the checkout it belongs to);
 `itsdangerous` signs it with the app's SECRET_KEY, so it cannot be forged or
-edited, and stamps the time, so it expires. Nothing is stored: a token is
-valid until its age passes the limit for its purpose.
+edited, and stamps the time, so it expires. Nothing is stored here: a token is
+valid until its age passes the limit for its purpose, and the manage page
+records its nonce when it is used, so it works once (support/manage/single_use.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
@@ -44,32 +48,54 @@ class LinkInvalid(LinkError):
 
 @dataclass(frozen=True)
 class ManageLink:
-    """What a valid token says."""
+    """What a valid token says.
+
+    `checkout` is the Checkout Session a thanks-page link was made for: it only
+    works in the browser that started that checkout.
+    """
 
     supporter_id: int
     lang: str
     purpose: str
+    nonce: str
+    checkout: str | None = None
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def make_token(supporter_id: int, lang: str, purpose: str = "request") -> str:
-    """A signed token for `supporter_id`'s portal, valid for MAX_AGE[purpose]."""
+def make_token(
+    supporter_id: int, lang: str, purpose: str = "request", checkout: str | None = None
+) -> str:
+    """A signed, single-use token for `supporter_id`'s portal, valid for MAX_AGE[purpose].
+
+    A "thanks" token names the `checkout` whose browser alone may use it.
+    """
     if purpose not in MAX_AGE:
         raise ValueError(f"unknown link purpose {purpose!r}")
+    if (purpose == "thanks") != (checkout is not None):
+        raise ValueError("a checkout is named by thanks links, and only by them")
     lang = lang if lang in LANGUAGES else "en"
-    return _serializer().dumps({"s": supporter_id, "l": lang, "p": purpose})
+    data = {"s": supporter_id, "l": lang, "p": purpose, "n": secrets.token_urlsafe(16)}
+    if checkout is not None:
+        data["c"] = checkout
+    return _serializer().dumps(data)
 
 
-def _parse(data: object) -> ManageLink | None:
+def _parse(data: object, token: str) -> ManageLink | None:
     if not isinstance(data, dict):
         return None
     supporter_id, lang, purpose = data.get("s"), data.get("l"), data.get("p")
     if not isinstance(supporter_id, int) or lang not in LANGUAGES or purpose not in MAX_AGE:
         return None
-    return ManageLink(supporter_id=supporter_id, lang=lang, purpose=purpose)
+    nonce, checkout = data.get("n"), data.get("c")
+    if (purpose == "thanks") != isinstance(checkout, str):
+        return None
+    if not isinstance(nonce, str) or not 0 < len(nonce) <= 32:
+        # Links mailed before links had a nonce: the token itself is spent once used.
+        nonce = hashlib.sha256(token.encode()).hexdigest()
+    return ManageLink(supporter_id, lang, purpose, nonce, checkout)
 
 
 def read_token(token: str) -> ManageLink:
@@ -80,11 +106,11 @@ def read_token(token: str) -> ManageLink:
             token, max_age=max(MAX_AGE.values()), return_timestamp=True
         )
     except SignatureExpired as error:
-        link = _parse(error.payload and serializer.load_payload(error.payload))
+        link = _parse(error.payload and serializer.load_payload(error.payload), token)
         raise LinkExpired(link.lang if link else None) from None
     except BadSignature:
         raise LinkInvalid(None) from None
-    link = _parse(data)
+    link = _parse(data, token)
     if link is None:
         raise LinkInvalid(None)
     if (utcnow() - signed_at).total_seconds() > MAX_AGE[link.purpose]:

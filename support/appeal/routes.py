@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
 
-from support import checkout
+from support import browser_checkouts, checkout
 from support.appeal import bp
 from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
@@ -35,10 +35,12 @@ def start_checkout(lang=None):
     if not form.validate():
         return render_appeal(form), 400
     try:
-        url = checkout.start_checkout(form.choice(g.lang))
+        session_id, url = checkout.start_checkout(form.choice(g.lang))
     except StripeUnavailable:
         # The same form, same token: pressing the button again is safe.
         return render_appeal(form, stripe_error=True), 502
+    # The thanks page offers this browser, and only it, a direct link to the portal.
+    browser_checkouts.remember(session_id)
     return redirect(url, code=303)
 
 
@@ -53,7 +55,7 @@ def thanks(lang=None):
         attempt=attempt,
         confirmed=checkout.is_confirmed(attempt),
         back_url=f"{attempt.source}#supported" if attempt.source else None,
-        manage_url=thanks_manage_url(attempt),
+        manage_url=thanks_manage_url(attempt, browser_checkouts.started_here(attempt.session_id)),
     )
 
 
