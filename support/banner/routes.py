@@ -1,4 +1,5 @@
-"""`/embed/*`: the banner script, its content, an iframe page, beacons and a preview."""
+"""`/embed/*`: the banner script, its content, an iframe page and its stylesheet, beacons
+and a preview."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ def script():
     return _cached(*caching.script_variant(request.headers.get("Accept-Encoding", "")))
 
 
+@bp.get("/banner.css")
+@limiter.exempt
+def stylesheet():
+    """The iframe page's stylesheet (its CSP allows no inline style), gzipped when accepted."""
+    return _cached(*caching.stylesheet_variant(request.headers.get("Accept-Encoding", "")))
+
+
 @bp.get("/banner.json")
 @limiter.exempt
 def banner_json():
@@ -36,7 +44,7 @@ def banner_json():
     return _cached(rendered.body, rendered.etag, headers)
 
 
-EXEMPT = frozenset({"banner.script", "banner.banner_json"})
+EXEMPT = frozenset({"banner.script", "banner.stylesheet", "banner.banner_json"})
 
 
 @limiter.request_filter
