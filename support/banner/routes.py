@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from support.banner import beacons, bp, caching, content
 from support.errors import render_error
 from support.extensions import csrf, db, limiter
+from support.security import page_policy
 
 
 def _cached(body: bytes, etag: str, headers: caching.Headers) -> Response:
@@ -59,13 +60,13 @@ def _exempt_route() -> bool:
 
 
 def _frame_ancestors() -> str:
-    """`frame-ancestors` for the allowed article hosts (and their subdomains)."""
+    """The sources of `frame-ancestors`: the allowed article hosts (and their subdomains)."""
     sources = ["'self'"]
     for host in current_app.config["SUPPORT_ALLOWED_HOSTS"]:
         sources += [
             f"{scheme}://{prefix}{host}" for prefix in ("", "*.") for scheme in ("https", "http")
         ]
-    return "frame-ancestors " + " ".join(sources)
+    return " ".join(sources)
 
 
 @bp.get("/banner.html")
@@ -84,7 +85,8 @@ def banner_html():
             source=request.args.get("source", ""),
         )
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = _frame_ancestors()
+    # The pages' policy, except that the article hosts may frame this one.
+    response.headers["Content-Security-Policy"] = page_policy(_frame_ancestors())
     # A named variant is the same for everyone; otherwise each view draws one.
     chosen = variant["name"] == wanted
     response.headers["Cache-Control"] = caching.CONTENT_CACHE if chosen else "no-store"
