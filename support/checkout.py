@@ -1,8 +1,8 @@
 """Turning a reader's choice into a Stripe Checkout Session, and back.
 
 Views call `start_checkout` with a validated `Choice`; it creates the session
-through `stripe_api`, records a `CheckoutAttempt` and returns the URL to send
-the reader to. `checkout_outcome` answers the thanks page.
+through `stripe_api`, records a `CheckoutAttempt` and returns the session's id
+and the URL to send the reader to. `checkout_outcome` answers the thanks page.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def appeal_params(choice: Choice) -> dict[str, str]:
     return params
 
 
-def start_checkout(choice: Choice) -> str:
-    """Create (or, on a double submit, find again) the Checkout Session; its URL."""
+def start_checkout(choice: Choice) -> tuple[str, str]:
+    """Create (or, on a double submit, find again) the Checkout Session; its id and URL."""
     metadata = {"lang": choice.lang, "cover_fees": "1" if choice.cover_fees else "0"}
     metadata.update(choice.attribution.as_params())
     request = stripe_api.CheckoutRequest(
@@ -126,7 +126,7 @@ def start_checkout(choice: Choice) -> str:
     )
     session = stripe_api.create_checkout_session(request, idempotency_key(choice))
     record_attempt(session.id, choice)
-    return session.url
+    return session.id, session.url
 
 
 def record_attempt(session_id: str, choice: Choice) -> None:

@@ -1,5 +1,5 @@
 """The data model: supporters, their subscriptions and payments, checkout
-attempts, Stripe events, staff users and banner counters.
+attempts, Stripe events, used manage links, staff users and banner counters.
 
 Money is an integer in minor units next to its ISO currency code (lowercase,
 as Stripe writes it). Times are timezone-aware UTC (`UTCDateTime`).
@@ -190,6 +190,19 @@ class OutboundEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a failed mail may be tried again, or when a claim on a "sending" row lapses.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UsedLink(db.Model):
+    """A manage link that has been used: its nonce is the key, so a link opens the portal once.
+
+    Rows older than the longest link lifetime are pruned (support/manage/single_use.py):
+    their links have expired anyway.
+    """
+
+    __tablename__ = "used_link"
+
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class StaffUser(UserMixin, db.Model):

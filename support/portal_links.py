@@ -2,15 +2,19 @@
 
 Mails carry them and the manage pages read them, so they belong to neither.
 
-A token carries the supporter id, the language to answer in and its purpose;
+A token carries the supporter id, the language to answer in, its purpose and
+a random nonce (and, from the thanks page, the checkout it belongs to);
 `itsdangerous` signs it with the app's SECRET_KEY, so it cannot be forged or
-edited, and stamps the time, so it expires. Nothing is stored: a token is
-valid until its age passes the limit for its purpose.
+edited, and stamps the time, so it expires. Nothing is stored here: a token is
+valid until its age passes the limit for its purpose, and the manage page
+records its nonce when it is used, so it works once (support/manage/single_use.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -44,23 +48,39 @@ class LinkInvalid(LinkError):
 
 @dataclass(frozen=True)
 class ManageLink:
-    """What a valid token says."""
+    """What a valid token says.
+
+    `checkout` is the Checkout Session a thanks-page link was made for: it only
+    works in the browser that started that checkout.
+    """
 
     supporter_id: int
     lang: str
     purpose: str
+    nonce: str
+    checkout: str | None = None
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def make_token(supporter_id: int, lang: str, purpose: str = "request") -> str:
-    """A signed token for `supporter_id`'s portal, valid for MAX_AGE[purpose]."""
+def make_token(
+    supporter_id: int, lang: str, purpose: str = "request", checkout: str | None = None
+) -> str:
+    """A signed, single-use token for `supporter_id`'s portal, valid for MAX_AGE[purpose].
+
+    A "thanks" token names the `checkout` whose browser alone may use it.
+    """
     if purpose not in MAX_AGE:
         raise ValueError(f"unknown link purpose {purpose!r}")
+    if (purpose == "thanks") != (checkout is not None):
+        raise ValueError("a checkout is named by thanks links, and only by them")
     lang = lang if lang in LANGUAGES else "en"
-    return _serializer().dumps({"s": supporter_id, "l": lang, "p": purpose})
+    data = {"s": supporter_id, "l": lang, "p": purpose, "n": secrets.token_urlsafe(16)}
+    if checkout is not None:
+        data["c"] = checkout
+    return _serializer().dumps(data)
 
 
 def _parse(data: object) -> ManageLink | None:
@@ -69,7 +89,12 @@ def _parse(data: object) -> ManageLink | None:
     supporter_id, lang, purpose = data.get("s"), data.get("l"), data.get("p")
     if not isinstance(supporter_id, int) or lang not in LANGUAGES or purpose not in MAX_AGE:
         return None
-    return ManageLink(supporter_id=supporter_id, lang=lang, purpose=purpose)
+    nonce, checkout = data.get("n"), data.get("c")
+    if (purpose == "thanks") != isinstance(checkout, str):
+        return None
+    if not isinstance(nonce, str) or len(nonce) > 32:
+        nonce = ""  # a link made before links had a nonce (see read_token)
+    return ManageLink(supporter_id, lang, purpose, nonce, checkout)
 
 
 def read_token(token: str) -> ManageLink:
@@ -89,6 +114,11 @@ def read_token(token: str) -> ManageLink:
         raise LinkInvalid(None)
     if (utcnow() - signed_at).total_seconds() > MAX_AGE[link.purpose]:
         raise LinkExpired(link.lang)
+    if not link.nonce:
+        # Mailed before links had a nonce: what the link says, to the second, is used once.
+        # Not the token's text, which several texts decode to (base64's spare bits).
+        said = f"{link.supporter_id}:{link.lang}:{link.purpose}:{signed_at.timestamp():.0f}"
+        link = replace(link, nonce=hashlib.sha256(said.encode()).hexdigest())
     return link
 
 

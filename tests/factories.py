@@ -120,6 +120,11 @@ def sign_in(client, email: str = "editor@example.org", password: str = PASSWORD)
     )
 
 
+def sign_out(client):
+    """Press the header's "Sign out" button (a POST with the page's CSRF token)."""
+    return client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
+
+
 def signed_in(client, role: str = "viewer"):
     """A client signed in as a new staff user with `role`."""
     email = f"{role}@example.org"

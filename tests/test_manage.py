@@ -14,7 +14,7 @@ from support import stripe_api
 from support.extensions import db
 from support.models import CheckoutAttempt, OutboundEmail, Supporter, utcnow
 from support.portal_links import make_token
-from tests.stripe_history import apply_due
+from tests.stripe_history import apply_due, give, oldest_first, post_event
 
 LINK = re.compile(r"http://support\.test(/manage/[A-Za-z0-9_.\-]+)")
 
@@ -141,19 +141,57 @@ def test_stripe_down_is_a_502_page(client, emulator):
     assert "not available right now" in response.get_data(as_text=True)
 
 
-def test_thanks_page_links_straight_to_the_portal_once_completed(client, emulator):
-    supporter = customer_supporter()
-    attempt = CheckoutAttempt(
-        session_id="cs_test_abc123", amount=500, currency="usd", frequency="month", lang="en",
-        completed_at=utcnow(), supporter_id=supporter.id,
-    )  # fmt: skip
-    db.session.add(attempt)
-    db.session.commit()
-    page = client.get("/en/thanks?session_id=cs_test_abc123").get_data(as_text=True)
-    path = re.search(r'href="(/manage/[^"]+)"', page).group(1)
-    assert client.get(path).status_code == 303
+def paid_in(client, emulator) -> CheckoutAttempt:
+    """A monthly gift started in `client`'s browser, paid, and applied by the ledger."""
+    session, _, _ = give(client, emulator)
+    for event in oldest_first(emulator):
+        post_event(client, event)
+    apply_due()
+    attempt = db.session.scalar(sa.select(CheckoutAttempt))
+    assert attempt.session_id == session["id"] and attempt.completed_at is not None
+    return attempt
+
+
+def portal_link(page: str) -> str | None:
+    match = re.search(r'href="(/manage/[^"]+)"', page)
+    return match.group(1) if match else None
+
+
+def test_thanks_page_links_the_paying_browser_straight_to_the_portal_once(client, emulator):
+    attempt = paid_in(client, emulator)
+    thanks = f"/en/thanks?session_id={attempt.session_id}"
+    path = portal_link(client.get(thanks).get_data(as_text=True))
+    opened = client.get(path)
+    assert opened.status_code == 303
+    [portal] = emulator.state()["objects"]["billing_portal.session"]
+    assert opened.headers["Location"] == portal["url"]
+
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "This link has already been used" in again.get_data(as_text=True)
+    assert len(emulator.state()["objects"]["billing_portal.session"]) == 1
+    # Reloading the thanks page in the same browser gives a fresh link.
+    assert client.get(portal_link(client.get(thanks).get_data(as_text=True))).status_code == 303
 
     attempt.completed_at = utcnow() - timedelta(days=2)
     db.session.commit()
-    page = client.get("/en/thanks?session_id=cs_test_abc123").get_data(as_text=True)
-    assert 'href="/en/manage"' in page and 'href="/manage/' not in page
+    page = client.get(thanks).get_data(as_text=True)
+    assert 'href="/en/manage"' in page and portal_link(page) is None
+
+
+def test_thanks_url_in_another_browser_gets_no_portal(app, client, emulator):
+    attempt = paid_in(client, emulator)
+    thanks = f"/en/thanks?session_id={attempt.session_id}"
+    path = portal_link(client.get(thanks).get_data(as_text=True))
+    with app.app_context():
+        other = app.test_client()
+        page = other.get(thanks).get_data(as_text=True)
+        assert "Thank you for supporting" in page
+        assert 'href="/en/manage"' in page and portal_link(page) is None
+        # Nor does the paying browser's link open the portal anywhere else.
+        stolen = other.get(path)
+        assert stolen.status_code == 403
+        text = stolen.get_data(as_text=True)
+        assert "only works in the browser you gave from" in text and 'name="email"' in text
+    assert "billing_portal.session" not in emulator.state()["objects"]
+    assert client.get(path).status_code == 303  # still unused in the browser that paid

@@ -18,9 +18,9 @@ from support.models import OutboundEmail, Subscription, Supporter
 EMAIL = "reader@example.org"
 
 
-def subscribe(base_url: str, lang: str = "en") -> str:
+def subscribe(base_url: str, lang: str = "en", http: requests.Session | None = None) -> str:
     """Give $5 a month through the appeal and the emulator's Checkout; the session id."""
-    http = requests.Session()
+    http = http or requests.Session()
     appeal = http.get(f"{base_url}/{lang}/", timeout=10)
     form = {"amount": "5", "frequency": "month", "currency": "usd", **form_tokens(appeal.text)}
     checkout = http.post(f"{base_url}/{lang}/checkout", data=form, allow_redirects=False)
@@ -71,8 +71,10 @@ def test_subscribe_thank_once_manage_and_cancel(live_server, emulator, smtp_serv
     messages = smtp_server.wait_for(2)
     assert kinds(messages) == ["thank_you", "manage_link"]
 
-    opened = http.get(link_in(messages[1].get_body(("plain",))), allow_redirects=False, timeout=10)
+    link = link_in(messages[1].get_body(("plain",)))
+    opened = http.get(link, allow_redirects=False, timeout=10)
     assert opened.status_code == 303
+    assert http.get(link, allow_redirects=False, timeout=10).status_code == 410  # spent
     portal = http.get(opened.headers["Location"], timeout=10)
     supporter = db.session.scalar(sa.select(Supporter))
     [session] = emulator.state()["objects"]["billing_portal.session"]
@@ -92,6 +94,29 @@ def test_subscribe_thank_once_manage_and_cancel(live_server, emulator, smtp_serv
         sa.select(Subscription).where(Subscription.stripe_id == subscription_id)
     )
     assert row.status == "canceled" and row.canceled_at is not None
+
+
+def test_the_thanks_page_opens_the_portal_for_the_browser_that_paid(live_server, emulator):
+    def get(http: requests.Session, path: str) -> requests.Response:
+        return http.get(live_server.url + path, allow_redirects=False, timeout=10)
+
+    def portal_link(http: requests.Session) -> str | None:
+        match = re.search(r'href="(/manage/[^"]+)"', get(http, thanks).text)
+        return match.group(1) if match else None
+
+    browser = requests.Session()
+    thanks = f"/en/thanks?session_id={subscribe(live_server.url, http=browser)}"
+    live_server.settle()
+    link = portal_link(browser)
+    opened = get(browser, link)
+    assert opened.status_code == 303 and "/p/session/" in opened.headers["Location"]
+    assert get(browser, link).status_code == 410
+
+    elsewhere = requests.Session()
+    assert portal_link(elsewhere) is None
+    assert 'href="/en/manage"' in get(elsewhere, thanks).text
+    assert get(elsewhere, portal_link(browser)).status_code == 403
+    assert len(emulator.state()["objects"]["billing_portal.session"]) == 1
 
 
 def test_failed_renewal_mails_once_in_arabic(live_server, emulator, smtp_server):

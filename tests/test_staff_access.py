@@ -13,6 +13,7 @@ from tests.factories import (
     csrf,
     event,
     sign_in,
+    sign_out,
     signed_in,
     staff,
     supporter,
@@ -89,9 +90,20 @@ def test_login_success_failure_and_logout(client):
     assert ok.status_code == 302 and ok.headers["Location"] == "/staff/"
     assert client.get("/staff/").status_code == 200
 
-    out = client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
-    assert out.status_code == 302
+    out = sign_out(client)
+    assert out.status_code == 302 and out.headers["Location"] == "/staff/login"
     assert client.get("/staff/").status_code == 302
+
+
+def test_logout_is_a_post_with_csrf_so_other_sites_cannot_sign_staff_out(client):
+    signed_in(client)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert '<form method="post" action="/staff/logout"' in page
+    # A link or an image on another site makes a GET; a forged form has no token.
+    link = client.get("/staff/logout")
+    assert link.status_code == 405 and "POST" in link.headers["Allow"]
+    assert client.post("/staff/logout").status_code == 400
+    assert client.get("/staff/").status_code == 200  # still signed in
 
 
 def test_login_without_csrf_is_refused(client):
@@ -109,7 +121,7 @@ def test_login_follows_next_only_inside_staff(client):
     data = {"email": "editor@example.org", "password": PASSWORD, "csrf_token": token}
     inside = client.post("/staff/login?next=/staff/events", data=data)
     assert inside.headers["Location"] == "/staff/events"
-    client.get("/staff/logout")
+    sign_out(client)
     data["csrf_token"] = csrf(client)
     outside = client.post("/staff/login?next=//evil.example/staff/", data=data)
     assert outside.headers["Location"] == "/staff/"
@@ -180,7 +192,7 @@ def test_successful_logins_do_not_count(client):
     staff("editor@example.org")
     for _ in range(7):
         assert sign_in(client).status_code == 302
-        client.get("/staff/logout")
+        assert sign_out(client).status_code == 302
 
 
 def test_throttling_holds_across_workers_with_redis(database, emulator):

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from support import checkout
+from support import browser_checkouts, checkout
 from support.appeal import bp, throttle
 from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
@@ -45,12 +45,14 @@ def start_checkout(lang=None):
     choice = form.choice(g.lang)
     try:
         with throttle.new_sessions(choice):
-            url = checkout.start_checkout(choice)
+            session_id, url = checkout.start_checkout(choice)
     except RateLimitExceeded:
         return render_appeal(form, throttled=True), 429
     except StripeUnavailable:
         # The same form, same token: pressing the button again is safe.
         return render_appeal(form, stripe_error=True), 502
+    # The thanks page offers this browser, and only it, a direct link to the portal.
+    browser_checkouts.remember(session_id)
     return redirect(url, code=303)
 
 
@@ -83,7 +85,7 @@ def thanks(lang=None):
         attempt=attempt,
         confirmed=checkout.is_confirmed(attempt),
         back_url=f"{source}#supported" if source else None,
-        manage_url=thanks_manage_url(attempt),
+        manage_url=thanks_manage_url(attempt, browser_checkouts.started_here(attempt.session_id)),
     )
 
 

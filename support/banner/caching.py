@@ -1,6 +1,6 @@
-"""The headers that let browsers and a CDN keep `banner.js` and `banner.json`.
+"""The headers that let browsers and a CDN keep `banner.js`, `banner.css` and `banner.json`.
 
-Both are the same for every reader, so their headers say so: a public
+They are the same for every reader, so their headers say so: a public
 `Cache-Control` with `stale-while-revalidate`, a strong ETag to revalidate
 against (304), CORS open to every origin without credentials, and nothing that
 depends on who asks. There is no session under `/embed/` (`support.cookieless`), so no
@@ -22,6 +22,7 @@ from support.security import DEFAULT_HEADERS
 SCRIPT_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
 CONTENT_CACHE = "public, max-age=60, stale-while-revalidate=600"
 JS = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
 JSON = "application/json"
 GZIP = ("Content-Encoding", "gzip")
 # Both encodings of the script share its URL: caches must keep them apart.
@@ -48,10 +49,20 @@ def cached_headers(etag: str, cache: str, content_type: str, *extra: tuple[str, 
     )
 
 
+def _variant(
+    asset: assets.Asset, content_type: str, accept_encoding: str
+) -> tuple[bytes, str, Headers]:
+    if "gzip" in accept_encoding:
+        headers = cached_headers(asset.gzip_etag, SCRIPT_CACHE, content_type, GZIP, VARY)
+        return asset.gzipped, asset.gzip_etag, headers
+    return asset.body, asset.etag, cached_headers(asset.etag, SCRIPT_CACHE, content_type, VARY)
+
+
 def script_variant(accept_encoding: str) -> tuple[bytes, str, Headers]:
     """The script's bytes, ETag and headers for a client's Accept-Encoding."""
-    asset = assets.script()
-    if "gzip" in accept_encoding:
-        headers = cached_headers(asset.gzip_etag, SCRIPT_CACHE, JS, GZIP, VARY)
-        return asset.gzipped, asset.gzip_etag, headers
-    return asset.body, asset.etag, cached_headers(asset.etag, SCRIPT_CACHE, JS, VARY)
+    return _variant(assets.script(), JS, accept_encoding)
+
+
+def stylesheet_variant(accept_encoding: str) -> tuple[bytes, str, Headers]:
+    """The iframe page's stylesheet, as `script_variant` (it changes as rarely)."""
+    return _variant(assets.stylesheet(), CSS, accept_encoding)

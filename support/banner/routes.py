@@ -1,4 +1,5 @@
-"""`/embed/*`: the banner script, its content, an iframe page, beacons and a preview."""
+"""`/embed/*`: the banner script, its content, an iframe page and its stylesheet, beacons
+and a preview."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask_babel import force_locale
 from support.banner import beacons, bp, caching, content
 from support.errors import render_error
 from support.extensions import csrf, db, limiter
+from support.security import page_policy
 
 
 def _cached(body: bytes, etag: str, headers: caching.Headers) -> Response:
@@ -27,6 +29,13 @@ def script():
     return _cached(*caching.script_variant(request.headers.get("Accept-Encoding", "")))
 
 
+@bp.get("/banner.css")
+@limiter.exempt
+def stylesheet():
+    """The iframe page's stylesheet (its CSP allows no inline style), gzipped when accepted."""
+    return _cached(*caching.stylesheet_variant(request.headers.get("Accept-Encoding", "")))
+
+
 @bp.get("/banner.json")
 @limiter.exempt
 def banner_json():
@@ -36,7 +45,7 @@ def banner_json():
     return _cached(rendered.body, rendered.etag, headers)
 
 
-EXEMPT = frozenset({"banner.script", "banner.banner_json"})
+EXEMPT = frozenset({"banner.script", "banner.stylesheet", "banner.banner_json"})
 
 
 @limiter.request_filter
@@ -51,13 +60,13 @@ def _exempt_route() -> bool:
 
 
 def _frame_ancestors() -> str:
-    """`frame-ancestors` for the allowed article hosts (and their subdomains)."""
+    """The sources of `frame-ancestors`: the allowed article hosts (and their subdomains)."""
     sources = ["'self'"]
     for host in current_app.config["SUPPORT_ALLOWED_HOSTS"]:
         sources += [
             f"{scheme}://{prefix}{host}" for prefix in ("", "*.") for scheme in ("https", "http")
         ]
-    return "frame-ancestors " + " ".join(sources)
+    return " ".join(sources)
 
 
 @bp.get("/banner.html")
@@ -76,7 +85,8 @@ def banner_html():
             source=request.args.get("source", ""),
         )
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = _frame_ancestors()
+    # The pages' policy, except that the article hosts may frame this one.
+    response.headers["Content-Security-Policy"] = page_policy(_frame_ancestors())
     # A named variant is the same for everyone; otherwise each view draws one.
     chosen = variant["name"] == wanted
     response.headers["Cache-Control"] = caching.CONTENT_CACHE if chosen else "no-store"

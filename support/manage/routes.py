@@ -12,9 +12,12 @@ from support.i18n import best_language
 from support.manage import bp
 from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
-from support.manage.portal import portal_session_url
+from support.manage.portal import Refused, open_portal
 from support.portal_links import LinkError, LinkExpired, read_token
 from support.stripe_api import StripeUnavailable
+
+# Why a link did not open the portal → the status of the page saying so.
+PROBLEM_STATUS = {"invalid": 400, "elsewhere": 403, "expired": 410, "used": 410}
 
 DEFAULT_LIMITS = {
     "MANAGE_LIMIT_PER_IP": "10 per hour",
@@ -53,23 +56,29 @@ def request_link(lang=None):
     return render_template("manage/sent.html")
 
 
+def _problem(reason: str):
+    """The page explaining why a link did not open the portal, with the form for a new one."""
+    page = render_template("manage/link_problem.html", reason=reason, form=ManageForm())
+    return _no_store(make_response(page, PROBLEM_STATUS[reason]))
+
+
 @bp.get("/manage/<token>")
 @limiter.limit(_limit("MANAGE_LIMIT_PORTAL"))
 def portal(token: str):
-    """A valid link → 303 to a fresh Billing Portal session; otherwise a page saying why."""
+    """A valid, unused link → 303 to a fresh Billing Portal session; otherwise a page saying why."""
     try:
         link = read_token(token)
     except LinkError as error:
         g.lang = error.lang or best_language()
-        expired = isinstance(error, LinkExpired)
-        page = render_template("manage/link_problem.html", expired=expired, form=ManageForm())
-        return _no_store(make_response(page, 410 if expired else 400))
+        return _problem("expired" if isinstance(error, LinkExpired) else "invalid")
     g.lang = link.lang
+    if request.method == "HEAD":
+        # Mail scanners and link previews check links with HEAD: that must not use one up.
+        return _no_store(make_response("", 200))
     try:
-        url = portal_session_url(link)
+        url = open_portal(link)
+    except Refused as refused:
+        return _problem(refused.reason)
     except StripeUnavailable:
         return _no_store(make_response(render_template("manage/unavailable.html"), 502))
-    if url is None:
-        page = render_template("manage/link_problem.html", expired=False, form=ManageForm())
-        return _no_store(make_response(page, 400))
     return _no_store(redirect(url, code=303))

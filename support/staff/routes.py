@@ -68,7 +68,9 @@ def login():
     return render_template("staff/login.html", form=form, error=error), status
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+# POST only, so the global CSRF check applies: another site cannot sign staff out
+# with a link or an image, and GET answers 405.
+@bp.post("/logout")
 def logout():
     """Sign out and go back to the sign-in form."""
     logout_user()
