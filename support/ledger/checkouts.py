@@ -9,15 +9,26 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.ledger.locks import for_update
 from support.ledger.supporters import owe_mail, update_supporter
-from support.models import CheckoutAttempt
+from support.models import CheckoutAttempt, Supporter
 
 CHECKOUT = CheckoutAttempt.__table__
+SUPPORTER = Supporter.__table__
 PAID = ("paid", "no_payment_required")
 
 
 def session_is_paid(session: dict) -> bool:
     """A Checkout Session whose gift is paid (a slow payment method may complete unpaid)."""
     return session.get("status") == "complete" and session.get("payment_status") in PAID
+
+
+def attempt_supporter(session_id: str) -> sa.Row | None:
+    """The supporter our attempt for this session records (once completed), locked."""
+    query = (
+        sa.select(SUPPORTER)
+        .join(CHECKOUT, CHECKOUT.c.supporter_id == SUPPORTER.c.id)
+        .where(CHECKOUT.c.session_id == session_id)
+    )
+    return db.session.execute(for_update(query)).first()
 
 
 def complete_checkout(

@@ -10,7 +10,8 @@ never overwrites a newer one, so an old event applied late, a duplicate, a
 replay or two workers racing all end with the current truth.
 
 Checkout sessions are applied from the payload: a completed session does
-not change any more; its subscription or payment intent is read fresh.
+not change any more; its subscription or payment intent is read fresh. Its
+contact is in the stored payload until the event is applied (`payloads`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from support.ledger import checkouts, payments, subscriptions, supporters
 from support.ledger.fields import timestamp
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
+from support.webhooks import payloads
 
 
 @dataclass
@@ -179,8 +181,8 @@ def fetch_checkout(event: dict) -> Fetched:
         fetched.objects["subscription"] = stripe_api.retrieve_subscription(session["subscription"])
     elif session["mode"] == "payment" and session.get("payment_intent"):
         fetched.objects["intent"] = stripe_api.retrieve_payment_intent(session["payment_intent"])
-    details = session.get("customer_details") or {}
-    if not (details.get("email") or session.get("customer_email")):
+    email, _name = payloads.session_contact(session)
+    if not email:
         _customer_if_new(fetched, session.get("customer"))
     return fetched
 
@@ -189,14 +191,12 @@ def apply_checkout(event: dict, fetched: Fetched) -> None:
     """The supporter, their first subscription or gift, the attempt completed, the thank-you."""
     session = _object(event)
     lock_customer(customer_key(session))
-    details = session.get("customer_details") or {}
-    supporter = _supporter(
-        session.get("customer"),
-        fetched,
-        details.get("email") or session.get("customer_email"),
-        details.get("name"),
-        _lang(session),
-    )
+    email, name = payloads.session_contact(session)
+    supporter = _supporter(session.get("customer"), fetched, email, name, _lang(session))
+    if supporter is None:
+        # A gift without a Stripe customer whose contact was redacted (its supporter
+        # was erased): the supporter our attempt records.
+        supporter = checkouts.attempt_supporter(session["id"])
     frequency = "once"
     if session["mode"] == "subscription" and session.get("subscription"):
         sub = fetched.get("subscription")
