@@ -9,10 +9,9 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.ledger.locks import for_update
 from support.ledger.supporters import owe_mail, update_supporter
-from support.models import CheckoutAttempt, Supporter
+from support.models import CheckoutAttempt
 
 CHECKOUT = CheckoutAttempt.__table__
-SUPPORTER = Supporter.__table__
 PAID = ("paid", "no_payment_required")
 
 
@@ -21,14 +20,10 @@ def session_is_paid(session: dict) -> bool:
     return session.get("status") == "complete" and session.get("payment_status") in PAID
 
 
-def attempt_supporter(session_id: str) -> sa.Row | None:
-    """The supporter our attempt for this session records (once completed), locked."""
-    query = (
-        sa.select(SUPPORTER)
-        .join(CHECKOUT, CHECKOUT.c.supporter_id == SUPPORTER.c.id)
-        .where(CHECKOUT.c.session_id == session_id)
-    )
-    return db.session.execute(for_update(query)).first()
+def attempt_supporter_id(session_id: str) -> int | None:
+    """The supporter our attempt for this session records (once it was completed)."""
+    query = sa.select(CHECKOUT.c.supporter_id).where(CHECKOUT.c.session_id == session_id)
+    return db.session.execute(query).scalar()
 
 
 def complete_checkout(

@@ -69,15 +69,17 @@ def _supporter(
     email: str | None = None,
     name: str | None = None,
     lang: str | None = None,
+    owner_id: int | None = None,
 ) -> sa.Row | None:
-    """The customer's supporter; a new one from the customer read (or the given details)."""
+    """The customer's supporter, else the supporter of the object when we have it
+    (`owner_id`); a new one from the customer read (or the given details)."""
     customer = fetched.get("customer")
     version = 0
     if customer and not customer.get("deleted"):
         email = customer.get("email") or email
         name = customer.get("name") or name
         version = fetched.version
-    return supporters.upsert_supporter(customer_id, email, name, lang, version)
+    return supporters.upsert_supporter(customer_id, email, name, lang, version, owner_id)
 
 
 def _lang(obj: dict | None) -> str | None:
@@ -101,7 +103,9 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
     lock_customer(customer_key(_object(event)))
     sub = fetched.get("subscription")
     if sub is not None:
-        supporter = _supporter(sub["customer"], fetched, lang=_lang(sub))
+        known = subscriptions.find_subscription(sub["id"])
+        owner_id = known.supporter_id if known is not None else None
+        supporter = _supporter(sub["customer"], fetched, lang=_lang(sub), owner_id=owner_id)
         subscriptions.apply_subscription(sub, supporter, fetched.version)
 
 
@@ -132,14 +136,15 @@ def apply_invoice(event: dict, fetched: Fetched) -> None:
     if subscription_id is None:
         return
     details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    subscription = subscriptions.find_subscription(subscription_id)
     supporter = _supporter(
         invoice["customer"],
         fetched,
         invoice.get("customer_email"),
         invoice.get("customer_name"),
         _lang(details),
+        subscription.supporter_id if subscription is not None else None,
     )
-    subscription = subscriptions.find_subscription(subscription_id)
     fetched_sub = fetched.get("subscription")
     if subscription is None and fetched_sub is not None and supporter is not None:
         subscription = subscriptions.apply_subscription(fetched_sub, supporter, fetched.version)
@@ -192,11 +197,8 @@ def apply_checkout(event: dict, fetched: Fetched) -> None:
     session = _object(event)
     lock_customer(customer_key(session))
     email, name = payloads.session_contact(session)
-    supporter = _supporter(session.get("customer"), fetched, email, name, _lang(session))
-    if supporter is None:
-        # A gift without a Stripe customer whose contact was redacted (its supporter
-        # was erased): the supporter our attempt records.
-        supporter = checkouts.attempt_supporter(session["id"])
+    owner_id = checkouts.attempt_supporter_id(session["id"])
+    supporter = _supporter(session.get("customer"), fetched, email, name, _lang(session), owner_id)
     frequency = "once"
     if session["mode"] == "subscription" and session.get("subscription"):
         sub = fetched.get("subscription")

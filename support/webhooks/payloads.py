@@ -250,17 +250,17 @@ def erased_contact(event: dict) -> bool:
     obj = event["data"]["object"]
     if obj.get("object") != SESSION:
         return False
+    # The session's customer, or the supporter our attempt recorded: a reader who gave
+    # twice has two customers, and a gift may have been made without one.
+    attempt = sa.select(CheckoutAttempt.supporter_id).where(
+        CheckoutAttempt.session_id == str(obj.get("id"))
+    )
+    owner = Supporter.id == attempt.scalar_subquery()
     customer = _reference(obj.get("customer"))
     if isinstance(customer, str) and customer:
-        query = sa.select(Supporter.id).where(Supporter.stripe_customer_id == customer)
-    else:
-        # A gift without a Stripe customer: its supporter is the one our attempt records.
-        query = (
-            sa.select(Supporter.id)
-            .join(CheckoutAttempt, CheckoutAttempt.supporter_id == Supporter.id)
-            .where(CheckoutAttempt.session_id == str(obj.get("id")))
-        )
+        owner = sa.or_(Supporter.stripe_customer_id == customer, owner)
+    query = sa.select(Supporter.id).where(owner, Supporter.erased_at.is_not(None)).limit(1)
     try:
-        return db.session.scalar(query.where(Supporter.erased_at.is_not(None))) is not None
+        return db.session.scalar(query) is not None
     finally:
         db.session.rollback()
