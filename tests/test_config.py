@@ -19,6 +19,8 @@ def test_defaults_are_usable():
     assert config["STRIPE_MAX_REQUESTS_PER_SECOND"] == 10
     assert config["STRIPE_TIMEOUT"] == 20
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # Database errors (logged, and kept on events) never quote a reader's address or name.
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
 
 
 def test_lists_and_postgres_urls_are_normalised():

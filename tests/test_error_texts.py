@@ -5,9 +5,12 @@ from __future__ import annotations
 import smtplib
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from support import error_texts
+from support.extensions import db
 from support.mail import transport
+from support.models import Supporter
 from support.redaction import REDACTED
 
 NAME = "ليلى حداد"
@@ -51,3 +54,20 @@ def test_smtp_refusals_are_masked_by_the_transport(monkeypatch):
     text = str(refused.value)
     assert "SMTPRecipientsRefused" in text and "L***@Example.ORG" in text
     assert EMAIL.lower() not in text.lower()
+
+
+def test_database_errors_quote_no_values_and_their_texts_no_detail(app):
+    assert db.engine.hide_parameters  # set in support/config.py
+    for customer in ("cus_a", "cus_b"):
+        db.session.add(Supporter(email=EMAIL.lower(), name=NAME, stripe_customer_id=customer))
+        try:
+            db.session.commit()
+        except IntegrityError as error:
+            clash = error
+            db.session.rollback()
+    text = str(clash)
+    assert "SQL parameters hidden" in text and NAME not in text and "cus_b" not in text
+    # PostgreSQL's DETAIL still quotes the clashing address: kept texts leave it out.
+    described = error_texts.describe(clash)
+    assert described.startswith("IntegrityError: ") and "supporter" in described
+    assert EMAIL.lower() not in described and NAME not in described
