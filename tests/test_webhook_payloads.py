@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.models import Payment, StripeEvent, Subscription, Supporter, utcnow
 from support.redaction import REDACTED
-from support.webhooks.payloads import reduce_event
+from support.webhooks.payloads import reduce_event, reduce_stored_payload
 from tests.stripe_history import apply_due, deliver, give, oldest_first, post_event
 
 NAME = "ليلى حداد"
@@ -180,3 +180,39 @@ def test_reduction_keeps_what_the_handlers_and_the_inbox_read():
             }
         },
     }
+
+
+def test_payloads_stored_whole_before_are_reduced_by_the_cli(client, emulator, runner):
+    give(client, emulator, "once", email=EMAIL, name=NAME)
+    events = oldest_first(emulator)
+    for number, event in enumerate(events):
+        waiting = event["type"] == "checkout.session.completed"
+        db.session.add(
+            StripeEvent(
+                id=event["id"],
+                type=event["type"],
+                created=utcnow(),
+                payload=json.dumps(event, ensure_ascii=number % 2 == 0),
+                status="pending" if waiting else "processed",
+            )
+        )
+    db.session.add(
+        StripeEvent(id="evt_odd", type="x", created=utcnow(), payload="not json", status="ignored")
+    )
+    db.session.commit()
+
+    result = runner.invoke(args=["stripe", "reduce-payloads"])
+    assert result.exit_code == 0 and f"Reduced {len(events)} stored payloads." in result.output
+    stored = payloads()
+    for event_type, text in stored.items():
+        assert holds_contact(text) == (event_type == "checkout.session.completed"), event_type
+    assert "billing_details" in stored["charge.succeeded"]
+    assert json.loads(stored["charge.succeeded"])["data"]["object"]["billing_details"] == REDACTED
+    assert stored["x"] == "not json"
+    assert "Reduced 0 stored payloads." in runner.invoke(args=["stripe", "reduce-payloads"]).output
+
+    [session] = [e for e in events if e["type"] == "checkout.session.completed"]
+    assert not holds_contact(reduce_stored_payload(json.dumps(session), applied=True))
+    assert apply_due() == {"processed": 1}  # the waiting session still has what it needs
+    assert db.session.scalar(sa.select(Supporter.name)) == NAME
+    assert not any(holds_contact(text) for text in payloads().values())

@@ -29,6 +29,8 @@ worker, because:
 
 An event of a supporter already erased is stored without the contact
 (`erased_contact` decides, with one indexed query, and only for sessions).
+Events stored whole by earlier versions are reduced by `reduce_stored`
+(`flask stripe reduce-payloads`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import json
 import sqlalchemy as sa
 
 from support.extensions import db
-from support.models import CheckoutAttempt, Supporter
+from support.models import CheckoutAttempt, StripeEvent, Supporter
 from support.redaction import REDACTED, dump, is_personal
 
 # Plain values kept wherever they appear (never free text a reader typed).
@@ -241,6 +243,52 @@ def without_contact(payload: str) -> str | None:
     if obj.get("customer_email"):
         obj["customer_email"] = REDACTED
     return dump(event)
+
+
+def reduce_stored_payload(payload: str, applied: bool) -> str | None:
+    """A payload stored whole, reduced (a session keeps its contact until `applied`);
+    None when it is reduced already or is not an event."""
+    try:
+        event = json.loads(payload)
+        obj = event["data"]["object"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(obj, dict) or not isinstance(event.get("id"), str):
+        return None
+    reduced = dump(reduce_event({"created": None, "livemode": False, "type": "", **event}, True))
+    if applied:
+        reduced = without_contact(reduced) or reduced
+    return reduced if reduced != payload else None
+
+
+def reduce_stored(batch: int = 500) -> int:
+    """Reduce every stored payload, a batch per transaction; how many changed.
+
+    Each row is written only if its payload is still the one read (compare and
+    set), so a worker applying the event meanwhile loses nothing.
+    """
+    changed, after = 0, ""
+    while True:
+        rows = db.session.execute(
+            sa.select(StripeEvent.id, StripeEvent.status, StripeEvent.payload)
+            .where(StripeEvent.id > after)
+            .order_by(StripeEvent.id)
+            .limit(batch)
+        ).all()
+        # End the read: on SQLite a transaction that read first may not write under load.
+        db.session.rollback()
+        if not rows:
+            return changed
+        for event_id, status, payload in rows:
+            reduced = reduce_stored_payload(payload, applied=status in ("processed", "ignored"))
+            if reduced is not None:
+                changed += db.session.execute(
+                    sa.update(StripeEvent)
+                    .where(StripeEvent.id == event_id, StripeEvent.payload == payload)
+                    .values(payload=reduced)
+                ).rowcount
+        db.session.commit()
+        after = rows[-1].id
 
 
 def erased_contact(event: dict) -> bool:
