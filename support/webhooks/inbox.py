@@ -194,7 +194,7 @@ def finish(claim: Claim, status: str, note: str | None) -> bool:
     longer ours. Its first statement takes the event's row lock (PostgreSQL) or the
     write lock (SQLite)."""
     values = {"status": status, "last_error": note, "processed_at": utcnow()}
-    redacted = payloads.without_contact(claim.payload)
+    redacted = payloads.without_contact(claim.payload) if payloads.is_session(claim.type) else None
     if redacted is not None:
         values["payload"] = redacted
     finished = db.session.execute(

@@ -24,8 +24,8 @@ worker, because:
 - the same two values are written to the `supporter` row moments later, which
   erasure blanks; an event that keeps failing keeps them until it is applied,
   and erasure redacts it too (`support.erasure`);
-- a replay of an applied session finds its supporter by customer (or reads
-  the customer from Stripe), so it never needs them again.
+- a replay of an applied session finds its supporter by its customer or by
+  our attempt for it, so it never needs them again.
 
 An event of a supporter already erased is stored without the contact
 (`erased_contact` decides, with one indexed query, and only for sessions).
@@ -136,6 +136,11 @@ NESTED = frozenset(
 # The metadata the app sets on sessions, subscriptions and payment intents.
 METADATA = frozenset({"campaign", "cover_fees", "lang", "source", "variant"})
 SESSION = "checkout.session"
+
+
+def is_session(event_type: str) -> bool:
+    """Whether events of this type carry a Checkout Session (the only ones with a contact)."""
+    return event_type.startswith(SESSION + ".")
 
 
 def _reference(value: object) -> object:
