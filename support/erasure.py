@@ -2,55 +2,38 @@
 
 Name and email go; the supporter row, subscriptions and payments stay (with
 amounts, dates and currency) because the newsroom must account for money it
-received. Copies of the email and name in stored webhook payloads and queued
-mail are scrubbed too. Used by the staff area and `flask supporters erase`.
+received. Used by the staff area and `flask supporters erase`.
+
+Copies go too: the stored webhook events of the reader lose their personal
+fields, every spelling of the reader's names and addresses, and their error
+texts (`support.erased_events`); their mails lose their context (it may hold
+the name and address) and error text, and unsent ones are not sent. Events
+that arrive afterwards are stored without the Checkout contact
+(`payloads.erased_contact`), and the ledger never writes a name or an address
+into an erased supporter.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 import sqlalchemy as sa
 
 from support import stripe_api
+from support.erased_events import redact_events
 from support.extensions import db
-from support.models import OutboundEmail, StripeEvent, Supporter, utcnow
+from support.models import OutboundEmail, Supporter, utcnow
 
 log = logging.getLogger(__name__)
 
-ERASED = "[erased]"
-
-
-def _scrub_events(supporter: Supporter) -> int:
-    """Replace the email and name in stored event payloads that mention this supporter."""
-    needles = [json.dumps(value) for value in (supporter.email, supporter.name) if value]
-    keys = [k for k in (supporter.stripe_customer_id, supporter.email) if k]
-    if not needles or not keys:
-        return 0
-    changed = 0
-    events = db.session.scalars(
-        sa.select(StripeEvent).where(
-            sa.or_(*(StripeEvent.payload.contains(k, autoescape=True) for k in keys))
-        )
-    )
-    for event in events:
-        payload = event.payload
-        for needle in needles:
-            # Whole JSON string values only, so no unrelated text is touched.
-            payload = payload.replace(needle, json.dumps(ERASED))
-        if payload != event.payload:
-            event.payload = payload
-            changed += 1
-    return changed
-
 
 def _scrub_mail(supporter: Supporter) -> None:
-    """Drop the mail context (it may hold the name and address); unsent mail is not sent."""
+    """Drop the mail context and error text (they may hold the name and address);
+    unsent mail is not sent."""
     db.session.execute(
         sa.update(OutboundEmail)
         .where(OutboundEmail.supporter_id == supporter.id)
-        .values(context="{}")
+        .values(context="{}", last_error=None)
     )
     db.session.execute(
         sa.update(OutboundEmail)
@@ -71,9 +54,9 @@ def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) 
         stripe_api.delete_customer(supporter.stripe_customer_id)
     if supporter.erased_at is not None and supporter.email is None and supporter.name is None:
         return
-    scrubbed = _scrub_events(supporter)
+    redacted = redact_events(supporter)
     _scrub_mail(supporter)
     supporter.email = None
     supporter.name = None
     supporter.erased_at = utcnow()
-    log.info("Erased supporter %s (%s event payloads scrubbed)", supporter.id, scrubbed)
+    log.info("Erased supporter %s (%s event payloads redacted)", supporter.id, redacted)

@@ -27,9 +27,18 @@ def start_checkout(client, frequency="month", amount="5", lang="en", **fields) -
     return re.search(r"cs_test_\w+", response.headers["Location"]).group(0)
 
 
-def give(client, emulator, frequency="month", amount="5", email="Reader@Example.org", **kw):
-    """A paid gift: (session, subscription id or None, charge id)."""
-    session = emulator.pay(start_checkout(client, frequency, amount, **kw), email=email)
+def give(
+    client,
+    emulator,
+    frequency="month",
+    amount="5",
+    email="Reader@Example.org",
+    name="Reader",
+    **kw,
+):
+    """A paid gift, by a reader typing `email` and `name` at Checkout:
+    (session, subscription id or None, charge id)."""
+    session = emulator.pay(start_checkout(client, frequency, amount, **kw), email=email, name=name)
     charge = None
     if session["subscription"]:
         invoice = emulator.get(emulator.get(session["subscription"])["latest_invoice"])

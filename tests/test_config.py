@@ -20,6 +20,8 @@ def test_defaults_are_usable():
     assert config["STRIPE_TIMEOUT"] == 20
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
     assert config["CHECKOUT_LIMIT_PER_IP"] == "5 per minute;30 per hour"
+    # Database errors (logged, and kept on events) never quote a reader's address or name.
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
 
 
 def test_lists_and_postgres_urls_are_normalised():

@@ -20,6 +20,12 @@ def session_is_paid(session: dict) -> bool:
     return session.get("status") == "complete" and session.get("payment_status") in PAID
 
 
+def attempt_supporter_id(session_id: str) -> int | None:
+    """The supporter our attempt for this session records (once it was completed)."""
+    query = sa.select(CHECKOUT.c.supporter_id).where(CHECKOUT.c.session_id == session_id)
+    return db.session.execute(query).scalar()
+
+
 def complete_checkout(
     session: dict, supporter: sa.Row | None, completed_at: datetime, context: dict
 ) -> sa.Row | None:

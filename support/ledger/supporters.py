@@ -54,17 +54,26 @@ def upsert_supporter(
     name: str | None,
     lang: str | None = None,
     version: int = 0,
+    owner_id: int | None = None,
 ) -> sa.Row | None:
     """The supporter for a customer (or, without one, an address), created when new.
 
-    An existing supporter found by address gets the customer id. `version` is
-    the freshness of `email` and `name` when they come from a customer read.
+    An object already in the ledger stays with its supporter (`owner_id`) when
+    the customer is not known: a reader who gave twice has two Stripe
+    customers and the row names the first, and once the reader is erased no
+    address is left to find them by, so a new supporter would bring the name
+    and address back. A supporter found so, or by address, gets the customer
+    id if it has none. `version` is the freshness of `email` and `name` when
+    they come from a customer read.
     """
     email = normalise_email(email) or None
     supporter = find_supporter(customer_id)
     if supporter is not None:
         return supporter
-    if email:
+    if owner_id is not None:
+        query = sa.select(SUPPORTER).where(SUPPORTER.c.id == owner_id)
+        supporter = db.session.execute(for_update(query)).first()
+    elif email:
         query = sa.select(SUPPORTER).where(SUPPORTER.c.email == email)
         supporter = db.session.execute(for_update(query)).first()
     if supporter is not None:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from support import error_texts
 from support.extensions import db
 from support.mail import transport
 from support.mail.messages import build_message
@@ -129,17 +130,20 @@ def send_row(row: OutboundEmail, report: SendReport) -> None:
         _finish(row, "skipped", reason)
         report.skipped += 1
         return
+    # Kept on the row for staff: never the reader's address or name (see error_texts).
+    personal = (supporter.email, supporter.name)
     try:
         message = build_message(row, supporter)
         transport.send(message, current_app.config["MAIL_URL"])
     except transport.MailError as error:
-        log.warning("Mail %s (%s) attempt %s failed: %s", row.id, row.kind, row.attempts, error)
-        _finish(row, "failed", str(error))
+        text = error_texts.clean(str(error), *personal)
+        log.warning("Mail %s (%s) attempt %s failed: %s", row.id, row.kind, row.attempts, text)
+        _finish(row, "failed", text)
         report.failed += 1
         return
     except Exception as error:  # a template or data problem: keep it on the row for staff
         log.exception("Mail %s (%s) could not be built", row.id, row.kind)
-        _finish(row, "failed", f"{type(error).__name__}: {error}")
+        _finish(row, "failed", error_texts.describe(error, *personal))
         report.failed += 1
         return
     log.info("Mail %s (%s) sent to %s", row.id, row.kind, transport.mask_address(supporter.email))

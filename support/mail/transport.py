@@ -12,6 +12,7 @@ locally sees every message it would send.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
+# An address inside a server's or a library's message, e.g. "<reader@example.org>: rejected".
+ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 TRUE_VALUES = ("1", "true", "yes", "on")
 
 
@@ -102,13 +105,19 @@ def deliver(message: EmailMessage, settings: MailSettings) -> None:
                 connection.login(settings.username, settings.password or "")
             connection.send_message(message)
     except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
-        raise MailError(f"{type(error).__name__}: {error}") from error
+        # The server's answer may quote the recipient ("<reader@...>: unknown user").
+        raise MailError(mask_addresses(f"{type(error).__name__}: {error}")) from error
 
 
 def mask_address(address: str | None) -> str:
     """ "reader@example.com" → "r***@example.com": enough to tell mails apart in a log."""
     local, _, domain = (address or "").rpartition("@")
     return f"{local[:1]}***@{domain}" if local else "***"
+
+
+def mask_addresses(text: str) -> str:
+    """`text` with every address in it masked (`mask_address`)."""
+    return ADDRESS_IN_TEXT.sub(lambda found: mask_address(found.group()), text)
 
 
 def log_message(message: EmailMessage) -> None:

@@ -26,11 +26,12 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from support import error_texts
 from support.extensions import db
 from support.mail import outbox
 from support.mail.queue import forget_queued, queued
 from support.stripe_api import StripeUnavailable
-from support.webhooks import inbox
+from support.webhooks import inbox, payloads
 from support.webhooks.handlers import HANDLERS, Fetched
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ def _failed(claim: inbox.Claim, error: Exception, transient: bool) -> Outcome:
     _rollback()
     if database_down(error):
         raise error
-    text = f"{type(error).__name__}: {error}"
+    # Kept on the event for staff: never the reader's address or name (see error_texts).
+    text = error_texts.describe(error, *payloads.contact_values(claim.payload))
     if transient:
         log.warning("Event %s (%s) waits for Stripe: %s", claim.id, claim.type, text)
     else:

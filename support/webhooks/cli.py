@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from support import stripe_api, stripe_budget
-from support.webhooks import inbox
+from support.webhooks import inbox, payloads
 from support.webhooks.applying import drain
 from support.webhooks.reconcile import reconcile
 from support.webhooks.worker import Worker
@@ -91,6 +91,15 @@ def reconcile_command(since: datetime | None) -> None:
         f"Checked {report.subscriptions} subscriptions, {report.invoices} invoices and "
         f"{report.charges} charges; repaired {len(report.differences)}."
     )
+
+
+@stripe_group.command("reduce-payloads")
+def reduce_payloads() -> None:
+    """Reduce the webhook payloads stored whole before this version to what applying and
+    the inbox need (names, addresses and phones go). Safe to run again, and beside
+    running workers."""
+    changed = payloads.reduce_stored()
+    click.echo(f"Reduced {changed} stored payloads.")
 
 
 @stripe_group.command("setup-webhook")

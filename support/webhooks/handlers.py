@@ -10,7 +10,8 @@ never overwrites a newer one, so an old event applied late, a duplicate, a
 replay or two workers racing all end with the current truth.
 
 Checkout sessions are applied from the payload: a completed session does
-not change any more; its subscription or payment intent is read fresh.
+not change any more; its subscription or payment intent is read fresh. Its
+contact is in the stored payload until the event is applied (`payloads`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from support.ledger import checkouts, payments, subscriptions, supporters
 from support.ledger.fields import timestamp
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
+from support.webhooks import payloads
 
 
 @dataclass
@@ -67,15 +69,17 @@ def _supporter(
     email: str | None = None,
     name: str | None = None,
     lang: str | None = None,
+    owner_id: int | None = None,
 ) -> sa.Row | None:
-    """The customer's supporter; a new one from the customer read (or the given details)."""
+    """The customer's supporter, else the supporter of the object when we have it
+    (`owner_id`); a new one from the customer read (or the given details)."""
     customer = fetched.get("customer")
     version = 0
     if customer and not customer.get("deleted"):
         email = customer.get("email") or email
         name = customer.get("name") or name
         version = fetched.version
-    return supporters.upsert_supporter(customer_id, email, name, lang, version)
+    return supporters.upsert_supporter(customer_id, email, name, lang, version, owner_id)
 
 
 def _lang(obj: dict | None) -> str | None:
@@ -99,7 +103,9 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
     lock_customer(customer_key(_object(event)))
     sub = fetched.get("subscription")
     if sub is not None:
-        supporter = _supporter(sub["customer"], fetched, lang=_lang(sub))
+        known = subscriptions.find_subscription(sub["id"])
+        owner_id = known.supporter_id if known is not None else None
+        supporter = _supporter(sub["customer"], fetched, lang=_lang(sub), owner_id=owner_id)
         subscriptions.apply_subscription(sub, supporter, fetched.version)
 
 
@@ -130,14 +136,15 @@ def apply_invoice(event: dict, fetched: Fetched) -> None:
     if subscription_id is None:
         return
     details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    subscription = subscriptions.find_subscription(subscription_id)
     supporter = _supporter(
         invoice["customer"],
         fetched,
         invoice.get("customer_email"),
         invoice.get("customer_name"),
         _lang(details),
+        subscription.supporter_id if subscription is not None else None,
     )
-    subscription = subscriptions.find_subscription(subscription_id)
     fetched_sub = fetched.get("subscription")
     if subscription is None and fetched_sub is not None and supporter is not None:
         subscription = subscriptions.apply_subscription(fetched_sub, supporter, fetched.version)
@@ -179,8 +186,8 @@ def fetch_checkout(event: dict) -> Fetched:
         fetched.objects["subscription"] = stripe_api.retrieve_subscription(session["subscription"])
     elif session["mode"] == "payment" and session.get("payment_intent"):
         fetched.objects["intent"] = stripe_api.retrieve_payment_intent(session["payment_intent"])
-    details = session.get("customer_details") or {}
-    if not (details.get("email") or session.get("customer_email")):
+    email, _name = payloads.session_contact(session)
+    if not email:
         _customer_if_new(fetched, session.get("customer"))
     return fetched
 
@@ -189,14 +196,9 @@ def apply_checkout(event: dict, fetched: Fetched) -> None:
     """The supporter, their first subscription or gift, the attempt completed, the thank-you."""
     session = _object(event)
     lock_customer(customer_key(session))
-    details = session.get("customer_details") or {}
-    supporter = _supporter(
-        session.get("customer"),
-        fetched,
-        details.get("email") or session.get("customer_email"),
-        details.get("name"),
-        _lang(session),
-    )
+    email, name = payloads.session_contact(session)
+    owner_id = checkouts.attempt_supporter_id(session["id"])
+    supporter = _supporter(session.get("customer"), fetched, email, name, _lang(session), owner_id)
     frequency = "once"
     if session["mode"] == "subscription" and session.get("subscription"):
         sub = fetched.get("subscription")

@@ -26,6 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from support.extensions import db
 from support.ledger.fields import timestamp
 from support.models import WAITING_EVENTS, StripeEvent, utcnow
+from support.redaction import dump
+from support.webhooks import payloads
 
 DONE = ("processed", "ignored")
 MAX_ATTEMPTS = 10
@@ -106,9 +108,10 @@ def _store_statement(dialect: str) -> sa.Insert:
 _STORE = {dialect: _store_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def store_event(event: dict, payload: bytes) -> str:
-    """Store a checked event as pending and commit; its status (a duplicate id changes
-    nothing and answers the stored event's status)."""
+def store_event(event: dict) -> str:
+    """Store a checked event as pending, reduced (`payloads`), and commit; its status
+    (a duplicate id changes nothing and answers the stored event's status)."""
+    reduced = payloads.reduce_event(event, keep_contact=not payloads.erased_contact(event))
     stored = db.session.execute(
         _STORE[db.engine.dialect.name],
         {
@@ -116,7 +119,7 @@ def store_event(event: dict, payload: bytes) -> str:
             "type": event["type"],
             "livemode": event["livemode"],
             "created": timestamp(event["created"]),
-            "payload": payload.decode("utf-8"),
+            "payload": dump(reduced),
             "received_at": utcnow(),
         },
     ).first()
@@ -190,13 +193,18 @@ def _still_ours(claim: Claim) -> sa.ColumnElement[bool]:
 
 
 def finish(claim: Claim, status: str, note: str | None) -> bool:
-    """Set the claimed event's final status in the current transaction (not committed);
-    False when the claim is no longer ours. Its first statement takes the event's
-    row lock (PostgreSQL) or the write lock (SQLite)."""
+    """Set the claimed event's final status in the current transaction (not committed),
+    and redact the contact a session kept for applying it; False when the claim is no
+    longer ours. Its first statement takes the event's row lock (PostgreSQL) or the
+    write lock (SQLite)."""
+    values = {"status": status, "last_error": note, "processed_at": utcnow()}
+    redacted = payloads.without_contact(claim.payload) if payloads.is_session(claim.type) else None
+    if redacted is not None:
+        values["payload"] = redacted
     finished = db.session.execute(
         sa.update(StripeEvent)
         .where(_still_ours(claim))
-        .values(status=status, last_error=note, processed_at=utcnow(), next_attempt_at=None)
+        .values(next_attempt_at=None, **values)
         .returning(StripeEvent.id)
     ).first()
     return finished is not None

@@ -83,13 +83,17 @@ def reconcile(
     version = read_version()
     for sub in progress(stripe_api.list_subscriptions(since), "Subscriptions"):
         report.subscriptions += 1
-        difference = _subscription_difference(sub, subscriptions.find_subscription(sub["id"]))
+        known = subscriptions.find_subscription(sub["id"])
+        difference = _subscription_difference(sub, known)
         db.session.rollback()
         if difference:
             supporter_details = _new_customer(sub["customer"])
             lock_customer(customer_key(sub))
             lang = (sub.get("metadata") or {}).get("lang")
-            supporter = supporters.upsert_supporter(sub["customer"], *supporter_details, lang)
+            owner_id = known.supporter_id if known is not None else None
+            supporter = supporters.upsert_supporter(
+                sub["customer"], *supporter_details, lang, owner_id=owner_id
+            )
             row = subscriptions.apply_subscription(sub, supporter, version)
             if row.stripe_updated == version:
                 report.differences.append(difference)
@@ -101,11 +105,14 @@ def reconcile(
         if difference:
             charge = _paying_charge(invoice)
             lock_customer(customer_key(invoice))
-            supporter = supporters.upsert_supporter(
-                invoice["customer"], invoice.get("customer_email"), invoice.get("customer_name")
-            )
             subscription = subscriptions.find_subscription(
                 payments.invoice_subscription_id(invoice)
+            )
+            supporter = supporters.upsert_supporter(
+                invoice["customer"],
+                invoice.get("customer_email"),
+                invoice.get("customer_name"),
+                owner_id=subscription.supporter_id if subscription is not None else None,
             )
             payments.apply_invoice(invoice, charge, supporter, subscription, version)
             report.differences.append(difference)

@@ -3,7 +3,8 @@
 Stripe asks for a 2xx quickly, before any complex logic, and a delivery that
 read from Stripe or wrote the ledger here would hold a web worker while
 readers wait. So a delivery only checks its signature, stores the event as
-`pending` (a duplicate id changes nothing) and answers 200 with the event's
+`pending`, reduced to what applying it and the staff inbox need (see
+`payloads`; a duplicate id changes nothing) and answers 200 with the event's
 status; only a failure to store answers 5xx, for Stripe to retry. The body
 is capped by Werkzeug (MAX_CONTENT_LENGTH): a larger one is a 413.
 """
@@ -51,7 +52,7 @@ def stripe_webhook():
         log.warning("Webhook refused: the signed body is not a Stripe event")
         return render_error(400, "The body is not a Stripe event")
     try:
-        status = inbox.store_event(event, payload)
+        status = inbox.store_event(event)
     except SQLAlchemyError:
         log.exception("Webhook %s %s could not be stored", event["id"], event["type"])
         db.session.rollback()

@@ -1,0 +1,242 @@
+"""Erasure that really erases: after it, a logical dump of the whole database holds the
+reader's name and addresses in no letter case and no spelling, before and after more of
+their events arrive, and the books still add up.
+
+The reader pays as "ليلى حداد" with `Layla.Haddad@Example.ORG` (typed in mixed case),
+gives twice (two Stripe customers), changes their address at Stripe, has mails refused
+by an SMTP server that quotes the address, and an event fails with an error quoting them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from urllib.parse import quote, quote_plus
+
+import pytest
+import sqlalchemy as sa
+
+from support import erasure
+from support.extensions import db
+from support.models import OutboundEmail, Payment, StripeEvent, Supporter
+from support.redaction import REDACTED
+from tests.conftest import free_port
+from tests.factories import signed_in
+from tests.stripe_history import (
+    actual_ledger,
+    apply_due,
+    deliver,
+    due_now,
+    expected_ledger,
+    give,
+    oldest_first,
+    post_event,
+)
+
+NAME = "ليلى حداد"
+EMAIL = "Layla.Haddad@Example.ORG"
+NEW_EMAIL = "L.Haddad@Example.NET"
+ADDRESS = {"line1": "12 Hamra Street", "city": "Beirut", "postal_code": "1103"}
+PHONE = "+961 1 234 567"
+
+
+def spellings(value: str) -> set[str]:
+    """How a dump could hold `value` (searched ignoring case)."""
+    escaped = json.dumps(value)
+    return {
+        value,
+        value.lower(),
+        value.upper(),
+        escaped,
+        escaped[1:-1],
+        json.dumps(value, ensure_ascii=False),
+        quote(value),
+        quote(value, safe=""),
+        quote_plus(value),
+        value.encode("ascii", "xmlcharrefreplace").decode(),
+        "".join(f"&#{ord(c)};" for c in value),
+    }
+
+
+def leaks(text: str) -> list[str]:
+    """Every spelling of the reader's name, addresses or phone found in `text`."""
+    folded = text.casefold()
+    found = [s for v in (NAME, EMAIL, NEW_EMAIL) for s in spellings(v) if s.casefold() in folded]
+    found += [v for v in (PHONE, ADDRESS["line1"]) if v.casefold() in folded]
+    return sorted(found)
+
+
+def logical_dump() -> str:
+    """The whole database as SQL: pg_dump on PostgreSQL, iterdump on SQLite."""
+    db.session.commit()
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        done = subprocess.run(
+            ["pg_dump", "--data-only", dsn], capture_output=True, text=True, check=True
+        )
+        return done.stdout
+    connection = sqlite3.connect(url.database)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
+
+
+class RefusingHandler:
+    """An SMTP server that refuses the reader, quoting the address as real servers do."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "haddad" in address.lower():
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def refusing_smtp(app):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(RefusingHandler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{controller.port}?timeout=5"
+    yield
+    controller.stop()
+
+
+def deliver_new(client, emulator, seen: set[str]) -> dict[str, str]:
+    """Deliver and apply every event not delivered yet; statuses by event id."""
+    statuses = {}
+    for event in oldest_first(emulator):
+        if event["id"] not in seen:
+            seen.add(event["id"])
+            statuses[event["id"]] = deliver(client, event)
+    return statuses
+
+
+def store_as_before(emulator) -> None:
+    """Rows as the inbox stored them before payloads were reduced: the whole body, JSON
+    escaped or raw UTF-8, and one whose text quotes the reader in other spellings."""
+    customer = emulator.events("customer.created")[0]["data"]["object"]["id"]
+    bodies = [json.loads(json.dumps(e)) for e in oldest_first(emulator)]
+    entities = NAME.encode("ascii", "xmlcharrefreplace").decode()
+    back = f"https://x.test/?n={quote(NAME)}&e={quote(EMAIL.upper(), safe='')}"
+    charge = {"id": "ch_before", "object": "charge", "customer": customer,
+              "description": f"Gift from {entities}", "metadata": {"back": back},
+              "billing_details": {"address": ADDRESS, "phone": PHONE}}  # fmt: skip
+    free_text = {"id": "evt_before_text", "object": "event", "type": "charge.refunded",
+                 "created": 1, "livemode": False, "data": {"object": charge}}  # fmt: skip
+    for number, body in enumerate([*bodies, free_text]):
+        body["id"] = f"evt_before_{number}"
+        db.session.add(
+            StripeEvent(
+                id=body["id"],
+                type=body["type"],
+                created=db.func.now(),
+                payload=json.dumps(body, ensure_ascii=number % 2 == 0),
+                status="processed",
+                attempts=1,
+            )
+        )
+    db.session.commit()
+
+
+def test_erasure_leaves_no_trace_in_a_dump_and_later_events_still_count(
+    client, emulator, refusing_smtp, runner
+):
+    seen: set[str] = set()
+    session, sub_id, _ = give(client, emulator, "month", email=EMAIL, name=NAME, lang="ar")
+    gift, _, gift_charge = give(client, emulator, "once", email=EMAIL, name=NAME)
+    assert session["customer"] != gift["customer"]  # one reader, two Stripe customers
+    assert set(deliver_new(client, emulator, seen).values()) <= {"processed", "ignored"}
+    supporter = db.session.scalar(sa.select(Supporter))
+    assert (supporter.email, supporter.name) == (EMAIL.lower(), NAME)
+
+    # The address changes at Stripe: the old one is in the event's previous_attributes.
+    emulator.update_customer(session["customer"], email=NEW_EMAIL)
+    deliver_new(client, emulator, seen)
+    assert supporter.email == NEW_EMAIL.lower()
+
+    # A renewal fails: the reader is owed a mail, which the server refuses.
+    emulator.fail_renewal(sub_id)
+    deliver_new(client, emulator, seen)
+    mails = db.session.scalars(sa.select(OutboundEmail)).all()
+    assert {m.kind for m in mails} == {"thank_you", "payment_failed"}
+    for mail in mails:
+        assert mail.status == "failed" and "Recipient address rejected" in mail.last_error
+        assert not leaks(mail.last_error) and "***@example." in mail.last_error
+
+    # A refund fails with an error quoting the reader, and waits for its next attempt.
+    emulator.fail_next(status=400, type="invalid_request_error",
+                       message=f"Customer {NAME} <{NEW_EMAIL}> is under review")  # fmt: skip
+    emulator.refund(gift_charge)
+    assert "failed" in deliver_new(client, emulator, seen).values()
+    failed = db.session.scalar(sa.select(StripeEvent).where(StripeEvent.status == "failed"))
+    assert NAME in failed.last_error  # the worker did not know the name; erasure must
+    assert NEW_EMAIL.lower() not in failed.last_error.lower()  # addresses never get there
+
+    # An event still waiting to be applied holds the contact, and so do rows stored
+    # before payloads were reduced.
+    first, second = emulator.events("checkout.session.completed")[::-1]
+    waiting = {**first, "id": first["id"] + "_waiting"}
+    waiting["type"] = "checkout.session.async_payment_succeeded"
+    assert post_event(client, waiting).status_code == 200
+    store_as_before(emulator)
+    assert leaks(logical_dump())  # the test has something to find
+
+    result = runner.invoke(args=["supporters", "erase", NEW_EMAIL.upper()])
+    assert result.exit_code == 0, result.output
+    assert leaks(logical_dump()) == []
+    db.session.expire_all()
+    assert (supporter.email, supporter.name) == (None, None) and supporter.erased_at
+    assert failed.status == "failed" and failed.last_error is None
+    assert all(m.last_error is None and m.context == "{}" for m in mails)
+
+    # More of the reader's events: a renewal, the customer renamed at Stripe, the first
+    # session delivered again, the second one (the other customer) in a new event, and
+    # the failed refund and the waiting event applied.
+    emulator.recover(sub_id)
+    emulator.renew(sub_id)
+    emulator.update_customer(session["customer"], name="ليلى")
+    statuses = deliver_new(client, emulator, seen)
+    assert set(statuses.values()) <= {"processed", "ignored"}
+    assert post_event(client, first).status_code == 200
+    again = {**second, "id": second["id"] + "_again"}
+    assert post_event(client, again).status_code == 200
+    stored = db.session.get(StripeEvent, again["id"]).payload
+    assert leaks(stored) == [] and REDACTED in stored  # never stored, not even for a moment
+    due_now()
+    apply_due()
+    db.session.expire_all()
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(StripeEvent.status.not_in(("processed", "ignored")))
+    ) == 0  # fmt: skip
+    assert leaks(logical_dump()) == []
+
+    assert db.session.scalars(sa.select(Supporter)).all() == [supporter]
+    assert (supporter.email, supporter.name) == (None, None)
+    ledger, expected = actual_ledger(), expected_ledger(emulator)
+    assert ledger["payments"] == expected["payments"] and len(ledger["payments"]) == 4
+    assert ledger["subscriptions"] == expected["subscriptions"]
+    refunded = db.session.scalar(sa.select(Payment).filter_by(stripe_id=gift["payment_intent"]))
+    assert (refunded.status, refunded.refunded_amount) == ("refunded", 500)
+    assert {p.supporter_id for p in db.session.scalars(sa.select(Payment))} == {supporter.id}
+
+
+def test_the_inbox_shows_a_redacted_event(client, emulator):
+    give(client, emulator, "once", email=EMAIL, name=NAME)
+    for event in oldest_first(emulator):
+        deliver(client, event)
+    supporter = db.session.scalar(sa.select(Supporter))
+    erasure.erase_supporter(supporter)
+    db.session.commit()
+    signed_in(client)
+    for path in ("/staff/events", f"/staff/supporters/{supporter.id}"):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and "checkout.session.completed" in page
+        assert REDACTED in page and leaks(page) == []
