@@ -169,8 +169,10 @@ def is_confirmed(attempt: CheckoutAttempt) -> bool:
     """Has the gift been paid? Asks Stripe; if Stripe is unreachable, trusts the webhook."""
     if attempt.completed_at is not None:
         return True
+    session_id = attempt.session_id
+    db.session.rollback()  # no transaction stays open while Stripe answers
     try:
-        session = stripe_api.retrieve_checkout_session(attempt.session_id)
+        session = stripe_api.retrieve_checkout_session(session_id)
     except stripe_api.StripeUnavailable as error:
         log.warning("Could not retrieve %s for the thanks page: %s", attempt.session_id, error)
         return False

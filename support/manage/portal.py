@@ -34,8 +34,10 @@ def portal_session_url(link: ManageLink) -> str | None:
     supporter = db.session.get(Supporter, link.supporter_id)
     if not can_manage(supporter):
         return None
+    customer_id = supporter.stripe_customer_id
+    db.session.rollback()  # no transaction stays open while Stripe answers
     session = stripe_api.create_billing_portal_session(
-        supporter.stripe_customer_id,
+        customer_id,
         return_url=public_url("appeal.appeal", lang=link.lang),
         # The portal has no Arabic either: "auto" follows the reader's browser.
         locale="en" if link.lang == "en" else "auto",
