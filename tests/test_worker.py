@@ -191,6 +191,17 @@ def worker_process(url: str, emulator, log_path: Path) -> Iterator[subprocess.Po
             process.wait(10)
 
 
+def rate_limit_next(emulator, count: int = 1) -> None:
+    """Stripe refuses the next `count` requests as it does past the account's rate."""
+    emulator.fail_next(
+        status=429,
+        type="invalid_request_error",
+        code="rate_limit",
+        message="Request rate limit exceeded. Please slow down.",
+        count=count,
+    )
+
+
 def test_a_running_worker_applies_a_burst_of_deliveries_exactly_once(
     app, client, emulator, smtp_server
 ):
@@ -266,12 +277,7 @@ def test_stripe_rate_limiting_then_erroring_then_silent_each_wait_then_it_applie
     completed = next(e for e in oldest_first(emulator) if e["type"] == "checkout.session.completed")
     assert post_event(client, completed).status_code == 200
 
-    emulator.fail_next(
-        status=429,
-        type="invalid_request_error",
-        code="rate_limit",
-        message="Request rate limit exceeded. Please slow down.",
-    )
+    rate_limit_next(emulator)
     assert applying.apply_event(completed["id"]) == "failed"
     row = stored_event(completed["id"])
     assert row.attempts == 1
@@ -336,13 +342,7 @@ def test_a_worker_meeting_429s_pauses_instead_of_hammering_stripe(app, client, e
             "data": {"object": {"id": f"ch_missing_{n}", "object": "charge"}},
         }
         assert post_event(client, refund).status_code == 200
-    emulator.fail_next(
-        status=429,
-        type="invalid_request_error",
-        code="rate_limit",
-        message="Request rate limit exceeded. Please slow down.",
-        count=1000,
-    )
+    rate_limit_next(emulator, count=1000)
     emulator.reset_api_stats()
     with running(Worker(app, threads=3, poll=0.05)):
         time.sleep(2.0)
