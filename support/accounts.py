@@ -9,7 +9,7 @@ from support.addresses import normalise_email
 from support.extensions import db, login_manager
 from support.models import StaffUser
 
-ROLES = ("admin", "viewer")
+ROLES = ("admin", "editor", "viewer")
 MIN_PASSWORD_LENGTH = 10
 
 

@@ -1,5 +1,5 @@
 """The data model: supporters, their subscriptions and payments, checkout
-attempts, Stripe events, used manage links, staff users and banner counters.
+attempts, Stripe events, used manage links, staff users, campaigns and banner counters.
 
 Money is an integer in minor units next to its ISO currency code (lowercase,
 as Stripe writes it). Times are timezone-aware UTC (`UTCDateTime`).
@@ -213,13 +213,17 @@ class StaffUser(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[str] = mapped_column(sa.String(16), default="viewer")  # "admin" or "viewer"
+    role: Mapped[str] = mapped_column(sa.String(16), default="viewer")  # see accounts.ROLES
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def can_edit_campaigns(self) -> bool:
+        return self.role in ("admin", "editor")
 
 
 class WorkerHeartbeat(db.Model):
@@ -238,16 +242,67 @@ class BannerDailyStat(db.Model):
 
     __tablename__ = "banner_daily_stat"
     __table_args__ = (
-        sa.UniqueConstraint("day", "variant", "lang", name="uq_banner_daily_stat_key"),
+        sa.UniqueConstraint(
+            "day", "campaign", "variant", "lang", name="uq_banner_daily_stat_campaign_key"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date)
+    # The campaign's slug; "banner" is the default campaign (the settings' variants).
+    campaign: Mapped[str] = mapped_column(sa.String(64), default="banner", server_default="banner")
     variant: Mapped[str] = mapped_column(sa.String(64))
     lang: Mapped[str] = mapped_column(sa.String(8))
     impressions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     dismissals: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class Campaign(db.Model):
+    """What readers are asked, where and how: appeal copy, banner variants, presets, targeting.
+
+    `content` holds the rest of the campaign's document (support/campaigns/document.py)
+    as JSON; `version` counts saves, so two editors saving the same version cannot
+    overwrite each other. `weights` are the optimiser's, when it is on.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(8), default="draft", index=True)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    content: Mapped[str] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(default=1)
+    weights: Mapped[str | None] = mapped_column(sa.Text)
+    weights_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(sa.String(320))
+
+    revisions: Mapped[list[CampaignRevision]] = relationship(
+        back_populates="campaign", order_by="CampaignRevision.version.desc()"
+    )
+
+
+class CampaignRevision(db.Model):
+    """One saved version of a campaign: the whole document, who saved it, what changed."""
+
+    __tablename__ = "campaign_revision"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "version", name="uq_campaign_revision_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(sa.String(16))  # created, edited, published, ...
+    document: Mapped[str] = mapped_column(sa.Text)
+    changes: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON list of field paths
+    author: Mapped[str | None] = mapped_column(sa.String(320))  # staff email; None: command line
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="revisions")
 
 
 class StatsMonth(db.Model):
@@ -281,6 +336,8 @@ sa.Index(
     Subscription.amount,
 )
 sa.Index("ix_payment_kind_paid_at", Payment.kind, Payment.paid_at)
+# A campaign's goal counts its active supporters.
+sa.Index("ix_subscription_campaign_status", Subscription.campaign, Subscription.status)
 # Covering indexes for "started/canceled in this window": new and churned supporters
 # and the current month of the history read them without touching the table.
 sa.Index(

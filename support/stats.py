@@ -71,6 +71,17 @@ def active_supporters() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(people)) or 0
 
 
+def campaign_supporter_count(slug: str) -> int:
+    """People with an active subscription started through the campaign `slug`."""
+    people = (
+        sa.select(Subscription.supporter_id)
+        .where(Subscription.status == "active", Subscription.campaign == slug)
+        .distinct()
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(people)) or 0
+
+
 # How long public pages (appeal, banner) may show a supporter count: counting
 # takes a noticeable time at a million supporters and the pages are hot.
 PUBLIC_COUNT_MAX_AGE = 30.0

@@ -358,7 +358,16 @@ def test_beacons_keep_nothing_about_the_reader(client):
     )
     assert response.status_code == 204
     columns = set(BannerDailyStat.__table__.columns.keys())
-    assert columns == {"id", "day", "variant", "lang", "impressions", "clicks", "dismissals"}
+    assert columns == {
+        "id",
+        "day",
+        "campaign",
+        "variant",
+        "lang",
+        "impressions",
+        "clicks",
+        "dismissals",
+    }
 
 
 @pytest.mark.parametrize(

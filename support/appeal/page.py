@@ -1,15 +1,35 @@
-"""What the appeal page shows: the form preselected from a link, fees, goal."""
+"""What the appeal page shows: the campaign's copy, the form preselected from a link,
+fees, goal."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from decimal import Decimal
+
+from flask import current_app, g, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from support import checkout, stats
+from support.appeal.copy import default_appeal
 from support.appeal.forms import CUSTOM, AppealForm
-from support.attribution import Attribution
+from support.attribution import Attribution, clean_token
+from support.campaigns import live
+from support.campaigns.live import LiveCampaign
 from support.config import FREQUENCIES
+from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, exponent, parse_amount, to_major
+
+
+def shown_campaign(slug: str | None) -> LiveCampaign | None:
+    """The campaign whose appeal this page shows (None: the default appeal)."""
+    return live.for_appeal(clean_token(slug), g.lang)
+
+
+def presets_for(campaign: LiveCampaign | None, currency: str) -> list[Decimal]:
+    """The preset amounts (major units): the campaign's for `currency`, else the settings'."""
+    amounts = campaign.doc["presets"].get(currency) if campaign else None
+    if amounts:
+        return [Decimal(str(a)) for a in amounts]
+    return current_app.config["SUPPORT_PRESETS"]
 
 
 def preselect(args) -> MultiDict:
@@ -23,7 +43,8 @@ def preselect(args) -> MultiDict:
     data = MultiDict()
     currency = (args.get("currency") or "").lower()
     data["currency"] = currency if currency in currencies else currencies[0]
-    presets = config["SUPPORT_PRESETS"]
+    campaign = shown_campaign(args.get("campaign"))
+    presets = presets_for(campaign, data["currency"])
     data["amount"] = str(presets[0]) if presets else CUSTOM
     amount = args.get("amount", "")
     try:
@@ -39,13 +60,18 @@ def preselect(args) -> MultiDict:
             data["amount"], data["amount_other"] = CUSTOM, amount
     if args.get("frequency") in FREQUENCIES:
         data["frequency"] = args["frequency"]
+    elif campaign:
+        data["frequency"] = campaign.doc["default_frequency"]
     if args.get("cover_fees") in ("1", "y", "true", "on"):
         data["cover_fees"] = "y"
     data.update(Attribution.from_values(args).as_params())
+    if campaign and "campaign" not in data:
+        # The page shows a campaign the link did not name: the gift is still its.
+        data["campaign"] = campaign.slug
     return data
 
 
-def amount_to_explain(form: AppealForm) -> int:
+def amount_to_explain(form: AppealForm, presets: list[Decimal]) -> int:
     """The amount the fee note talks about: the valid choice, else the first preset."""
     if form.amount_minor is not None:
         return form.amount_minor
@@ -55,8 +81,29 @@ def amount_to_explain(form: AppealForm) -> int:
             form.typed_amount(), currency, MINIMUM_GIFT, current_app.config["SUPPORT_MAX_AMOUNT"]
         )
     except AmountError:
-        presets = current_app.config["SUPPORT_PRESETS"]
         return int((presets[0] if presets else MINIMUM_GIFT) * 10 ** exponent(currency))
+
+
+def appeal_copy(campaign: LiveCampaign | None, first_preset: Decimal, currency: str) -> dict:
+    """The headline and paragraphs: the campaign's own words, else the built-in ones."""
+    copy = campaign.doc["appeal"][g.lang] if campaign else None
+    if not copy or not copy["headline"]:
+        copy = default_appeal(format_money_major(first_preset, currency))
+    return {
+        "headline": copy["headline"],
+        "paragraphs": [p for p in copy["body"].split("\n\n") if p],
+    }
+
+
+def goal_progress(campaign: LiveCampaign | None) -> tuple[int, int]:
+    """(target, supporters so far): the campaign's goal, else `SUPPORT_GOAL`; 0 hides it."""
+    if campaign:
+        goal = campaign.doc["goal"]
+        return (
+            (goal["supporters"], stats.campaign_supporter_count(campaign.slug)) if goal else (0, 0)
+        )
+    goal = current_app.config["SUPPORT_GOAL"]
+    return goal, stats.public_supporter_count() if goal else 0
 
 
 def switch_args() -> dict[str, str]:
@@ -75,19 +122,23 @@ def render_appeal(
         # form in the default currency, so it can be sent again; its error stays.
         form.currency.data = config["SUPPORT_CURRENCIES"][0]
     currency = form.currency.data
-    amount = amount_to_explain(form)
+    campaign = shown_campaign(form.campaign.data)
+    presets = presets_for(campaign, currency)
+    amount = amount_to_explain(form, presets)
+    goal, supporters = goal_progress(campaign)
     return render_template(
         "appeal/appeal.html",
         form=form,
-        presets=[(str(p), int(p * 10 ** exponent(currency))) for p in config["SUPPORT_PRESETS"]],
+        copy=appeal_copy(campaign, presets[0] if presets else MINIMUM_GIFT, currency),
+        presets=[(str(p), int(p * 10 ** exponent(currency))) for p in presets],
         custom=CUSTOM,
         fee_amount=amount,
         fees=checkout.fee_summary(amount),
         yearly_fees=checkout.fee_summary(amount * 12),
         fee_terms=checkout.fee_terms(),
         exponent=exponent(currency),
-        goal=config["SUPPORT_GOAL"],
-        supporters=stats.public_supporter_count() if config["SUPPORT_GOAL"] else 0,
+        goal=goal,
+        supporters=supporters,
         cancelled=cancelled,
         stripe_error=stripe_error,
         throttled=throttled,

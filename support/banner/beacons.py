@@ -1,9 +1,10 @@
-"""Banner beacons: `{type, variant, lang}` from `navigator.sendBeacon`, counted per day.
+"""Banner beacons: `{type, campaign, variant, lang}` from `navigator.sendBeacon`, counted per day.
 
 Nothing about the reader is kept: no address, user agent, page or time of day,
-only one counter per (day, variant, language). The counter is bumped with a
-single `INSERT ... ON CONFLICT DO UPDATE`, so concurrent beacons from many
-workers never lose a count nor collide on the unique key.
+only one counter per (day, campaign, variant, language); a beacon without a
+campaign (from a script cached before campaigns) counts for the default one.
+The counter is bumped with a single `INSERT ... ON CONFLICT DO UPDATE`, so
+concurrent beacons from many workers never lose a count nor collide on the unique key.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from support.address_keys import hashed_address
-from support.banner.content import variant_names
+from support.banner.content import CAMPAIGN, known_variant
 from support.config import LANGUAGES
 from support.extensions import db
 from support.models import BannerDailyStat, utcnow
@@ -44,6 +45,7 @@ class Beacon:
     type: str
     variant: str
     lang: str
+    campaign: str = CAMPAIGN
 
 
 def rate_limit() -> str:
@@ -78,11 +80,14 @@ def parse(body: bytes) -> Beacon:
         raise BeaconError(400, _("The event must be a JSON object."))
     if data.get("type") not in COUNTERS:
         raise BeaconError(400, _("The event type must be impression, click or dismiss."))
-    if not isinstance(data.get("variant"), str) or data["variant"] not in variant_names():
+    campaign = data.get("campaign", CAMPAIGN)
+    if not isinstance(campaign, str) or not isinstance(data.get("variant"), str):
+        raise BeaconError(400, _("Unknown banner variant."))
+    if not known_variant(campaign, data["variant"]):
         raise BeaconError(400, _("Unknown banner variant."))
     if data.get("lang") not in LANGUAGES:
         raise BeaconError(400, _("Unknown language."))
-    return Beacon(type=data["type"], variant=data["variant"], lang=data["lang"])
+    return Beacon(type=data["type"], variant=data["variant"], lang=data["lang"], campaign=campaign)
 
 
 def record(beacon: Beacon, day: date | None = None) -> None:
@@ -92,10 +97,14 @@ def record(beacon: Beacon, day: date | None = None) -> None:
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {"impressions": 0, "clicks": 0, "dismissals": 0, column: 1}
     statement = insert(table).values(
-        day=day or utcnow().date(), variant=beacon.variant, lang=beacon.lang, **values
+        day=day or utcnow().date(),
+        campaign=beacon.campaign,
+        variant=beacon.variant,
+        lang=beacon.lang,
+        **values,
     )
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.day, table.c.variant, table.c.lang],
+        index_elements=[table.c.day, table.c.campaign, table.c.variant, table.c.lang],
         set_={column: table.c[column] + 1},
     )
     db.session.execute(statement)

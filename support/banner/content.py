@@ -1,4 +1,5 @@
-"""What the banner says: translated copy, A/B variants with weights, goal progress.
+"""What the banner says: the default campaign's translated copy, A/B variants with
+weights and goal progress, and the campaigns running now with their targeting.
 
 The same answer goes to every reader of a language (a CDN may cache it), so it
 holds nothing about anyone. It is rendered once per language and process and
@@ -20,11 +21,15 @@ from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 
 from support import stats
+from support.campaigns import live
+from support.campaigns.document import DEFAULT_SLUG
+from support.campaigns.live import LiveCampaign
 from support.config import LANGUAGES
 from support.formatting import format_money_major
 from support.i18n import direction
 
-CAMPAIGN = "banner"
+# The default campaign's slug (support/campaigns/document.py).
+CAMPAIGN = DEFAULT_SLUG
 DEFAULT_CACHE_SECONDS = 30
 
 
@@ -44,9 +49,11 @@ def pick_lang(value: str | None) -> str:
     return value if value in LANGUAGES else "en"
 
 
-def variant_names() -> set[str]:
-    """The names of the configured variants (what beacons may report)."""
-    return {v["name"] for v in current_app.config["SUPPORT_BANNER_VARIANTS"]}
+def known_variant(campaign: str, variant: str) -> bool:
+    """Whether a beacon names a variant readers may have been shown."""
+    if campaign == CAMPAIGN:
+        return variant in {v["name"] for v in current_app.config["SUPPORT_BANNER_VARIANTS"]}
+    return live.known_variant(campaign, variant)
 
 
 def _copy(name: str, amount: str) -> dict[str, str]:
@@ -68,64 +75,123 @@ def _copy(name: str, amount: str) -> dict[str, str]:
     }
 
 
-def _appeal_link(lang: str, variant: str, amount: Decimal | None = None) -> str:
+def _appeal_link(
+    lang: str, variant: str, campaign: str, amount=None, frequency: str = "month"
+) -> str:
     """An absolute link to the appeal; banner.js adds the article as `source`."""
-    params = {"amount": str(amount), "frequency": "month"} if amount is not None else {}
-    params.update(campaign=CAMPAIGN, variant=variant)
+    params = {"amount": str(amount), "frequency": frequency} if amount is not None else {}
+    params.update(campaign=campaign, variant=variant)
     return f"{current_app.config['SUPPORT_PUBLIC_URL']}/{lang}/?{urlencode(params)}"
 
 
-def _variant(config: dict, lang: str, currency: str) -> dict:
-    """One variant's copy and amount links in the current locale."""
+def _amount_label(amount: str, frequency: str) -> str:
+    if frequency == "year":
+        return _("%(amount)s a year", amount=amount)
+    if frequency == "once":
+        return _("Give %(amount)s", amount=amount)
+    return _("%(amount)s a month", amount=amount)
+
+
+def _amounts(lang: str, variant: str, campaign: str, amounts, currency: str, frequency: str):
+    return [
+        {
+            "label": _amount_label(format_money_major(a, currency), frequency),
+            "url": _appeal_link(lang, variant, campaign, a, frequency),
+        }
+        for a in amounts
+    ]
+
+
+def _settings_amounts(config: dict) -> list[Decimal]:
     presets = current_app.config["SUPPORT_PRESETS"] or [Decimal(1)]
-    amounts = [Decimal(str(a)) for a in config.get("amounts") or presets]
-    copy = _copy(config["copy"], format_money_major(min(amounts), currency))
+    return [Decimal(str(a)) for a in config.get("amounts") or presets]
+
+
+def variant_copy(config: dict, lang: str, currency: str) -> dict[str, str]:
+    """A settings variant's headline, text and call to action in the current locale."""
+    copy = _copy(config["copy"], format_money_major(min(_settings_amounts(config)), currency))
     for key in copy:
         if config.get(key):  # the newsroom's own words for this variant
             copy[key] = config[key][lang]
+    return copy
+
+
+def _variant(config: dict, lang: str, currency: str) -> dict:
+    """One of the settings' variants (the default campaign), in the current locale."""
     return {
         "name": config["name"],
         "weight": config["weight"],
-        **copy,
-        "url": _appeal_link(lang, config["name"]),
-        "amounts": [
-            {
-                "label": _("%(amount)s a month", amount=format_money_major(a, currency)),
-                "url": _appeal_link(lang, config["name"], a),
-            }
-            for a in amounts
-        ],
+        **variant_copy(config, lang, currency),
+        "url": _appeal_link(lang, config["name"], CAMPAIGN),
+        "amounts": _amounts(
+            lang, config["name"], CAMPAIGN, _settings_amounts(config), currency, "month"
+        ),
+    }
+
+
+def _campaign(campaign: LiveCampaign, lang: str, currency: str) -> dict:
+    """A running campaign as the banner needs it: targeting, goal and variants in `lang`."""
+    doc = campaign.doc
+    frequency = doc["default_frequency"]
+    amounts = doc["presets"].get(currency) or current_app.config["SUPPORT_PRESETS"]
+    variants = [
+        {
+            "name": v["name"],
+            "weight": campaign.weights.get(v["name"], v["weight"]),
+            "headline": v["headline"][lang],
+            "text": v["text"][lang],
+            "cta": v["cta"][lang],
+            "url": _appeal_link(lang, v["name"], campaign.slug),
+            "amounts": _amounts(lang, v["name"], campaign.slug, amounts[:3], currency, frequency),
+        }
+        for v in doc["banner"]["variants"]
+    ]
+    goal = doc["goal"]
+    return {
+        "slug": campaign.slug,
+        "prefixes": campaign.prefixes,
+        "goal": _goal(stats.campaign_supporter_count(campaign.slug), goal["supporters"])
+        if goal
+        else None,
+        "variants": variants,
+    }
+
+
+def _goal(supporters: int, target: int) -> dict:
+    return {
+        "supporters": supporters,
+        "target": target,
+        "label": _(
+            "Supporters so far: %(count)s of %(goal)s",
+            count=format_decimal(supporters),
+            goal=format_decimal(target),
+        ),
     }
 
 
 def build(lang: str) -> dict:
-    """The banner content for `lang`: copy, variants, goal, labels."""
+    """The banner content for `lang`: the default campaign's copy, variants and goal,
+    and the campaigns running now (`campaigns`, in the order banner.js tries them)."""
     config = current_app.config
     currency = config["SUPPORT_CURRENCIES"][0]
     goal = config["SUPPORT_GOAL"]
     with force_locale(lang):
-        content = {
+        return {
             "lang": lang,
             "dir": direction(lang),
             "label": _("Support our journalism"),
             "dismiss": _("Hide this appeal"),
             # {n} is filled in by banner.js from the reader's own browser.
             "articles": _("Articles you have read this month: {n}"),
-            "goal": None,
+            "slug": CAMPAIGN,
+            "goal": _goal(stats.public_supporter_count(), goal) if goal else None,
             "variants": [_variant(v, lang, currency) for v in config["SUPPORT_BANNER_VARIANTS"]],
+            "campaigns": [
+                _campaign(c, lang, currency)
+                for c in live.running(lang)
+                if c.doc["banner"]["variants"]
+            ],
         }
-        if goal:
-            supporters = stats.public_supporter_count()
-            content["goal"] = {
-                "supporters": supporters,
-                "target": goal,
-                "label": _(
-                    "Supporters so far: %(count)s of %(goal)s",
-                    count=format_decimal(supporters),
-                    goal=format_decimal(goal),
-                ),
-            }
-    return content
 
 
 def rendered(lang: str) -> Rendered:
@@ -138,7 +204,9 @@ def rendered(lang: str) -> Rendered:
         body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
         ttl = current_app.config.get("SUPPORT_BANNER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
         etag = hashlib.sha256(body).hexdigest()[:20]
-        entry = Rendered(content=content, body=body, etag=etag, expires=now + ttl)
+        # A campaign starting or ending sooner makes the content lapse then.
+        expires = min(now + ttl, live.snapshot().expires)
+        entry = Rendered(content=content, body=body, etag=etag, expires=expires)
         cache[lang] = entry
     return entry
 

@@ -84,27 +84,32 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
     const boxes = [];
 
     const render = (host, box, b) => {
-      const vs = b.variants;
-      let v = vs.find((x) => x.name === state.v);
+      const source = host.dataset.source || location.href.split("#")[0];
+      // The first running campaign aimed at this article (or at every article), else the default.
+      const c =
+        b.campaigns.find((x) => !x.prefixes.length || x.prefixes.some((p) => source.startsWith(p))) ||
+        b;
+      const vs = c.variants;
+      // The variant drawn once is kept, per campaign, so a reader sees one voice.
+      let v = vs.find((x) => c.slug + "/" + x.name === state.v);
       if (!v) {
         let r = Math.random() * vs.reduce((t, x) => t + x.weight, 0);
         v = vs.find((x) => (r -= x.weight) < 0) || vs[0];
-        state.v = v.name;
+        state.v = c.slug + "/" + v.name;
         save(state);
       }
-      const source = host.dataset.source || location.href.split("#")[0];
       const link = (u) => esc(u + "&source=" + encodeURIComponent(source));
       const send = (type) => {
         try {
           navigator.sendBeacon(
             base + "/embed/events",
-            JSON.stringify({ type, variant: v.name, lang: b.lang }),
+            JSON.stringify({ type, campaign: c.slug, variant: v.name, lang: b.lang }),
           );
         } catch (e) {
           // No beacon support: the banner is still useful without counting.
         }
       };
-      const g = b.goal;
+      const g = c.goal;
       const read = host.hasAttribute("data-count-articles") && state.read > 1;
       box.innerHTML =
         `<section role="region" aria-label="${esc(b.label)}" lang="${esc(b.lang)}" dir="${esc(b.dir)}">` +

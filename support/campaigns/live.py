@@ -1,0 +1,129 @@
+"""Which campaigns run now: for the appeal, `banner.json` and the beacons.
+
+Reader requests read a per-process snapshot of the published campaigns, kept for
+`SUPPORT_BANNER_CACHE_SECONDS` (30 s) or until the next start or end time, whichever
+comes first, so a campaign published by an editor reaches readers within that time
+without a restart, and a reader request costs no query.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from support.campaigns.document import DEFAULT_SLUG
+from support.extensions import db
+from support.models import Campaign, utcnow
+
+DEFAULT_CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LiveCampaign:
+    """A published campaign running now, as readers get it."""
+
+    slug: str
+    doc: dict
+    weights: dict[str, float]
+    started: datetime
+
+    @property
+    def prefixes(self) -> list[str]:
+        return self.doc["targeting"]["url_prefixes"]
+
+    def targets(self, lang: str) -> bool:
+        return lang in self.doc["targeting"]["langs"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    running: tuple[LiveCampaign, ...] = ()
+    # Campaigns a beacon may count: running, or published before (a cached banner
+    # may still show one for a few minutes after it ended).
+    variants: dict[str, frozenset[str]] = field(default_factory=dict)
+    expires: float = 0.0
+
+
+def _weights(campaign: Campaign, doc: dict) -> dict[str, float]:
+    """The optimiser's weights when it is on and has run, else the editor's."""
+    configured = {v["name"]: v["weight"] for v in doc["banner"]["variants"]}
+    if doc["banner"]["optimise"] and campaign.weights:
+        learned = json.loads(campaign.weights).get("weights", {})
+        if set(learned) == set(configured):
+            return learned
+    return configured
+
+
+def load(now: datetime | None = None) -> Snapshot:
+    """Read the published campaigns from the database."""
+    from support.campaigns.store import document
+
+    now = now or utcnow()
+    ttl = current_app.config.get("SUPPORT_BANNER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    expires_in = float(ttl)
+    running, variants = [], {}
+    campaigns = db.session.scalars(
+        sa.select(Campaign).where(Campaign.status.in_(("live", "ended"))).order_by(Campaign.id)
+    )
+    for campaign in campaigns:
+        doc = document(campaign)
+        variants[campaign.slug] = frozenset(v["name"] for v in doc["banner"]["variants"])
+        if campaign.status != "live":
+            continue
+        for moment in (campaign.starts_at, campaign.ends_at):
+            if moment and moment > now:  # the snapshot lapses when this campaign starts or ends
+                expires_in = min(expires_in, (moment - now).total_seconds())
+        if campaign.starts_at and campaign.starts_at > now:
+            continue
+        if campaign.ends_at and campaign.ends_at <= now:
+            continue
+        started = campaign.starts_at or campaign.created_at
+        running.append(LiveCampaign(campaign.slug, doc, _weights(campaign, doc), started))
+    # Campaigns aimed at some articles come before those for every article, the
+    # most specific first; then the most recently started.
+    running.sort(
+        key=lambda c: (-max((len(p) for p in c.prefixes), default=0), -c.started.timestamp())
+    )
+    return Snapshot(tuple(running), variants, time.monotonic() + max(expires_in, 0.0))
+
+
+def snapshot() -> Snapshot:
+    """This process's snapshot, read again once it lapsed."""
+    cached = current_app.extensions.get("live_campaigns")
+    if cached is None or cached.expires <= time.monotonic():
+        cached = load()
+        current_app.extensions["live_campaigns"] = cached
+    return cached
+
+
+def forget() -> None:
+    """Drop this process's snapshots (after an editor's change), so they see it at once."""
+    current_app.extensions.pop("live_campaigns", None)
+    current_app.extensions.pop("banner_content", None)
+
+
+def running(lang: str) -> list[LiveCampaign]:
+    """The campaigns running now for readers of `lang`, in the banner's order."""
+    return [c for c in snapshot().running if c.targets(lang)]
+
+
+def for_appeal(slug: str | None, lang: str) -> LiveCampaign | None:
+    """The campaign the appeal shows: the one a link names, if it runs now for `lang`;
+    without a name, the newest running campaign aimed at every article.
+
+    An ended, draft, unknown or default (`banner`) name gets the default appeal (None).
+    """
+    campaigns = running(lang)
+    if slug:
+        return next((c for c in campaigns if c.slug == slug), None)
+    return next((c for c in campaigns if not c.prefixes), None)
+
+
+def known_variant(campaign: str, variant: str) -> bool:
+    """Whether a beacon names a variant of a published campaign (not the default's)."""
+    return campaign != DEFAULT_SLUG and variant in snapshot().variants.get(campaign, ())
