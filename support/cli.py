@@ -1,4 +1,4 @@
-"""`flask` commands: staff accounts, Stripe maintenance, demo data."""
+"""`flask` commands: staff accounts, Stripe maintenance, demo data, campaigns."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def staff_count() -> None:
 
 def init_app(app: Flask) -> None:
     """Register every command group."""
+    from support.campaigns.cli import campaigns_group
     from support.demo import demo_group
     from support.mail.commands import mail_group
     from support.manage.commands import supporters_group
@@ -52,3 +53,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(supporters_group)
     app.cli.add_command(stripe_group)
     app.cli.add_command(demo_group)
+    app.cli.add_command(campaigns_group)

@@ -21,6 +21,7 @@ def attempt(variant, lang, days_ago, paid, source=None):
         CheckoutAttempt(
             session_id=f"cs_f{next(_ids)}", amount=500, currency="usd", frequency="month",
             lang=lang, variant=variant, source=source, created_at=ago(days_ago),
+            campaign="banner" if variant else None,
             completed_at=ago(days_ago) if paid else None,
         )
     )  # fmt: skip
@@ -45,6 +46,7 @@ def counted(app):
 
 def test_funnel_per_variant_and_language(counted):
     rows = {(r.variant, r.lang): r for r in funnel.funnel(30, utcnow().date())}
+    assert {r.campaign for r in rows.values()} == {"banner", ""}
     a = rows[("a", "en")]
     assert (a.impressions, a.clicks, a.started, a.paid) == (1500, 60, 3, 2)
     assert a.click_rate == 4.0 and a.paid_rate == pytest.approx(66.7)

@@ -1,8 +1,8 @@
 """The banner funnel: impressions → clicks → checkouts started → paid.
 
 Impressions and clicks come from the banner's daily counters; checkouts
-started and paid from `CheckoutAttempt`, which carries the banner variant and
-the reader's language. Grouped in the database by variant and language.
+started and paid from `CheckoutAttempt`, which carries the campaign, the banner
+variant and the reader's language. Grouped in the database by all three.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ NO_VARIANT = ""
 
 @dataclass
 class FunnelRow:
-    """One variant in one language over the period."""
+    """One campaign's variant in one language over the period."""
 
+    campaign: str
     variant: str
     lang: str
     impressions: int = 0
@@ -61,40 +62,44 @@ def period_bounds(days: int, today: date) -> tuple[date, datetime, datetime]:
 
 
 def funnel(days: int, today: date) -> list[FunnelRow]:
-    """Per (variant, language): the four steps over the last `days` days."""
+    """Per (campaign, variant, language): the four steps over the last `days` days."""
     first, start, end = period_bounds(days, today)
-    rows: dict[tuple[str, str], FunnelRow] = {}
+    rows: dict[tuple[str, str, str], FunnelRow] = {}
 
-    def row(variant: str | None, lang: str) -> FunnelRow:
-        key = (variant or NO_VARIANT, lang)
+    def row(campaign: str | None, variant: str | None, lang: str) -> FunnelRow:
+        key = (campaign or NO_VARIANT, variant or NO_VARIANT, lang)
         return rows.setdefault(key, FunnelRow(*key))
 
-    for variant, lang, shown, clicked in db.session.execute(
+    for campaign, variant, lang, shown, clicked in db.session.execute(
         sa.select(
+            BannerDailyStat.campaign,
             BannerDailyStat.variant,
             BannerDailyStat.lang,
             sa.func.sum(BannerDailyStat.impressions),
             sa.func.sum(BannerDailyStat.clicks),
         )
         .where(BannerDailyStat.day >= first, BannerDailyStat.day <= today)
-        .group_by(BannerDailyStat.variant, BannerDailyStat.lang)
+        .group_by(BannerDailyStat.campaign, BannerDailyStat.variant, BannerDailyStat.lang)
     ):
-        entry = row(variant, lang)
+        entry = row(campaign, variant, lang)
         entry.impressions, entry.clicks = int(shown or 0), int(clicked or 0)
-    for variant, lang, started, paid in db.session.execute(
+    for campaign, variant, lang, started, paid in db.session.execute(
         sa.select(
+            CheckoutAttempt.campaign,
             CheckoutAttempt.variant,
             CheckoutAttempt.lang,
             sa.func.count(),
             sa.func.count(CheckoutAttempt.completed_at),
         )
         .where(CheckoutAttempt.created_at >= start, CheckoutAttempt.created_at < end)
-        .group_by(CheckoutAttempt.variant, CheckoutAttempt.lang)
+        .group_by(CheckoutAttempt.campaign, CheckoutAttempt.variant, CheckoutAttempt.lang)
     ):
-        entry = row(variant, lang)
+        entry = row(campaign, variant, lang)
         entry.started, entry.paid = started, paid
-    # Banner variants first (by name), then checkouts that came without a banner.
-    return sorted(rows.values(), key=lambda r: (r.variant == NO_VARIANT, r.variant, r.lang))
+    # Banner variants first (by campaign and name), then checkouts without a banner.
+    return sorted(
+        rows.values(), key=lambda r: (r.variant == NO_VARIANT, r.campaign, r.variant, r.lang)
+    )
 
 
 def top_sources(days: int, today: date, limit: int = 10) -> list[SourceRow]:

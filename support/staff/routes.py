@@ -21,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from support import accounts, stats_cache, stats_history
 from support.extensions import db, limiter
 from support.models import StripeEvent, utcnow
-from support.staff import bp, dashboard, events, funnel
+from support.staff import bp, dashboard, events, funnel, paying
 from support.staff.access import (
     account_key,
     account_limit,
@@ -99,17 +99,19 @@ def stats_json():
 @bp.get("/banner")
 @staff_required
 def banner():
-    """The banner funnel per variant and language, and the top source articles."""
+    """Which variant pays, per campaign; the funnel per variant and language; top articles."""
     days = request.args.get("days", "30")
     days = int(days) if days.isdigit() and int(days) in funnel.PERIODS else 30
     today = utcnow().date()
+    rows = funnel.funnel(days, today)
     return render_template(
         "staff/banner.html",
         days=days,
         periods=funnel.PERIODS,
         first_day=funnel.period_bounds(days, today)[0],
         today=today,
-        rows=funnel.funnel(days, today),
+        rows=rows,
+        campaigns=paying.results(rows, days, today),
         sources=funnel.top_sources(days, today),
     )
 

@@ -12,7 +12,8 @@ Staying alive: a lost database connection makes a thread wait (0.5 s,
 doubling, at most 10 s) and try again, the event in hand included; Stripe
 rate limiting or erroring makes it pause likewise, so the worker never spins.
 SIGTERM (or Ctrl-C) lets every thread finish the event in hand, then exits.
-A heartbeat row tells /healthz when a worker was last seen.
+A heartbeat row tells /healthz when a worker was last seen; beside it, the
+main thread moves optimised campaigns' banner weights (`campaigns.optimise`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from flask import Flask
 from sqlalchemy.dialects import postgresql, sqlite
 
 from support import stripe_budget, wakeup
+from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
 from support.models import WorkerHeartbeat, utcnow
@@ -101,6 +103,7 @@ class Worker:
         with self.app.app_context():
             while not self.stopping.is_set():
                 self._beat(started)
+                self._optimise()
                 self.stopping.wait(HEARTBEAT_SECONDS)
             for thread in helpers:
                 thread.join()
@@ -124,6 +127,17 @@ class Worker:
         except sa.exc.SQLAlchemyError as error:
             log.warning("Worker heartbeat not recorded: %s", error)
             db.session.rollback()
+
+    def _optimise(self) -> None:
+        """Move optimised campaigns' banner weights (at most hourly each); never raises."""
+        try:
+            done = optimise.refresh_due()
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("Campaign weights not recomputed: %s", error)
+            db.session.rollback()
+            return
+        if done:
+            log.info("Recomputed banner weights of %s", ", ".join(done))
 
     def _pause(self, pause: float) -> float:
         """Wait `pause` seconds (or until stopped); the next, longer pause."""
