@@ -19,14 +19,15 @@ campaigns_group = AppGroup("campaigns", help="Export, import and optimise campai
 @campaigns_group.command("export")
 @click.argument("slug", required=False)
 def export(slug: str | None) -> None:
-    """Print SLUG's campaign as JSON, or every campaign as a JSON list."""
+    """Print SLUG's campaign as JSON, or every campaign as a JSON list (by slug)."""
     if slug:
         campaign = store.get(slug)
         if campaign is None:
             raise click.ClickException(f"no campaign is called {slug!r}")
         data = store.document(campaign)
     else:
-        data = [store.document(c) for c in store.all_campaigns()]
+        # By slug, so an export diffs cleanly against the last one in version control.
+        data = [store.document(c) for c in sorted(store.all_campaigns(), key=lambda c: c.slug)]
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
