@@ -66,6 +66,15 @@ def test_banner_json_carries_the_live_campaign_in_each_language(client):
     assert [v["name"] for v in english["variants"]] == ["monthly", "goal"]
 
 
+def test_the_iframe_banner_shows_the_campaign_aimed_at_its_article(client):
+    publish(sample(targeting={"url_prefixes": ["https://news.example.org/en/sport/"]}))
+    aimed = client.get(f"/embed/banner.html?lang=en&variant=night&source={ARTICLE}")
+    html = aimed.get_data(as_text=True)
+    assert "Late-night news" in html and "campaign=ramadan" in html and "of 500" in html
+    other = client.get("/embed/banner.html?lang=en&source=https://news.example.org/en/x")
+    assert "campaign=banner" in other.get_data(as_text=True)
+
+
 def test_a_campaign_for_one_language_is_not_offered_in_the_other(client):
     publish(sample(targeting={"langs": ["ar"], "url_prefixes": []}))
     assert banner_json(client, "en")["campaigns"] == []

@@ -211,6 +211,16 @@ def rendered(lang: str) -> Rendered:
     return entry
 
 
+def choose_campaign(content: dict, source: str) -> dict:
+    """What banner.js would show on the article `source`: the first running campaign
+    aimed at it (or at every article), else the default campaign (`content` itself)."""
+    for campaign in content["campaigns"]:
+        prefixes = campaign["prefixes"]
+        if not prefixes or any(source.startswith(p) for p in prefixes):
+            return campaign
+    return content
+
+
 def choose_variant(variants: list[dict], wanted: str | None = None) -> dict:
     """The variant named `wanted`, else one drawn by weight (for the iframe page)."""
     for variant in variants:

@@ -74,15 +74,18 @@ def banner_html():
     """The banner without JavaScript, for an `<iframe>` on an allowed host."""
     lang = content.pick_lang(request.args.get("lang"))
     data = content.rendered(lang).content
+    source = request.args.get("source", "")
+    campaign = content.choose_campaign(data, source)
     wanted = request.args.get("variant")
-    variant = content.choose_variant(data["variants"], wanted)
+    variant = content.choose_variant(campaign["variants"], wanted)
     with force_locale(lang):
         html = render_template(
             "banner/banner.html",
             banner=data,
+            goal=campaign["goal"],
             variant=variant,
             lang=lang,
-            source=request.args.get("source", ""),
+            source=source,
         )
     response = Response(html, mimetype="text/html")
     # The pages' policy, except that the article hosts may frame this one.
