@@ -7,8 +7,8 @@ simulated hour the banner shows `--hourly` impressions split by the current
 weights (as banner.js draws them), readers pay at their variant's true rate, and
 the weights are recomputed with the optimiser's own code
 (`support.campaigns.optimise.estimate` and `weights`), as the worker does hourly.
-It prints, per scenario, how many impressions it took until the best variant was
-the best with 95% probability, how often the one found was truly the best, and
+It prints, per scenario, how many impressions it took until the truly best variant
+was, for good, 95% likely to be the best, how often the one found was the best, and
 the share of impressions that went to worse variants (the price of learning),
 next to showing every variant equally (the baseline).
 """
@@ -33,7 +33,8 @@ SCENARIOS = {
 
 @dataclass
 class Outcome:
-    impressions_to_confidence: int | None  # None: not confident within the horizon
+    # Impressions until the best variant was, for good, 95% likely the best (None: never).
+    impressions_to_confidence: int | None
     found_best: bool
     regret_share: float  # impressions shown to a worse variant, as a share of all
     final_weights: list[float]
@@ -66,7 +67,7 @@ def simulate(
     best = max(range(len(rates)), key=rates.__getitem__)
     shown, paid = [0] * len(rates), [0] * len(rates)
     share = [1 / len(rates)] * len(rates)
-    reached = None
+    settled = None
     for hour in range(hours):
         for i, rate in enumerate(rates):
             n = round(hourly * share[i])
@@ -76,16 +77,13 @@ def simulate(
         if optimise:
             learned = weights(arms)
             share = [learned[name] for name in names]
-        leader = max(range(len(arms)), key=lambda i: arms[i].p_best)
-        if reached is None and arms[leader].p_best >= confidence:
-            reached = sum(shown)
-            found = leader == best
-            if not optimise:
-                break
-    else:
-        found = max(range(len(arms)), key=lambda i: arms[i].p_best) == best
+        # Counted from the start of the last stretch in which the true best stayed
+        # at least 95% likely to be the best: an early lucky crossing does not count.
+        sure = arms[best].p_best >= confidence
+        settled = (settled or sum(shown)) if sure else None
+    found = max(range(len(arms)), key=lambda i: arms[i].p_best) == best
     worse = sum(n for i, n in enumerate(shown) if i != best)
-    return Outcome(reached, found, worse / max(sum(shown), 1), share)
+    return Outcome(settled, found, worse / max(sum(shown), 1), share)
 
 
 def summarise(rates: list[float], runs: int, optimise: bool) -> dict:
