@@ -39,6 +39,7 @@ format: install
 ## make bench: every benchmark in bench/, each printing ratios against its own baseline
 bench: translations
 	$(BIN)/python bench/banner.py
+	$(BIN)/python bench/bandit.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/stats.py   # seeds up to 1M supporters: several minutes
 
