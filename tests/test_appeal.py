@@ -97,7 +97,7 @@ def test_goal_progress_counts_active_supporters(app, client):
         subscription(supporter(), status=status)
     db.session.commit()
     html = client.get("/en/").get_data(as_text=True)
-    assert "2 of 50 monthly supporters so far" in html
+    assert "2 of 50 supporters so far" in html
     assert 'max="50" value="2"' in html
 
 

@@ -59,6 +59,16 @@ def amount_to_explain(form: AppealForm) -> int:
         return int((presets[0] if presets else MINIMUM_GIFT) * 10 ** exponent(currency))
 
 
+def goal_progress() -> dict[str, int]:
+    """`goal` and `supporters` for the page; goal 0 (not shown) below SUPPORT_GOAL_MIN_SHOWN."""
+    config = current_app.config
+    goal = config["SUPPORT_GOAL"]
+    supporters = stats.public_supporter_count() if goal else 0
+    if supporters < config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+        goal = 0  # "3 of 1,000" at launch discourages more than it invites
+    return {"goal": goal, "supporters": supporters}
+
+
 def switch_args() -> dict[str, str]:
     """What the language switch link carries over: the choice and clean attribution."""
     kept = {k: request.args[k] for k in ("amount", "frequency", "currency") if k in request.args}
@@ -86,8 +96,7 @@ def render_appeal(
         yearly_fees=checkout.fee_summary(amount * 12),
         fee_terms=checkout.fee_terms(),
         exponent=exponent(currency),
-        goal=config["SUPPORT_GOAL"],
-        supporters=stats.public_supporter_count() if config["SUPPORT_GOAL"] else 0,
+        **goal_progress(),
         cancelled=cancelled,
         stripe_error=stripe_error,
         throttled=throttled,

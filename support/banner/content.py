@@ -16,12 +16,12 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import current_app
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from support import stats
 from support.config import LANGUAGES
-from support.formatting import format_money_major
+from support.formatting import format_money_major, format_number
 from support.i18n import direction
 
 CAMPAIGN = "banner"
@@ -114,15 +114,16 @@ def build(lang: str) -> dict:
             "goal": None,
             "variants": [_variant(v, lang, currency) for v in config["SUPPORT_BANNER_VARIANTS"]],
         }
-        if goal:
-            supporters = stats.public_supporter_count()
+        supporters = stats.public_supporter_count() if goal else 0
+        # Below SUPPORT_GOAL_MIN_SHOWN, "3 of 1,000" would discourage more than it invites.
+        if goal and supporters >= config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
             content["goal"] = {
                 "supporters": supporters,
                 "target": goal,
                 "label": _(
                     "Supporters so far: %(count)s of %(goal)s",
-                    count=format_decimal(supporters),
-                    goal=format_decimal(goal),
+                    count=format_number(supporters),
+                    goal=format_number(goal),
                 ),
             }
     return content
