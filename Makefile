@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations lint format bench clean
+.PHONY: run reset test install translations lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ translations: install
 ## make run: migrate the database, start the Stripe emulator (without STRIPE_SECRET_KEY) and the app
 run: translations
 	$(BIN)/python -m devtools.run
+
+## make reset: forget the development data: the SQLite database and the emulator's state
+## (both or neither: a database without the emulator's customers has dead manage links)
+reset:
+	rm -f instance/support.db instance/support.db-wal instance/support.db-shm \
+		instance/stripe-emulator.json instance/demo-staff-login.txt
 
 ## make test: lint, check translations, run every test on SQLite, PostgreSQL and in Chromium
 test: translations

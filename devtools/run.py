@@ -23,6 +23,9 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 DEMO_LOGIN = ROOT / "instance" / "demo-staff-login.txt"
+# The emulator keeps its objects here, so a restart still knows the customers that
+# the development database remembers; `make reset` deletes both.
+EMULATOR_STATE = ROOT / "instance" / "stripe-emulator.json"
 HOST = "127.0.0.1"
 EMULATOR_PORT = int(os.environ.get("RUN_EMULATOR_PORT", "12111"))
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development"
@@ -142,6 +145,7 @@ def main() -> int:
                     "--host", HOST, "--port", str(EMULATOR_PORT),
                     "--webhook-url", f"http://{HOST}:{port}/stripe/webhook",
                     "--webhook-secret", EMULATOR_WEBHOOK_SECRET,
+                    "--state-file", str(EMULATOR_STATE),
                 ],
                 cwd=ROOT,
             )

@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
     import support.sqlite_pragmas  # noqa: F401 (WAL and a busy timeout on SQLite)
 
     # accounts registers the user loader on import.
-    from support import accounts, cookieless, formatting, i18n, security  # noqa: F401
+    from support import accounts, cookieless, favicon, formatting, i18n, security  # noqa: F401
     from support.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     formatting.init_app(app)
     security.init_app(app)
+    favicon.init_app(app)
     cookieless.install(app)
 
 

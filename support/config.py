@@ -188,6 +188,31 @@ def _live_problems(get, public_url: str, storage_uri: str) -> list[str]:
     return problems
 
 
+def _reader_settings(get, problems: list[str]) -> dict:
+    """What readers see around the appeal: names, links, digits, when the goal shows."""
+    digits = get("SUPPORT_ARABIC_DIGITS", "latn").lower()
+    if digits not in ("latn", "arab"):
+        problems.append(f"SUPPORT_ARABIC_DIGITS must be latn or arab, not {digits!r}")
+    goal_min = get("SUPPORT_GOAL_MIN_SHOWN", "0")
+    if not goal_min.isdigit():
+        problems.append(f"SUPPORT_GOAL_MIN_SHOWN must be a whole number, not {goal_min!r}")
+    privacy = get("SUPPORT_PRIVACY_URL")
+    if privacy and urlsplit(privacy).scheme not in ("http", "https"):
+        problems.append("SUPPORT_PRIVACY_URL must be an http(s) URL")
+    contact = get("SUPPORT_CONTACT_EMAIL")
+    if contact and "@" not in contact:
+        problems.append(f"SUPPORT_CONTACT_EMAIL must be an email address, not {contact!r}")
+    english_name = get("SUPPORT_NEWSROOM_NAME", "The Newsroom")
+    return {
+        "SUPPORT_NEWSROOM_NAME": english_name,
+        "SUPPORT_NEWSROOM_NAME_AR": get("SUPPORT_NEWSROOM_NAME_AR") or english_name,
+        "SUPPORT_ARABIC_DIGITS": digits if digits in ("latn", "arab") else "latn",
+        "SUPPORT_GOAL_MIN_SHOWN": int(goal_min) if goal_min.isdigit() else 0,
+        "SUPPORT_PRIVACY_URL": privacy,
+        "SUPPORT_CONTACT_EMAIL": contact,
+    }
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask config from `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -275,7 +300,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "SUPPORT_FEE_FIXED": int(
             _decimal("SUPPORT_FEE_FIXED", get("SUPPORT_FEE_FIXED", "30"), problems)
         ),
-        "SUPPORT_NEWSROOM_NAME": get("SUPPORT_NEWSROOM_NAME", "The Newsroom"),
+        **_reader_settings(get, problems),
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
         "RATELIMIT_STORAGE_URI": storage_uri,

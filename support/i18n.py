@@ -6,7 +6,7 @@ falls back to the browser's Accept-Language, then English.
 
 from __future__ import annotations
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 
 from support.config import LANGUAGES
 
@@ -53,6 +53,14 @@ def direction(lang: str) -> str:
     return "rtl" if lang in RTL_LANGUAGES else "ltr"
 
 
+def newsroom_name(lang: str) -> str:
+    """The newsroom's name as readers of `lang` know it (SUPPORT_NEWSROOM_NAME[_AR])."""
+    config = current_app.config
+    if lang == "ar":
+        return config.get("SUPPORT_NEWSROOM_NAME_AR") or config["SUPPORT_NEWSROOM_NAME"]
+    return config["SUPPORT_NEWSROOM_NAME"]
+
+
 def init_app(app: Flask) -> None:
     """Expose the language, its direction and the other language to templates."""
 
@@ -63,4 +71,5 @@ def init_app(app: Flask) -> None:
             "lang": lang,
             "text_dir": direction(lang),
             "other_lang": "ar" if lang == "en" else "en",
+            "newsroom": newsroom_name(lang),
         }

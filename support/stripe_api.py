@@ -3,7 +3,9 @@
 One `StripeClient` per app, pinned to the API version the code was written
 for, pointed at `STRIPE_API_BASE` when set (the emulator in development and
 tests). Callers get plain values or Stripe objects back; every Stripe failure
-that a reader could meet becomes `StripeUnavailable` (a 502 page).
+that a reader could meet becomes `StripeUnavailable` (a 502 page), except an
+answer that the object we named does not exist there, which is
+`StripeNotFound` (not an outage: trying again will not help).
 """
 
 from __future__ import annotations
@@ -52,6 +54,23 @@ class StripeUnavailable(Exception):
     def __init__(self, message: str, transient: bool = True):
         super().__init__(message)
         self.transient = transient
+
+
+class StripeNotFound(StripeUnavailable):
+    """Stripe answered that the object we named does not exist ("No such customer").
+
+    A deleted customer, or one a development emulator no longer has. It is a
+    `StripeUnavailable` that is not transient, so callers that only know the
+    outage still refuse safely; readers' pages tell it apart.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message, transient=False)
+
+
+def _missing(error: stripe.StripeError) -> bool:
+    """Whether Stripe's refusal says an object we named does not exist."""
+    return isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing"
 
 
 @dataclass(frozen=True)
@@ -267,6 +286,9 @@ def create_billing_portal_session(
             options={"idempotency_key": f"portal-{uuid.uuid4().hex}"},
         )
     except stripe.StripeError as error:
+        if _missing(error):
+            log.warning("Billing Portal: Stripe has no customer %s", customer_id)
+            raise StripeNotFound(str(error)) from error
         log.error("Billing Portal session create failed: %s (request %s)", error, error.request_id)
         raise StripeUnavailable(str(error)) from error
 

@@ -97,7 +97,7 @@ def test_goal_progress_counts_active_supporters(app, client):
         subscription(supporter(), status=status)
     db.session.commit()
     html = client.get("/en/").get_data(as_text=True)
-    assert "2 of 50 monthly supporters so far" in html
+    assert "2 of 50 supporters so far" in html
     assert 'max="50" value="2"' in html
 
 
@@ -113,3 +113,55 @@ def test_reader_pages_are_not_cached_or_framed(client):
     assert response.headers["Content-Security-Policy"].endswith("; frame-ancestors 'none'")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_favicon_is_served_and_linked(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/x-icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    page = client.get("/en/").get_data(as_text=True)
+    svg = re.search(r'<link rel="icon" href="([^"]+\.svg)"', page).group(1)
+    assert client.get(svg).status_code == 200
+
+
+def test_the_arabic_header_names_the_newsroom_in_arabic(app, client):
+    app.config["SUPPORT_NEWSROOM_NAME_AR"] = "غرفة الأخبار"
+    arabic, english = (client.get(f"/{lang}/").get_data(as_text=True) for lang in ("ar", "en"))
+    assert '<span class="site-name">غرفة الأخبار</span>' in arabic
+    assert '<span class="site-name">The Newsroom</span>' in english
+
+
+def test_covering_the_fee_shows_the_total_charged(client):
+    html = client.get("/en/?amount=5&cover_fees=1").get_data(as_text=True)
+    total = re.search(r"<span data-fee-total [^>]*>([^<]+)</span>", html).group(1)
+    assert total == (
+        "Your card will be charged $5.46: the card processor keeps $0.46 "
+        "and we receive all of your $5."
+    )
+    assert re.search(r"<span data-fee-note hidden", html)
+    plain = client.get("/en/?amount=5").get_data(as_text=True)
+    assert re.search(r"<span data-fee-total hidden", plain)
+
+
+def test_goal_is_hidden_below_its_threshold(app, client):
+    app.config.update(SUPPORT_GOAL=1000, SUPPORT_GOAL_MIN_SHOWN=2)
+    subscription(supporter(), status="active")
+    db.session.commit()
+    assert "goal-progress" not in client.get("/en/").get_data(as_text=True)
+    assert client.get("/embed/banner.json?lang=en").get_json()["goal"] is None
+    subscription(supporter(), status="active")
+    db.session.commit()
+    app.extensions.pop("public_supporter_count")  # the count is kept 30 s
+    app.extensions.pop("banner_content", None)
+    assert "2 of 1,000 supporters so far" in client.get("/en/").get_data(as_text=True)
+
+
+def test_privacy_and_contact_links_only_when_set(app, client):
+    assert "mailto:" not in client.get("/en/").get_data(as_text=True)
+    app.config.update(
+        SUPPORT_PRIVACY_URL="https://news.example.org/privacy",
+        SUPPORT_CONTACT_EMAIL="help@news.example.org",
+    )
+    page = client.get("/ar/").get_data(as_text=True)
+    assert 'href="https://news.example.org/privacy"' in page and "كيف نتعامل مع بياناتك" in page
+    assert 'href="mailto:help@news.example.org"' in page

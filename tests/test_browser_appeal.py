@@ -27,8 +27,9 @@ def test_english_reader_gives_one_dollar_a_month(live_server, page):
 def test_arabic_reader_types_an_amount_in_arabic_digits(live_server, page):
     page.goto(f"{live_server.url}/ar/")
     assert page.locator("html").get_attribute("dir") == "rtl"
+    # With JavaScript on, the field shows once "other" is chosen; typing updates the fee note.
+    page.locator('input[name="amount"][value="other"]').check(force=True)
     page.fill("#amount_other", "٥")
-    # With JavaScript on, typing an amount selects "other" and updates the fee note.
     assert page.locator('input[name="amount"][value="other"]').is_checked()
     assert "5" in page.inner_text("[data-fee-note]")
     page.locator('input[name="frequency"][value="year"]').check(force=True)
@@ -48,6 +49,7 @@ def test_arabic_reader_types_an_amount_in_arabic_digits(live_server, page):
 
 def test_invalid_amount_shows_the_error_without_leaving_the_page(live_server, page):
     page.goto(f"{live_server.url}/en/")
+    page.locator('input[name="amount"][value="other"]').check(force=True)
     page.fill("#amount_other", "0.10")
     page.get_by_role("button", name="Continue to secure payment").click()
     page.wait_for_load_state()

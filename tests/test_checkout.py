@@ -261,3 +261,32 @@ def test_cancelled_page_keeps_the_choice(client, emulator):
     assert 'value="7.50"' in html
     assert re.search(r'name="frequency" value="year"\s*checked', html)
     assert location
+
+
+def test_thanks_after_a_one_time_gift_offers_monthly_and_sharing(client, emulator):
+    article = "https://news.example.org/en/a-7"
+    location = submit(
+        client, amount="7", frequency="once", cover_fees="y", source=article, campaign="spring"
+    ).location
+    session_id = location.rsplit("/", 1)[1]
+    emulator.pay(session_id)
+    html = client.get(f"/en/thanks?session_id={session_id}").get_data(as_text=True)
+    offer = re.search(r'href="([^"]+)" data-monthly-offer', html).group(1).replace("&amp;", "&")
+    query = parse_qs(urlsplit(offer).query)
+    # The gift the reader chose (not the fee they covered on top), monthly this time.
+    assert urlsplit(offer).path == "/en/"
+    assert query["amount"] == ["7"] and query["frequency"] == ["month"]
+    assert query["cover_fees"] == ["1"] and query["source"] == [article]
+    assert query["campaign"] == ["spring"]
+    appeal = client.get(offer.removeprefix("http://support.test")).get_data(as_text=True)
+    assert 'value="month" checked' in appeal and 'value="7"' in appeal
+    assert f'href="{article}" dir="ltr" data-share-article' in html
+    assert "mailto:?subject=An%20article%20worth%20reading&amp;body=https%3A%2F%2Fnews" in html
+
+
+def test_thanks_after_a_monthly_gift_does_not_offer_monthly(client, emulator):
+    session_id = submit(client, amount="5").location.rsplit("/", 1)[1]
+    emulator.pay(session_id)
+    html = client.get(f"/en/thanks?session_id={session_id}").get_data(as_text=True)
+    assert "data-monthly-offer" not in html
+    assert "data-share-article" not in html  # no article to share

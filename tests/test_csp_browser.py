@@ -56,6 +56,7 @@ def test_the_appeal_works_and_pays_without_a_violation(live_server, watched):
     page, violations = watched
     page.goto(f"{live_server.url}/en/")
     # appeal.js: typing an amount selects "Other" and rewrites the fee note.
+    page.locator('input[name="amount"][value="other"]').check(force=True)
     page.fill("#amount_other", "7")
     assert page.locator('input[name="amount"][value="other"]').is_checked()
     assert "Of $7, the card processor keeps $0.50" in page.inner_text("[data-fee-note]")
@@ -73,6 +74,7 @@ def test_the_appeal_works_and_pays_without_a_violation(live_server, watched):
     assert background == "rgb(244, 244, 247)"
 
     page.goto(f"{live_server.url}/ar/")
+    page.locator('input[name="amount"][value="other"]').check(force=True)
     page.fill("#amount_other", "٩")
     assert "9" in page.inner_text("[data-fee-note]")
     assert violations == []

@@ -188,3 +188,26 @@ def test_an_abandoned_claim_is_retried_after_its_lease(app, smtp_server):
     row.next_attempt_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert outbox.send_due().sent == 1
+
+
+def test_the_sign_off_names_the_newsroom_once(app, smtp_server):
+    # A name that starts with "The" used to read "The The Newsroom team".
+    owe(supporter())
+    outbox.send_due()
+    [mail] = smtp_server.wait_for(1)
+    for body in (mail.get_body(("plain",)), mail.get_body(("html",))):
+        text = body.get_content()
+        assert "The team at The Newsroom" in text
+        assert "The The" not in text
+
+
+def test_arabic_mail_uses_the_arabic_name_and_currency(app, smtp_server):
+    app.config["SUPPORT_NEWSROOM_NAME_AR"] = "غرفة الأخبار"
+    app.config["SUPPORT_ARABIC_DIGITS"] = "arab"
+    owe(supporter(lang="ar", name="ليلى"))
+    outbox.send_due()
+    [mail] = smtp_server.wait_for(1)
+    assert "غرفة الأخبار" in mail["Subject"] and "The Newsroom" not in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "٥ دولار أمريكي" in text and "US$" not in text
+    assert "فريق غرفة الأخبار" in text

@@ -7,6 +7,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from conftest import form_tokens
 
@@ -77,7 +78,8 @@ def test_the_mailed_link_opens_the_portal_of_the_right_customer(client, smtp_ser
     [portal] = emulator.state()["objects"]["billing_portal.session"]
     assert response.headers["Location"] == portal["url"]
     assert portal["customer"] == supporter.stripe_customer_id
-    assert portal["return_url"] == "http://support.test/ar/"
+    # Back from the portal, the reader lands on a page saying the changes are saved.
+    assert portal["return_url"].startswith("http://support.test/ar/manage/done?r=")
     assert portal["locale"] == "auto"
 
 
@@ -139,6 +141,52 @@ def test_stripe_down_is_a_502_page(client, emulator):
     response = client.get(f"/manage/{make_token(supporter.id, 'en')}")
     assert response.status_code == 502
     assert "not available right now" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "contact", "says"),
+    [
+        ("en", "", "please contact the newsroom"),
+        ("ar", "help@news.example.org", "لا يمكننا العثور على تبرعك"),
+    ],
+)
+def test_a_customer_stripe_does_not_have_is_not_an_outage(app, client, lang, contact, says):
+    # The emulator restarted empty, or Stripe deleted the customer: "No such customer".
+    app.config["SUPPORT_CONTACT_EMAIL"] = contact
+    row = Supporter(email="gone@example.com", lang=lang, stripe_customer_id="cus_gone")
+    db.session.add(row)
+    db.session.commit()
+    response = client.get(f"/manage/{make_token(row.id, lang)}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert says in page and "not answering" not in page and "لا يستجيب" not in page
+    assert f'lang="{lang}"' in page
+    assert 'href="/' + lang + '/"' in page  # give again
+    if contact:
+        assert f'href="mailto:{contact}"' in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_portal_sends_the_reader_back_to_what_changed(client, emulator):
+    attempt = paid_in(client, emulator)
+    thanks = f"/en/thanks?session_id={attempt.session_id}"
+    opened = client.get(portal_link(client.get(thanks).get_data(as_text=True)))
+    assert opened.status_code == 303
+    [portal] = emulator.state()["objects"]["billing_portal.session"]
+    back = portal["return_url"].removeprefix("http://support.test")
+    page = client.get(back).get_data(as_text=True)
+    assert "Your changes are saved" in page and "$5 every month: active" in " ".join(page.split())
+    # Cancelled in the portal: once the webhook is applied, the page says so.
+    [sub] = emulator.state()["objects"]["subscription"]
+    emulator.cancel(sub["id"], at_period_end=True)
+    for event in oldest_first(emulator):
+        post_event(client, event)
+    apply_due()
+    page = " ".join(client.get(back).get_data(as_text=True).split())
+    assert "$5 every month: cancelled, ends on" in page
+    # Without a valid token the page still says the changes are saved, and shows no gift.
+    bare = client.get("/en/manage/done?r=forged").get_data(as_text=True)
+    assert "Your changes are saved" in bare and "data-gifts" not in bare
 
 
 def paid_in(client, emulator) -> CheckoutAttempt:

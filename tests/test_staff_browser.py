@@ -51,3 +51,55 @@ def test_arabic_dashboard_is_right_to_left(live_server, browser):
     page.wait_for_url("**/staff/")
     assert page.get_by_text("الداعمون النشطون").is_visible()
     context.close()
+
+
+def signed_in_at(live_server, browser, width: int):
+    """A staff member signed in, in a window `width` pixels wide."""
+    staff("editor@example.org", "viewer")
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url + "/staff/login")
+    page.get_by_label("Email").fill("editor@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/staff/")
+    return context, page
+
+
+def page_overflow(page) -> int:
+    """How far the page is wider than the window."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def test_staff_pages_on_a_phone(live_server, browser):
+    for n in range(3):
+        who = supporter(email=f"a-long-address-{n}@subdomain.example.org", name="Reader " * 4)
+        subscription(who, 500, "usd")
+    db.session.commit()
+    context, page = signed_in_at(live_server, browser, 390)
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] < 60  # the navigation is folded behind "Menu"
+    page.get_by_text("Menu").click()
+    page.get_by_role("link", name="Supporters").click()
+    page.wait_for_url("**/staff/supporters")
+    assert page_overflow(page) == 0
+    table = page.locator("table.data").first
+    assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls in its box
+    context.close()
+
+
+def test_staff_header_is_a_row_on_a_laptop(live_server, browser):
+    context, page = signed_in_at(live_server, browser, 1280)
+    assert page.get_by_role("link", name="Supporters").is_visible()
+    assert not page.get_by_text("Menu").is_visible()
+    context.close()
+
+
+def test_the_password_field_is_styled(live_server, page):
+    page.goto(live_server.url + "/staff/login")
+    border = page.locator('input[type="password"]').evaluate(
+        "e => getComputedStyle(e).borderTopWidth"
+    )
+    assert border == "2px"

@@ -26,6 +26,11 @@ def main(argv=None) -> int:
         default=None,
         help="accepted /v1 requests per second before answering 429 (0: no limit)",
     )
+    parser.add_argument(
+        "--state-file",
+        default=None,
+        help="keep objects in this JSON file across restarts (default: memory only)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -39,9 +44,11 @@ def main(argv=None) -> int:
             hold_events=args.hold_events,
             latency=args.latency,
             max_requests_per_second=args.max_rps,
+            state_file=args.state_file,
         )
     except ValueError as exc:
-        # A negative --latency or --max-rps: a usage error, not a traceback.
+        # A negative --latency or --max-rps (or a state file that is not JSON):
+        # a usage error, not a traceback.
         parser.error(str(exc))
     server = emulator.bind()
 
@@ -59,6 +66,7 @@ def main(argv=None) -> int:
         pass
     finally:
         server.server_close()
+        emulator.persist()
     return 0
 
 

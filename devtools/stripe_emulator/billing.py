@@ -179,7 +179,7 @@ def invoice(store: Store, sub: dict, customer: dict, billing_reason: str, period
         "livemode": sub["livemode"],
         "metadata": {},
         "next_payment_attempt": None,
-        "number": f"{customer['invoice_prefix']}-{next(store.invoice_numbers):04d}",
+        "number": f"{customer['invoice_prefix']}-{store.next_invoice_number():04d}",
         "parent": {
             "type": "subscription_details",
             "quote_details": None,

@@ -3,6 +3,7 @@
 import copy
 import threading
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 from . import payment_flow, subscription_flow, webhooks
 from .api import Api
@@ -26,6 +27,10 @@ class Emulator:
     ``latency`` (seconds) is added before answering each /v1 request, and
     ``max_requests_per_second`` caps accepted /v1 requests in any one second (429 beyond
     it), as Stripe's own round trip and rate limit do; see ``api_stats()``.
+
+    ``state_file``: keep the objects in this JSON file, loaded at start and written
+    after each changing request, so a restarted emulator still knows the customers a
+    development database remembers. Without it (tests), state lives in memory only.
     """
 
     def __init__(
@@ -41,11 +46,20 @@ class Emulator:
         delivery_timeout=10.0,
         latency=0.0,
         max_requests_per_second=None,
+        state_file=None,
     ):
         self.api_key = api_key
         self.host, self.port = host, port
         self.public_url = public_url
         self.store = Store()
+        self.state_file = Path(state_file) if state_file else None
+        if self.state_file is not None:
+            try:
+                self.store.load(self.state_file)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(
+                    f"{self.state_file} is not a saved emulator state ({exc}): delete it"
+                ) from exc
         self.deliverer = Deliverer(self.store, webhook_url, webhook_secret, hold_events)
         self._hold_default = hold_events
         self.deliverer.timeout = delivery_timeout
@@ -82,6 +96,11 @@ class Emulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def persist(self) -> None:
+        """Write the state to ``state_file``, when there is one."""
+        if self.state_file is not None:
+            self.store.save(self.state_file)
 
     def __enter__(self):
         return self.start()
@@ -240,6 +259,7 @@ class Emulator:
             self.deliverer.deliveries.clear()
             self.deliverer.held.clear()
             self.limits.clear()
+            self.persist()
 
     def state(self) -> dict:
         """JSON-able dump: ``now``, ``objects`` by type (oldest first), deliveries, held ids."""

@@ -98,6 +98,9 @@ class Handler(BaseHTTPRequestHandler):
             self._simulation(method, path, parts.query, body)
         else:
             self._html(404, {}, pages.page("Not found", "<h1>Not found</h1>"))
+        if method != "GET":
+            # Only POST and DELETE change objects; keep them should the emulator restart.
+            self.emulator.persist()
 
     def _api(self, method, path, query, body):
         request_id = "req_" + random_token(14)

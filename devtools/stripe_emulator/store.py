@@ -1,15 +1,17 @@
-"""Thread-safe in-memory object store and clock.
+"""Thread-safe in-memory object store and clock, optionally kept in a JSON file.
 
 Every mutation happens while holding ``Store.lock`` (a re-entrant lock); webhook
 delivery happens after the lock is released so the receiving app can call back.
 """
 
 import copy
-import itertools
+import json
+import os
 import secrets
 import string
 import threading
 import time
+from pathlib import Path
 
 from .errors import not_found
 
@@ -41,7 +43,13 @@ class Store:
             self.idempotency: dict[tuple, dict] = {}
             self.offset = 0
             self.counter = 0
-            self.invoice_numbers = itertools.count(1)
+            self.invoice_number = 0
+
+    def next_invoice_number(self) -> int:
+        """The next invoice number (1, 2, ...), as the invoice prefix's sequence."""
+        with self.lock:
+            self.invoice_number += 1
+            return self.invoice_number
 
     def now(self) -> int:
         """Current emulator time as a unix timestamp."""
@@ -101,3 +109,43 @@ class Store:
             for obj in ordered:
                 grouped.setdefault(obj.get("object", "unknown"), []).append(obj)
             return copy.deepcopy({"now": self.now(), "objects": grouped})
+
+    # -- persistence (development: `make run` keeps its customers across restarts) ---------
+    def save(self, path: Path) -> None:
+        """Write every object, private extra, idempotency record and the clock to `path`.
+
+        Written to a temporary file and renamed, so a stop midway leaves the last
+        complete state rather than half a file.
+        """
+        with self.lock:
+            state = {
+                "objects": self.objects,
+                "extra": self.extra,
+                "seq": self.seq,
+                "idempotency": [[*key, record] for key, record in self.idempotency.items()],
+                "offset": self.offset,
+                "counter": self.counter,
+                "invoice_number": self.invoice_number,
+            }
+            # Still under the lock: two requests finishing together take turns.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".tmp")
+            partial.write_text(json.dumps(state))
+            os.replace(partial, path)
+
+    def load(self, path: Path) -> bool:
+        """Replace the state with what `save` wrote to `path`; False when there is no file."""
+        try:
+            state = json.loads(path.read_text())
+        except FileNotFoundError:
+            return False
+        with self.lock:
+            self.reset()
+            self.objects = state["objects"]
+            self.extra = state["extra"]
+            self.seq = state["seq"]
+            self.idempotency = {(k, i): record for k, i, record in state["idempotency"]}
+            self.offset = state["offset"]
+            self.counter = state["counter"]
+            self.invoice_number = state["invoice_number"]
+        return True

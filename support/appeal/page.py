@@ -95,15 +95,18 @@ def appeal_copy(campaign: LiveCampaign | None, first_preset: Decimal, currency: 
     }
 
 
-def goal_progress(campaign: LiveCampaign | None) -> tuple[int, int]:
-    """(target, supporters so far): the campaign's goal, else `SUPPORT_GOAL`; 0 hides it."""
+def goal_progress(campaign: LiveCampaign | None) -> dict[str, int]:
+    """`goal` and `supporters` for the page: the campaign's goal (its own supporters), else
+    `SUPPORT_GOAL`; goal 0 (not shown) below `SUPPORT_GOAL_MIN_SHOWN` supporters."""
     if campaign:
-        goal = campaign.doc["goal"]
-        return (
-            (goal["supporters"], stats.campaign_supporter_count(campaign.slug)) if goal else (0, 0)
-        )
-    goal = current_app.config["SUPPORT_GOAL"]
-    return goal, stats.public_supporter_count() if goal else 0
+        target = campaign.doc["goal"]["supporters"] if campaign.doc["goal"] else 0
+        supporters = stats.campaign_supporter_count(campaign.slug) if target else 0
+    else:
+        target = current_app.config["SUPPORT_GOAL"]
+        supporters = stats.public_supporter_count() if target else 0
+    if supporters < current_app.config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+        target = 0  # "3 of 1,000" at launch discourages more than it invites
+    return {"goal": target, "supporters": supporters}
 
 
 def switch_args() -> dict[str, str]:
@@ -125,7 +128,6 @@ def render_appeal(
     campaign = shown_campaign(form.campaign.data)
     presets = presets_for(campaign, currency)
     amount = amount_to_explain(form, presets)
-    goal, supporters = goal_progress(campaign)
     return render_template(
         "appeal/appeal.html",
         form=form,
@@ -137,8 +139,7 @@ def render_appeal(
         yearly_fees=checkout.fee_summary(amount * 12),
         fee_terms=checkout.fee_terms(),
         exponent=exponent(currency),
-        goal=goal,
-        supporters=supporters,
+        **goal_progress(campaign),
         cancelled=cancelled,
         stripe_error=stripe_error,
         throttled=throttled,

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from support import browser_checkouts, checkout
 from support.appeal import bp, throttle
 from support.appeal.forms import AppealForm
+from support.appeal.next_steps import monthly_offer_url, share_mail_url
 from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
 from support.i18n import best_language
@@ -85,6 +86,9 @@ def thanks(lang=None):
         attempt=attempt,
         confirmed=checkout.is_confirmed(attempt),
         back_url=f"{source}#supported" if source else None,
+        article_url=source,
+        monthly_url=monthly_offer_url(attempt, source),
+        share_mail_url=share_mail_url,
         manage_url=thanks_manage_url(attempt, browser_checkouts.started_here(attempt.session_id)),
     )
 

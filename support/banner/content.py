@@ -17,7 +17,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import current_app
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from support import stats
@@ -25,7 +25,7 @@ from support.campaigns import live
 from support.campaigns.document import DEFAULT_SLUG
 from support.campaigns.live import LiveCampaign
 from support.config import LANGUAGES
-from support.formatting import format_money_major
+from support.formatting import format_money_major, format_number
 from support.i18n import direction
 
 # The default campaign's slug (support/campaigns/document.py).
@@ -157,14 +157,18 @@ def _campaign(campaign: LiveCampaign, lang: str, currency: str) -> dict:
     }
 
 
-def _goal(supporters: int, target: int) -> dict:
+def _goal(supporters: int, target: int) -> dict | None:
+    """Goal progress for the banner; None below `SUPPORT_GOAL_MIN_SHOWN` supporters, where
+    "3 of 1,000" would discourage more than it invites."""
+    if supporters < current_app.config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+        return None
     return {
         "supporters": supporters,
         "target": target,
         "label": _(
             "Supporters so far: %(count)s of %(goal)s",
-            count=format_decimal(supporters),
-            goal=format_decimal(target),
+            count=format_number(supporters),
+            goal=format_number(target),
         ),
     }
 

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from support.config import LANGUAGES
 from support.formatting import format_money
-from support.i18n import direction
+from support.i18n import direction, newsroom_name
 from support.models import OutboundEmail, Supporter
 from support.portal_links import portal_url, public_url
 
@@ -75,7 +75,7 @@ def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dic
         data = {}
     if not isinstance(data, dict):
         data = {}
-    newsroom = current_app.config["SUPPORT_NEWSROOM_NAME"]
+    newsroom = newsroom_name(lang)
     return {
         "data": data,
         "money": money_text(data.get("amount"), data.get("currency")),

@@ -9,6 +9,7 @@ from flask import url_for
 from support import browser_checkouts, stripe_api
 from support.extensions import db
 from support.manage import single_use
+from support.manage.done import return_token
 from support.models import CheckoutAttempt, Supporter, utcnow
 from support.portal_links import ManageLink, can_manage, make_token, public_url
 
@@ -38,7 +39,8 @@ def portal_session_url(link: ManageLink) -> str | None:
     db.session.rollback()  # no transaction stays open while Stripe answers
     session = stripe_api.create_billing_portal_session(
         customer_id,
-        return_url=public_url("appeal.appeal", lang=link.lang),
+        # Back to a page saying the changes are saved, and showing the gifts as they stand.
+        return_url=public_url("manage.done", lang=link.lang, r=return_token(link.supporter_id)),
         # The portal has no Arabic either: "auto" follows the reader's browser.
         locale="en" if link.lang == "en" else "auto",
     )

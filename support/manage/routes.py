@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, g, make_response, redirect, render_template, request
+from flask_babel import format_date
 
 from support.addresses import normalise_email
 from support.extensions import limiter
 from support.i18n import best_language
 from support.manage import bp
+from support.manage.done import current_gifts, read_return_token
 from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
 from support.manage.portal import Refused, open_portal
 from support.portal_links import LinkError, LinkExpired, read_token
-from support.stripe_api import StripeUnavailable
+from support.stripe_api import StripeNotFound, StripeUnavailable
 
 # Why a link did not open the portal → the status of the page saying so.
 PROBLEM_STATUS = {"invalid": 400, "elsewhere": 403, "expired": 410, "used": 410}
@@ -79,6 +81,21 @@ def portal(token: str):
         url = open_portal(link)
     except Refused as refused:
         return _problem(refused.reason)
+    except StripeNotFound:
+        # Stripe answered, and has no such customer: trying again will not help.
+        return _no_store(make_response(render_template("manage/not_found.html"), 404))
     except StripeUnavailable:
         return _no_store(make_response(render_template("manage/unavailable.html"), 502))
     return _no_store(redirect(url, code=303))
+
+
+@bp.get("/<lang>/manage/done")
+def done(lang=None):
+    """Back from the Billing Portal: the changes are saved; the gifts as the ledger has them.
+
+    Reads only the database: the reader has just left Stripe, and the webhooks
+    that tell us what changed arrive on their own.
+    """
+    gifts = current_gifts(read_return_token(request.args.get("r")))
+    page = render_template("manage/done.html", gifts=gifts, format_date=format_date)
+    return _no_store(make_response(page))

@@ -1,17 +1,21 @@
 // Progressive enhancement for the appeal form; the page works without it.
-// Keeps the fee explanation in step with the amount the reader picks or types.
+// Keeps the fee explanation in step with the amount and the "cover the fee" box,
+// and shows the "Other amount" field only when "Other" is chosen.
 (function () {
   "use strict";
   var form = document.querySelector(".appeal-form");
   if (!form) return;
   var other = form.querySelector("#amount_other");
+  var otherField = form.querySelector("[data-other-field]");
   var otherRadio = form.querySelector('input[name="amount"][value="other"]');
+  var cover = form.querySelector('input[name="cover_fees"]');
   var percent = parseFloat(form.dataset.feePercent);
   var fixed = parseInt(form.dataset.feeFixed, 10);
   var scale = Math.pow(10, parseInt(form.dataset.exponent, 10));
   var parts = {
     cover: form.querySelector("[data-fee-cover]"),
     note: form.querySelector("[data-fee-note]"),
+    total: form.querySelector("[data-fee-total]"),
     small: form.querySelector("[data-fee-small]")
   };
 
@@ -24,15 +28,18 @@
     return checked && checked.value !== "other" ? parseFloat(checked.value) : NaN;
   }
 
+  // The server's pattern ("${number}", "{number} دولار أمريكي") and digits, so
+  // the note reads exactly as the server wrote it.
+  function number(value, places) {
+    return new Intl.NumberFormat(form.dataset.lang + "-u-nu-" + form.dataset.digits, {
+      minimumFractionDigits: places, maximumFractionDigits: places
+    }).format(value);
+  }
+
   function money(minor) {
     var major = minor / scale;
-    var whole = major === Math.round(major);
-    var places = whole ? 0 : Math.log10(scale);
-    // Latin digits in Arabic too, as the server renders them.
-    return new Intl.NumberFormat(form.dataset.lang + "-u-nu-latn", {
-      style: "currency", currency: form.elements.currency.value.toUpperCase(),
-      minimumFractionDigits: places, maximumFractionDigits: places
-    }).format(major);
+    var places = major === Math.round(major) ? 0 : Math.log10(scale);
+    return form.dataset.money.replace("{number}", number(major, places));
   }
 
   function fee(minor) { return Math.round(minor * percent / 100 + fixed); }
@@ -51,15 +58,24 @@
   }
 
   function update() {
+    var covered = cover && cover.checked;
+    parts.total.hidden = !covered;
+    parts.note.hidden = covered;
     var major = typedAmount();
     if (!(major >= 1)) return;
     var minor = Math.round(major * scale);
     var f = fee(minor);
-    fill(parts.cover, { extra: money(grossUp(minor) - minor) });
+    var gross = grossUp(minor);
+    fill(parts.cover, { extra: money(gross - minor) });
     fill(parts.note, { amount: money(minor), fee: money(f), net: money(minor - f) });
+    fill(parts.total, { total: money(gross), fee: money(gross - minor), amount: money(minor) });
     var share = Math.round(100 * f / minor);
     parts.small.hidden = share < 20;
-    fill(parts.small, { percent: share, yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
+    fill(parts.small, { percent: number(share, 0), yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
+  }
+
+  function showOther() {
+    if (otherField && otherRadio) otherField.hidden = !otherRadio.checked;
   }
 
   if (other && otherRadio) {
@@ -71,7 +87,11 @@
   form.querySelectorAll('input[name="amount"]').forEach(function (radio) {
     radio.addEventListener("change", function () {
       if (radio.value !== "other") other.value = "";
+      showOther();
+      if (radio.value === "other") other.focus();
       update();
     });
   });
+  if (cover) cover.addEventListener("change", update);
+  showOther();
 })();

@@ -1,0 +1,49 @@
+"""What the thanks page offers next: share the article, and after a one-time gift, monthly."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from flask import url_for
+
+from support.checkout import fee_terms
+from support.models import CheckoutAttempt
+from support.money import fee_for, gross_up, to_major
+
+
+def gift_before_fees(attempt: CheckoutAttempt) -> int:
+    """What the reader chose to give: the charge, less the fee they covered, if they did."""
+    if not attempt.cover_fees:
+        return attempt.amount
+    terms = fee_terms()
+    net = attempt.amount - fee_for(attempt.amount, *terms)
+    # Rounding can leave the first guess a cent short of the amount that was grossed up.
+    while gross_up(net + 1, *terms) <= attempt.amount:
+        net += 1
+    return net
+
+
+def monthly_offer_url(attempt: CheckoutAttempt, source: str | None) -> str | None:
+    """The appeal preselected with the same gift, monthly; None after a recurring gift."""
+    if attempt.frequency != "once":
+        return None
+    major = to_major(gift_before_fees(attempt), attempt.currency)
+    args = {
+        "amount": f"{major.normalize():f}",
+        "frequency": "month",
+        "currency": attempt.currency,
+    }
+    if attempt.cover_fees:
+        args["cover_fees"] = "1"
+    if source:
+        args["source"] = source
+    for key in ("campaign", "variant"):
+        if getattr(attempt, key):
+            args[key] = getattr(attempt, key)
+    return url_for("appeal.appeal", lang=attempt.lang) + "?" + urlencode(args)
+
+
+def share_mail_url(article: str, subject: str) -> str:
+    """A `mailto:` link that starts a mail with the article's address, on the reader's device."""
+    # quote, not quote_plus: mail programs show a "+" for a space literally.
+    return "mailto:?" + urlencode({"subject": subject, "body": article}, quote_via=quote)
