@@ -187,6 +187,9 @@ def test_create_edit_publish_end_happy_path(client):
     assert "Keep the lights on" not in text(client.get("/en/?campaign=winter"))
 
     token = csrf(client, "/staff/campaigns/winter")
+    same = client.post("/staff/campaigns/winter", data=form_data(token, base_version="1"))
+    assert "Nothing changed: still version 1." in text(client.get(same.headers["Location"]))
+    assert saved().version == 1
     edited = client.post(
         "/staff/campaigns/winter",
         data=form_data(

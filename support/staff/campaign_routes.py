@@ -152,7 +152,10 @@ def campaign_edit(slug: str):
         return editor_page(form, campaign, 409, conflict=note, base=base)
     db.session.commit()
     live.forget()
-    flash(_("Saved: version %(version)s.", version=campaign.version))
+    if campaign.version == base:  # the store keeps no version that changes nothing
+        flash(_("Nothing changed: still version %(version)s.", version=base))
+    else:
+        flash(_("Saved: version %(version)s.", version=campaign.version))
     return redirect(url_for("staff.campaign_edit", slug=campaign.slug), 303)
 
 
