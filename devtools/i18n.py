@@ -34,7 +34,7 @@ DOMAINS: dict[str, list[str]] = {
         "templates/errors/*.html",
     ],
     "banner": ["support/banner/*.py", "templates/banner/*.html"],
-    "staff": ["support/staff/*.py", "templates/staff/*.html"],
+    "staff": ["support/staff/*.py", "support/campaigns/*.py", "templates/staff/*.html"],
     "manage": [
         "support/manage/*.py",
         "support/mail/*.py",

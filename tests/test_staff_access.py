@@ -27,6 +27,7 @@ PAGES = [
     "/staff/supporters/{supporter}",
     "/staff/supporters.csv",
     "/staff/events",
+    "/staff/campaigns",
 ]
 
 

@@ -32,18 +32,19 @@ def presets_for(campaign: LiveCampaign | None, currency: str) -> list[Decimal]:
     return current_app.config["SUPPORT_PRESETS"]
 
 
-def preselect(args) -> MultiDict:
+def preselect(args, preview: LiveCampaign | None = None) -> MultiDict:
     """Form data from a link's query string: amount, frequency, currency, attribution.
 
     Anything unusable is ignored rather than refused: a reader following a
-    mangled link still gets the page, with the defaults.
+    mangled link still gets the page, with the defaults. `preview` is a campaign
+    staff are looking at (draft or not), shown instead of the running ones.
     """
     config = current_app.config
     currencies = config["SUPPORT_CURRENCIES"]
     data = MultiDict()
     currency = (args.get("currency") or "").lower()
     data["currency"] = currency if currency in currencies else currencies[0]
-    campaign = shown_campaign(args.get("campaign"))
+    campaign = preview or shown_campaign(args.get("campaign"))
     presets = presets_for(campaign, data["currency"])
     data["amount"] = str(presets[0]) if presets else CUSTOM
     amount = args.get("amount", "")
@@ -116,16 +117,23 @@ def switch_args() -> dict[str, str]:
 
 
 def render_appeal(
-    form: AppealForm, cancelled: bool = False, stripe_error: bool = False, throttled: bool = False
+    form: AppealForm,
+    cancelled: bool = False,
+    stripe_error: bool = False,
+    throttled: bool = False,
+    preview: LiveCampaign | None = None,
 ) -> str:
-    """The appeal page with `form` (fresh, preselected, with errors, or refused for now)."""
+    """The appeal page with `form` (fresh, preselected, with errors, or refused for now).
+
+    With `preview`, the page shows that campaign whatever its status (staff preview).
+    """
     config = current_app.config
     if form.currency.data not in config["SUPPORT_CURRENCIES"]:
         # A code we do not take (an edited form) has no prices to show: draw the
         # form in the default currency, so it can be sent again; its error stays.
         form.currency.data = config["SUPPORT_CURRENCIES"][0]
     currency = form.currency.data
-    campaign = shown_campaign(form.campaign.data)
+    campaign = preview or shown_campaign(form.campaign.data)
     presets = presets_for(campaign, currency)
     amount = amount_to_explain(form, presets)
     return render_template(

@@ -198,6 +198,15 @@ def build(lang: str) -> dict:
         }
 
 
+def preview(campaign: LiveCampaign, lang: str) -> dict:
+    """`build(lang)` with `campaign` as the only campaign, draft or not (the staff preview)."""
+    content = build(lang)
+    with force_locale(lang):
+        currency = current_app.config["SUPPORT_CURRENCIES"][0]
+        content["campaigns"] = [_campaign(campaign, lang, currency)]
+    return content
+
+
 def rendered(lang: str) -> Rendered:
     """`build(lang)` as JSON bytes and ETag, from this process's short-lived cache."""
     cache: dict[str, Rendered] = current_app.extensions.setdefault("banner_content", {})

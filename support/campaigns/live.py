@@ -49,7 +49,7 @@ class Snapshot:
     expires: float = 0.0
 
 
-def _weights(campaign: Campaign, doc: dict) -> dict[str, float]:
+def effective_weights(campaign: Campaign, doc: dict) -> dict[str, float]:
     """The optimiser's weights when it is on and has run, else the editor's."""
     configured = {v["name"]: v["weight"] for v in doc["banner"]["variants"]}
     if doc["banner"]["optimise"] and campaign.weights:
@@ -83,7 +83,7 @@ def load(now: datetime | None = None) -> Snapshot:
         if campaign.ends_at and campaign.ends_at <= now:
             continue
         started = campaign.starts_at or campaign.created_at
-        running.append(LiveCampaign(campaign.slug, doc, _weights(campaign, doc), started))
+        running.append(LiveCampaign(campaign.slug, doc, effective_weights(campaign, doc), started))
     # Campaigns aimed at some articles come before those for every article, the
     # most specific first; then the most recently started.
     running.sort(

@@ -60,6 +60,19 @@ def admin_required(view):
     return wrapper
 
 
+def editor_required(view):
+    """Views that change campaigns: editors and admins, 403 for viewers."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.can_edit_campaigns:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def login_failed(response: Response) -> bool:
     """Only answers that did not sign anyone in count against the limits."""
     return response.status_code != 302

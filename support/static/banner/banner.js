@@ -36,9 +36,14 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
       return {};
     }
   };
+  const me = d.currentScript || d.querySelector('script[src*="/embed/banner.js"]');
+  // Staff preview (data-preview on this script tag, /staff/campaigns/SLUG/preview): each
+  // host brings its content in data-content; whatever this browser remembers is ignored,
+  // and nothing is kept or sent (no impressions counted).
+  const P = me && me.hasAttribute("data-preview");
   const save = (s) => {
     try {
-      localStorage.setItem(KEY, JSON.stringify(s));
+      if (!P) localStorage.setItem(KEY, JSON.stringify(s));
     } catch (e) {
       // Storage refused (private mode, quota): the banner still works, it just forgets.
     }
@@ -46,11 +51,10 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
   const clear = (box) => {
     box.innerHTML = "";
   };
-  const me = d.currentScript || d.querySelector('script[src*="/embed/banner.js"]');
 
   const run = () => {
     const base = new URL(me.src, location.href).origin;
-    const state = load();
+    const state = P ? {} : load();
     const today = new Date().toISOString().slice(0, 10);
     const hosts = [...d.querySelectorAll("[data-support-banner]")].filter((h) => !h.shadowRoot);
     // The thanks page links back to the article with #supported: never ask again.
@@ -101,10 +105,11 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
       const link = (u) => esc(u + "&source=" + encodeURIComponent(source));
       const send = (type) => {
         try {
-          navigator.sendBeacon(
-            base + "/embed/events",
-            JSON.stringify({ type, campaign: c.slug, variant: v.name, lang: b.lang }),
-          );
+          if (!P)
+            navigator.sendBeacon(
+              base + "/embed/events",
+              JSON.stringify({ type, campaign: c.slug, variant: v.name, lang: b.lang }),
+            );
         } catch (e) {
           // No beacon support: the banner is still useful without counting.
         }
@@ -168,7 +173,7 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
       root.append(box);
       boxes.push(box);
       const lang = (host.dataset.lang || d.documentElement.lang || "en").slice(0, 2).toLowerCase();
-      content(lang)
+      (P ? Promise.resolve().then(() => JSON.parse(host.dataset.content)) : content(lang))
         .then((b) => {
           box.className = "";
           render(host, box, b);
