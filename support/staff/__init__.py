@@ -1,7 +1,14 @@
-"""Staff area: sign-in, dashboard, banner funnel, supporters, CSV and the webhook inbox."""
+"""Staff area: sign-in, dashboard, banner funnel, supporters, CSV, webhook inbox and accounts."""
 
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from support.staff import access, routes, supporter_routes  # noqa: E402, F401
+from support.staff import (  # noqa: E402, F401
+    access,
+    account_routes,
+    password_routes,
+    routes,
+    supporter_routes,
+    two_factor_routes,
+)
