@@ -65,7 +65,7 @@ def _choose_password(token: str, purpose: str):
     except account_links.LinkProblem as problem:
         return None, _problem(purpose, problem.reason)
     form = PasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD from a mail scanner
         return None, _password_page(purpose, form, link.user.email)
     if not form.validate():
         return None, _password_page(purpose, form, link.user.email, 400)
