@@ -118,9 +118,7 @@ def totp_code(steps_ahead: int = 0, secret: str = TOTP_SECRET) -> str:
 
 def enter_code(client, code: str):
     """Post the second-factor page's form."""
-    return client.post(
-        "/staff/login/code", data={"code": code, "csrf_token": csrf(client, "/staff/login/code")}
-    )
+    return client.post("/staff/login/code", data={"code": code, "csrf_token": csrf(client)})
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
