@@ -183,3 +183,57 @@ def test_only_non_admins_may_turn_it_off(client):
     assert other.totp_secret is None
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
     assert sign_in(client, "editor@example.org", PASSWORD).headers["Location"] == "/staff/"
+
+
+def test_the_command_line_resets_a_lost_second_factor(app, client, runner):
+    staff("boss@example.org", "admin")
+    sign_in(client, "boss@example.org")
+    assert client.get("/staff/").status_code == 200
+    result = runner.invoke(args=["staff", "reset-2fa", "Boss@Example.org"])
+    assert result.exit_code == 0, result.output
+    assert "off for boss@example.org" in result.output
+    assert client.get("/staff/").status_code == 302  # signed out everywhere
+    sign_in(client, "boss@example.org")
+    assert client.get("/staff/").headers["Location"] == SETUP  # asked to set it up again
+    unknown = runner.invoke(args=["staff", "reset-2fa", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "no staff account" in unknown.output
+
+
+def test_staff_create_offers_the_editor_role(app, runner):
+    result = runner.invoke(
+        args=["staff", "create", "ed@example.org", "--role", "editor", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(StaffUser.role)) == "editor"
+
+
+def test_new_recovery_codes_replace_the_old_ones(client):
+    signed_in(client, "viewer")
+    first, _ = set_up(client)
+    old = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", first.get_data(as_text=True))
+    wrong = client.post(
+        "/staff/account/two-factor/recovery-codes",
+        data={"code": "000000", "csrf_token": csrf(client, SETUP)},
+    )
+    assert wrong.status_code == 400 and "nothing was changed" in wrong.get_data(as_text=True)
+    # The code that confirmed the set-up was this step's, so the next step's is fresh.
+    fresh = client.post(
+        "/staff/account/two-factor/recovery-codes",
+        data={
+            "code": totp_code(1, db.session.scalar(sa.select(StaffUser.totp_secret))),
+            "csrf_token": csrf(client, SETUP),
+        },
+    )
+    new = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", fresh.get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+    client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
+    sign_in(client, "viewer@example.org", code=False)
+    assert enter_code(client, old[0]).status_code == 401
+    assert enter_code(client, new[0]).status_code == 302
+
+
+def test_the_accounts_page_speaks_arabic(client):
+    signed_in(client, "admin")
+    page = client.get("/staff/accounts", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'dir="rtl"' in page and "حسابات الفريق" in page and "مشرف" in page
