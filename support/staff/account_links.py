@@ -47,6 +47,7 @@ class AccountLink:
 
 
 def _serializer() -> URLSafeTimedSerializer:
+    """Signs with SECRET_KEY and a salt of its own, so no other token passes for these."""
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 

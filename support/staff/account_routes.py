@@ -51,10 +51,12 @@ def invite():
 
 
 def _account(user_id: int) -> StaffUser:
+    """The account in the URL, or a 404 page."""
     return db.get_or_404(StaffUser, user_id)
 
 
 def _refused_flash(refused: account_admin.ChangeRefused):
+    """Back to the list, saying why nothing changed."""
     db.session.rollback()
     flash(str(refused), "error")
     return redirect(url_for("staff.accounts_page"), 303)

@@ -41,6 +41,7 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 def _strip(value):
+    """Addresses pasted from a mail often carry a space at either end."""
     return value.strip() if isinstance(value, str) else value
 
 

@@ -27,6 +27,7 @@ DEFAULT_LIMITS = {
 
 
 def _limit(name: str):
+    """A limit read from the settings at request time, with its default."""
     return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
 
 
@@ -43,11 +44,13 @@ def _no_store(response):
 
 
 def _problem(purpose: str, reason: str):
+    """The page saying why a link does not work, with its status."""
     page = render_template("staff/link_problem.html", purpose=purpose, reason=reason)
     return _no_store(make_response(page, PROBLEM_STATUS[reason]))
 
 
 def _password_page(purpose: str, form: PasswordForm, email: str, status: int = 200):
+    """The form to choose a password, for the account the link opens."""
     page = render_template(
         "staff/set_password.html",
         purpose=purpose,

@@ -66,10 +66,12 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
 
 
 def _digest(code: str) -> str:
+    """The stored form of a recovery code, however it was typed."""
     return hashlib.sha256(clean_code(code).encode()).hexdigest()
 
 
 def _new_recovery_code() -> str:
+    """Ten random letters and digits, shown as two groups of five."""
     letters = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
     return f"{letters[:5]}-{letters[5:]}"
 

@@ -81,6 +81,7 @@ def _signed_in_key() -> str:
 
 
 def _refused(response) -> bool:
+    """Only a wrong code (400) counts against the limit."""
     return response.status_code == 400
 
 
