@@ -1,4 +1,10 @@
-"""Staff accounts: creation and password checks."""
+"""Staff accounts: creation, password checks and the session's user loader.
+
+The id Flask-Login keeps in the session is "<id>:<session_version>" (see
+`StaffUser.get_id`): the loader refuses a session whose version is older than
+the account's, or whose account is not active, so deactivating an account or
+setting a new password ends its sessions on their next request.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from support.addresses import normalise_email
 from support.extensions import db, login_manager
 from support.models import StaffUser
 
+# Admins manage accounts and data; editors also edit campaigns; viewers only read.
 ROLES = ("admin", "editor", "viewer")
 MIN_PASSWORD_LENGTH = 10
 
@@ -34,9 +41,9 @@ def create_staff(email: str, password: str, role: str = "viewer") -> StaffUser:
 
 
 def authenticate(email: str, password: str) -> StaffUser | None:
-    """The user if the password is right, else None (same work either way)."""
+    """The active user if the password is right, else None (same work either way)."""
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == normalise_email(email)))
-    if user is None:
+    if user is None or not user.is_active:
         # Hash anyway so a missing account takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -46,7 +53,26 @@ def authenticate(email: str, password: str) -> StaffUser | None:
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+def set_password(user: StaffUser, password: str) -> None:
+    """Give `user` a new password (not committed) and end every session it had."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Sign `user` out everywhere (not committed): older session ids stop matching."""
+    user.session_version += 1
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    """Flask-Login's loader: the signed-in staff user, or None."""
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    """Flask-Login's loader: the signed-in staff user, or None if the session is stale."""
+    number, _, version = user_id.partition(":")
+    if not (number.isdigit() and version.isdigit()):
+        return None  # a session from before versions: sign in again
+    user = db.session.get(StaffUser, int(number))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user

@@ -34,6 +34,26 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
     click.echo(f"Created {user.role} {user.email}")
 
 
+@staff_group.command("reset-2fa")
+@click.argument("email")
+def staff_reset_2fa(email: str) -> None:
+    """Turn off EMAIL's two-step sign-in and sign them out (a lost phone and recovery codes).
+
+    An admin is asked to set it up again at their next sign-in.
+    """
+    from support.accounts import end_sessions
+    from support.addresses import normalise_email
+    from support.staff.two_factor import disable
+
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"{email} has no staff account")
+    disable(user)
+    end_sessions(user)
+    db.session.commit()
+    click.echo(f"Two-step sign-in is off for {user.email}")
+
+
 @staff_group.command("count")
 def staff_count() -> None:
     """Print how many staff accounts exist (used by `make run`)."""

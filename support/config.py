@@ -125,12 +125,17 @@ def _rate(get, name: str, default: str, problems: list[str]) -> str:
 
 
 def _staff_settings(get, problems: list[str]) -> dict:
-    """Staff area: login throttling, figures cache age, sign-in lifetime."""
+    """Staff area: login and reset throttling, figures cache age, sign-in lifetime."""
     settings: dict = {
         "STAFF_LOGIN_LIMIT_ACCOUNT": _rate(
             get, "STAFF_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes", problems
         ),
         "STAFF_LOGIN_LIMIT_IP": _rate(get, "STAFF_LOGIN_LIMIT_IP", "20 per 15 minutes", problems),
+        # Password reset requests (each owes a mail): per client address and per address asked for.
+        "STAFF_RESET_LIMIT_PER_IP": _rate(get, "STAFF_RESET_LIMIT_PER_IP", "10 per hour", problems),
+        "STAFF_RESET_LIMIT_PER_EMAIL": _rate(
+            get, "STAFF_RESET_LIMIT_PER_EMAIL", "3 per hour", problems
+        ),
     }
     for name, default in (("STAFF_STATS_MAX_AGE", "60"), ("STAFF_SESSION_HOURS", "12")):
         value = get(name, default)

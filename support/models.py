@@ -181,6 +181,8 @@ class OutboundEmail(db.Model):
     key: Mapped[str] = mapped_column(sa.String(255), unique=True)  # e.g. "thanks:cs_..."
     kind: Mapped[str] = mapped_column(sa.String(32))
     supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    # Staff mails (invitations, password resets) go to a staff user instead.
+    staff_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)
     lang: Mapped[str] = mapped_column(sa.String(8), default="en")
     context: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON for the template
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
@@ -206,7 +208,13 @@ class UsedLink(db.Model):
 
 
 class StaffUser(UserMixin, db.Model):
-    """Someone at the newsroom who may read the dashboard."""
+    """Someone at the newsroom who may read the dashboard.
+
+    `status` is "invited" (no password yet), "active" or "deactivated".
+    `session_version` is part of the id kept in the session cookie: raising it
+    (deactivation, a new password) ends every session at once, and voids the
+    invitation and reset links made before.
+    """
 
     __tablename__ = "staff_user"
 
@@ -216,6 +224,12 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), default="viewer")  # see accounts.ROLES
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Base32 TOTP secret once the second factor is confirmed; the last time step
+    # accepted, so one code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     @property
     def is_admin(self) -> bool:
@@ -224,6 +238,32 @@ class StaffUser(UserMixin, db.Model):
     @property
     def can_edit_campaigns(self) -> bool:
         return self.role in ("admin", "editor")
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to sign in an account that is not active."""
+        return self.status == "active"
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_secret is not None
+
+    def get_id(self) -> str:
+        """The session's user id carries the version, so raising it signs the user out."""
+        return f"{self.id}:{self.session_version}"
+
+
+class StaffRecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor; only its SHA-256 is kept."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WorkerHeartbeat(db.Model):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timedelta
 from itertools import count
+
+import pyotp
 
 from support.accounts import create_staff
 from support.extensions import db
@@ -95,11 +98,27 @@ def event(event_type: str = "invoice.paid", status: str = "processed", **values)
     return row
 
 
-def staff(email: str = "editor@example.org", role: str = "viewer"):
-    """A committed staff account with PASSWORD."""
+# The authenticator secret of every test account with two-step sign-in.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def staff(email: str = "editor@example.org", role: str = "viewer", totp: bool | None = None):
+    """A committed staff account with PASSWORD; admins (or `totp=True`) have TOTP_SECRET."""
     user = create_staff(email, PASSWORD, role)
+    if totp if totp is not None else role == "admin":
+        user.totp_secret = TOTP_SECRET
     db.session.commit()
     return user
+
+
+def totp_code(steps_ahead: int = 0, secret: str = TOTP_SECRET) -> str:
+    """The authenticator app's code now (or `steps_ahead` 30-second steps later)."""
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def enter_code(client, code: str):
+    """Post the second-factor page's form."""
+    return client.post("/staff/login/code", data={"code": code, "csrf_token": csrf(client)})
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
@@ -112,12 +131,22 @@ def csrf(client, path: str = "/staff/login") -> str:
     return match.group(1)
 
 
-def sign_in(client, email: str = "editor@example.org", password: str = PASSWORD):
-    """Post the login form as a browser would."""
-    return client.post(
+def sign_in(client, email: str = "editor@example.org", password: str = PASSWORD, code=True):
+    """Post the login form as a browser would; then the current code, if one is asked for.
+
+    A code is accepted once, so signing in again within 30 seconds uses the next one.
+    `code=False` stops at the code page.
+    """
+    response = client.post(
         "/staff/login",
         data={"email": email, "password": password, "csrf_token": csrf(client)},
     )
+    if code and response.headers.get("Location", "").startswith("/staff/login/code"):
+        for steps in (0, 1):
+            response = enter_code(client, totp_code(steps))
+            if response.status_code == 302:
+                break
+    return response
 
 
 def sign_out(client):

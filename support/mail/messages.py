@@ -101,10 +101,17 @@ def build_message(row: OutboundEmail, supporter: Supporter) -> EmailMessage:
         subject = str(SUBJECTS[row.kind]) % {"newsroom": context["newsroom"]}
         text = render_template(f"email/{row.kind}.txt", subject=subject, **context)
         html = render_template(f"email/{row.kind}.html", subject=subject, **context)
+    return assemble(row, subject, text, html, supporter.email or "", lang)
+
+
+def assemble(
+    row: OutboundEmail, subject: str, text: str, html: str, to: str, lang: str
+) -> EmailMessage:
+    """The message for `row` from its rendered parts, addressed to `to`."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = Address(addr_spec=supporter.email or "")
+    message["To"] = Address(addr_spec=to)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     # Lets a mail server or a test tell our mails apart without parsing bodies.

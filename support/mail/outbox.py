@@ -31,7 +31,9 @@ from support import error_texts
 from support.extensions import db
 from support.mail import transport
 from support.mail.messages import build_message
-from support.models import OutboundEmail, Supporter, utcnow
+from support.mail.staff_messages import SUBJECTS as STAFF_KINDS
+from support.mail.staff_messages import build_staff_message, skip_reason
+from support.models import OutboundEmail, StaffUser, Supporter, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +123,45 @@ def _finish(row: OutboundEmail, status: str, error: str | None = None) -> None:
     db.session.commit()
 
 
+def _deliver(row: OutboundEmail, message, report: SendReport, personal: tuple) -> None:
+    """Hand `message` to the transport and record the outcome on `row`."""
+    try:
+        transport.send(message, current_app.config["MAIL_URL"])
+    except transport.MailError as error:
+        text = error_texts.clean(str(error), *personal)
+        log.warning("Mail %s (%s) attempt %s failed: %s", row.id, row.kind, row.attempts, text)
+        _finish(row, "failed", text)
+        report.failed += 1
+        return
+    log.info("Mail %s (%s) sent", row.id, row.kind)
+    _finish(row, "sent")
+    report.sent += 1
+
+
+def send_staff_row(row: OutboundEmail, report: SendReport) -> None:
+    """Send one claimed staff mail (invitation, password reset) and record the outcome."""
+    user = db.session.get(StaffUser, row.staff_user_id) if row.staff_user_id else None
+    reason = skip_reason(row, user)
+    if reason is not None:
+        log.info("Mail %s (%s) skipped: %s", row.id, row.kind, reason)
+        _finish(row, "skipped", reason)
+        report.skipped += 1
+        return
+    try:
+        message = build_staff_message(row, user)
+    except Exception as error:  # a template problem: keep it on the row for staff
+        log.exception("Mail %s (%s) could not be built", row.id, row.kind)
+        _finish(row, "failed", error_texts.describe(error, user.email))
+        report.failed += 1
+        return
+    _deliver(row, message, report, (user.email,))
+
+
 def send_row(row: OutboundEmail, report: SendReport) -> None:
     """Send one claimed row and record the outcome on it."""
+    if row.kind in STAFF_KINDS:
+        send_staff_row(row, report)
+        return
     supporter = db.session.get(Supporter, row.supporter_id) if row.supporter_id else None
     reason = _skip_reason(supporter)
     if reason is not None:

@@ -30,10 +30,12 @@ def queue_mail(
     *,
     status: str = "pending",
     note: str | None = None,
+    staff_user_id: int | None = None,
 ) -> int | None:
     """Owe a mail under `key` (not committed); its id, or None when `key` is owed already.
 
     `status="skipped"` records a request that will send nothing (with `note` saying why).
+    Staff mails name `staff_user_id` instead of a supporter.
     """
     table = OutboundEmail.__table__
     insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -42,6 +44,7 @@ def queue_mail(
             key=key,
             kind=kind,
             supporter_id=supporter_id,
+            staff_user_id=staff_user_id,
             lang=lang,
             context=json.dumps(context or {}, sort_keys=True),
             status=status,

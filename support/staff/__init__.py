@@ -1,5 +1,5 @@
-"""Staff area: sign-in, dashboard, banner funnel, supporters, CSV, the webhook inbox
-and campaigns."""
+"""Staff area: sign-in, dashboard, banner funnel, supporters, CSV, the webhook inbox,
+campaigns and accounts."""
 
 from flask import Blueprint
 
@@ -7,8 +7,11 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from support.staff import (  # noqa: E402, F401
     access,
+    account_routes,
     campaign_actions,
     campaign_routes,
+    password_routes,
     routes,
     supporter_routes,
+    two_factor_routes,
 )

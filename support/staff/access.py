@@ -19,6 +19,7 @@ from support.addresses import normalise_email
 from support.errors import render_error
 from support.extensions import login_manager
 from support.staff import bp
+from support.staff.sign_in import pending_user_id
 
 login_manager.login_view = "staff.login"
 login_manager.login_message = None  # the login page says what to do itself
@@ -40,6 +41,33 @@ def session_lifetime(state) -> None:
     """A staff sign-in lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days."""
     hours = int(state.app.config.get("STAFF_SESSION_HOURS", 12))
     state.app.permanent_session_lifetime = timedelta(hours=hours)
+
+
+# What an admin without a second factor may still reach: enrolment and the way out.
+BEFORE_ENROLMENT = frozenset(
+    {
+        "staff.two_factor",
+        "staff.logout",
+        "staff.login",
+        "staff.login_code",
+        "staff.forgot_password",
+        "staff.reset_password",
+        "staff.accept_invitation",
+        "static",
+    }
+)
+
+
+@bp.before_request
+def admins_enrol_first():
+    """An admin without a second factor is sent to set one up before anything else."""
+    if request.endpoint in BEFORE_ENROLMENT or not current_user.is_authenticated:
+        return None
+    if current_user.is_admin and not current_user.totp_enabled:
+        if request.path.startswith("/staff/api/"):
+            return render_error(403, _("Set up two-step sign-in first."))
+        return redirect(url_for("staff.two_factor"))
+    return None
 
 
 def staff_required(view):
@@ -96,3 +124,13 @@ def account_limit() -> str:
 def ip_limit() -> str:
     """Failed sign-ins allowed per client address (`STAFF_LOGIN_LIMIT_IP`)."""
     return current_app.config.get("STAFF_LOGIN_LIMIT_IP", DEFAULT_LOGIN_LIMIT_IP)
+
+
+def code_account_key() -> str:
+    """The throttling key for second-factor codes of the half-signed-in account."""
+    return "staff-2fa:" + pending_user_id()
+
+
+def code_ip_key() -> str:
+    """The throttling key for second-factor codes from one client address."""
+    return "staff-2fa-ip:" + (get_remote_address() or "unknown")

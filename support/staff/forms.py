@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from support.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -31,3 +33,83 @@ class EraseForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (replay): only the CSRF token."""
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """The roles an admin may give, with their names in the user's language."""
+    return [("admin", _l("Admin")), ("editor", _l("Editor")), ("viewer", _l("Viewer"))]
+
+
+def _strip(value):
+    """Addresses pasted from a mail often carry a space at either end."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class InviteForm(FlaskForm):
+    """Invite someone to the staff area: their `email` and `role`."""
+
+    email = EmailField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter the email address to invite.")),
+            Length(max=254, message=_l("That email address is too long.")),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=role_choices, default="viewer")
+
+
+class RoleForm(FlaskForm):
+    """Change one account's role."""
+
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class PasswordForm(FlaskForm):
+    """Choose a password (invitation, reset): typed twice."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Enter a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=_l(
+                    "The password must have at least %(count)s characters.",
+                    count=MIN_PASSWORD_LENGTH,
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Type the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+    )
+
+
+class ForgotForm(FlaskForm):
+    """Ask for a password reset link."""
+
+    email = EmailField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your email.")),
+            Length(max=254, message=_l("That email address is too long.")),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=64)],
+    )

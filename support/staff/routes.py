@@ -12,16 +12,15 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from support import accounts, stats_cache, stats_history
 from support.extensions import db, limiter
 from support.models import StripeEvent, utcnow
-from support.staff import bp, dashboard, events, funnel, paying
+from support.staff import bp, dashboard, events, funnel, paying, sign_in
 from support.staff.access import (
     account_key,
     account_limit,
@@ -32,16 +31,9 @@ from support.staff.access import (
     staff_required,
 )
 from support.staff.forms import ActionForm, LoginForm
+from support.staff.sign_in import next_url
 
 log = logging.getLogger(__name__)
-
-
-def _next_url() -> str:
-    """Where to go after signing in: a staff path from `next`, never another site."""
-    target = request.args.get("next", "")
-    if target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,18 +42,18 @@ def _next_url() -> str:
 def login():
     """The sign-in form; failures are throttled per address and per account (429)."""
     if current_user.is_authenticated:
-        return redirect(_next_url())
+        return redirect(next_url())
     form = LoginForm()
     error = None
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None and user.totp_enabled:
+            # Half signed in: the code page finishes (and keeps `next`).
+            sign_in.begin_second_factor(user)
+            return redirect(url_for("staff.login_code", next=request.args.get("next")))
         if user is not None:
-            login_user(user)
-            session.permanent = True
-            user.last_login_at = utcnow()
-            db.session.commit()
-            log.info("Staff user %s signed in", user.id)
-            return redirect(_next_url())
+            sign_in.complete(user)
+            return redirect(next_url())
         log.warning("Failed staff sign-in from %s", request.remote_addr)
         error = _("That email and password do not match an account.")
     status = 401 if request.method == "POST" else 200
