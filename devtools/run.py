@@ -196,7 +196,7 @@ Reader support is running.
   Appeal (Arabic)   {base}/ar/
   Banner preview    {base}/embed/
   Staff             {base}/staff/   login: {login}
-                    (an admin: the first sign-in sets up two-step sign-in with any authenticator app)
+                    (an admin: first sign-in sets up two-step sign-in, any authenticator app)
   Health            {base}/healthz
   Stripe            {stripe}
   Worker            applies webhooks and sends mail (its log is below)

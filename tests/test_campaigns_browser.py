@@ -108,7 +108,7 @@ def test_editor_creates_previews_and_publishes(live_server, browser, locale):
 
 def test_two_editors_saving_the_same_campaign(live_server, browser):
     staff("first@example.org", "editor")
-    staff("second@example.org", "admin")
+    staff("second@example.org", "editor")
     store.create(draft_document(), "first@example.org")
     db.session.commit()
     first_context, first = signed_in_page(browser, live_server, "first@example.org", "en-US")

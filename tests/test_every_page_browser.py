@@ -1,0 +1,156 @@
+"""Every reader and staff page, in both languages, on a laptop and on a phone.
+
+Each page must fit its window (nothing wider than the screen, so no sideways
+scrolling) and axe-core must find no serious or critical accessibility problem.
+With `SCREENSHOTS=DIR` in the environment each page is also saved as a PNG there,
+named page-language-width, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from support.campaigns import store
+from support.extensions import db
+from support.manage.done import return_token
+from support.models import CheckoutAttempt, utcnow
+from tests.factories import PASSWORD, event, payment, staff, subscription, supporter, totp_code
+from tests.test_campaigns import sample
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (1280, 390)
+LANGS = ("en", "ar")
+# Only these impacts fail the test; "moderate" and "minor" are reported by axe as advice.
+BLOCKING = {"serious", "critical"}
+
+
+def seed() -> dict[str, str]:
+    """A small newsroom: supporters with gifts, an event, a campaign; the paths to visit."""
+    layla = supporter("layla@example.org", name="ليلى حداد", lang="ar")
+    subscription(layla, 500, "usd", campaign="ramadan", variant="iftar")
+    payment(layla, 500, "usd")
+    once = supporter("omar@example.org", name="Omar")
+    payment(once, 2500, "usd", kind="one_time")
+    event("invoice.paid")
+    attempt = CheckoutAttempt(
+        session_id="cs_test_pages",
+        amount=500,
+        currency="usd",
+        frequency="once",
+        lang="en",
+        source="https://news.example.org/en/article-1",
+        completed_at=utcnow(),
+        supporter_id=once.id,
+    )
+    db.session.add(attempt)
+    store.create({**sample(), "status": "live"}, "admin@example.org")
+    staff("admin@example.org", "admin")
+    db.session.commit()
+    return {"layla": str(layla.id), "token": return_token(layla.id)}
+
+
+def reader_pages(ids: dict[str, str], lang: str) -> dict[str, str]:
+    return {
+        "appeal": f"/{lang}/",
+        "campaign-appeal": f"/{lang}/?campaign=ramadan",
+        "cancelled": f"/{lang}/cancelled?amount=5",
+        "thanks": f"/{lang}/thanks?session_id=cs_test_pages",
+        "manage": f"/{lang}/manage",
+        "manage-done": f"/{lang}/manage/done?r={ids['token']}",
+        "bad-link": "/manage/not-a-token",
+        "not-found": f"/{lang}/no-such-page",
+        "banner-preview": "/embed/",
+    }
+
+
+def staff_pages(ids: dict[str, str]) -> dict[str, str]:
+    return {
+        "dashboard": "/staff/",
+        "supporters": "/staff/supporters",
+        "supporter": f"/staff/supporters/{ids['layla']}",
+        "events": "/staff/events",
+        "banner-funnel": "/staff/banner",
+        "campaigns": "/staff/campaigns",
+        "campaign-new": "/staff/campaigns/new",
+        "campaign-edit": "/staff/campaigns/ramadan",
+        "campaign-preview": "/staff/campaigns/ramadan/preview",
+        "campaign-history": "/staff/campaigns/ramadan/history",
+        "accounts": "/staff/accounts",
+        "two-factor": "/staff/account/two-factor",
+    }
+
+
+def signed_out_staff_pages() -> dict[str, str]:
+    return {"staff-login": "/staff/login", "password-reset": "/staff/password-reset"}
+
+
+def problems_on(page, url: str, name: str, width: int, lang: str, axe: Axe) -> list[str]:
+    """What is wrong with one page: overflow and serious axe-core violations."""
+    response = page.goto(url)
+    page.wait_for_load_state("networkidle")
+    found = []
+    if response is None or response.status >= 500:
+        found.append(f"{name}: answered {response.status if response else 'nothing'}")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        found.append(f"{name}: {overflow} px wider than the {width} px window")
+    shots = os.environ.get("SCREENSHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{shots}/{name}-{lang}-{width}.png", full_page=True)
+    results = axe.run(page)
+    for violation in results.response["violations"]:
+        if violation["impact"] in BLOCKING:
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            found.append(f"{name}: axe {violation['id']} ({violation['impact']}) at {targets}")
+    return found
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(base + "/staff/login")
+    page.locator("input[name=email]").fill("admin@example.org")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/staff/login/code*")
+    page.locator("input[name=code]").fill(totp_code())
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/staff/")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_and_passes_axe(live_server, browser, width):
+    ids = seed()
+    axe = Axe()
+    problems: list[str] = []
+    signed_in = None
+
+    def context(lang: str, state=None):
+        return browser.new_context(
+            viewport={"width": width, "height": 900},
+            locale="ar" if lang == "ar" else "en-US",
+            extra_http_headers={"Accept-Language": lang},
+            storage_state=state,
+        )
+
+    for lang in LANGS:
+        visitor = context(lang)
+        page = visitor.new_page()
+        for name, path in {**reader_pages(ids, lang), **signed_out_staff_pages()}.items():
+            problems += problems_on(page, live_server.url + path, name, width, lang, axe)
+        if signed_in is None:  # a code is accepted once: sign in once, then reuse the cookie
+            sign_in(page, live_server.url)
+            signed_in = visitor.storage_state()
+        visitor.close()
+        member = context(lang, signed_in)
+        page = member.new_page()
+        for name, path in staff_pages(ids).items():
+            problems += problems_on(page, live_server.url + path, name, width, lang, axe)
+        member.close()
+    assert problems == []
