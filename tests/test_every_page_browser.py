@@ -100,7 +100,13 @@ def problems_on(page, url: str, name: str, width: int, lang: str, axe: Axe) -> l
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     if overflow > 0:
-        found.append(f"{name}: {overflow} px wider than the {width} px window")
+        widest = page.evaluate(
+            """() => [...document.querySelectorAll("body *")]
+              .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+                        && e.getBoundingClientRect().left < innerWidth)
+              .slice(-1).map(e => e.tagName + "." + e.className)[0]"""
+        )
+        found.append(f"{name}: {overflow} px wider than the {width} px window ({widest})")
     shots = os.environ.get("SCREENSHOTS")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
@@ -153,4 +159,4 @@ def test_every_page_fits_and_passes_axe(live_server, browser, width):
         for name, path in staff_pages(ids).items():
             problems += problems_on(page, live_server.url + path, name, width, lang, axe)
         member.close()
-    assert problems == []
+    assert not problems, "\n".join(problems)
