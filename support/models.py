@@ -1,5 +1,6 @@
 """The data model: supporters, their subscriptions and payments, checkout
-attempts, Stripe events, used manage links, staff users, campaigns and banner counters.
+attempts, Stripe events, used manage links, staff users and what admins did,
+campaigns, banner counters and the dashboard's figures.
 
 Money is an integer in minor units next to its ISO currency code (lowercase,
 as Stripe writes it). Times are timezone-aware UTC (`UTCDateTime`).
@@ -266,6 +267,37 @@ class StaffRecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class StaffAction(db.Model):
+    """Something an admin asked for on a supporter's page, who asked and how it went.
+
+    `action`: refund, cancel_now, cancel_at_period_end or resend_mail; `target`
+    the Stripe id (ch_/pi_, sub_) or the mail key it acted on. `outcome`:
+    pending (Stripe is being asked) → requested (Stripe accepted; the ledger
+    follows from the webhook) | queued (a mail) | failed (`detail` says why).
+    `key` is unique: the confirmation form's one-time token hashed with what
+    was asked, also Stripe's idempotency key, so a double submit acts once.
+    """
+
+    __tablename__ = "staff_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    # Kept as well, so the record still says who it was if the account goes.
+    staff_email: Mapped[str] = mapped_column(sa.String(320))
+    supporter_id: Mapped[int] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    target: Mapped[str] = mapped_column(sa.String(255))
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    outcome: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class WorkerHeartbeat(db.Model):
     """A worker process, and when it last said it was alive (for /healthz)."""
 
@@ -405,6 +437,8 @@ class StatsSnapshot(db.Model):
 
     `refreshing_since` marks a refresh in progress, so only one worker at a
     time recomputes the figures while the others keep serving the last ones.
+    `stale_since`: the ledger changed after the figures were computed (the
+    worker applied an event), so they are recomputed however young they are.
     """
 
     __tablename__ = "stats_snapshot"
@@ -413,3 +447,4 @@ class StatsSnapshot(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     refreshing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stale_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -49,11 +49,21 @@ class StripeUnavailable(Exception):
 
     `transient`: trying again in a little while may well work (rate limited,
     Stripe's own trouble, no answer), as opposed to a request Stripe refused.
+    `stripe_message` and `code`: what Stripe itself said, when it answered
+    (shown to staff: "Refund amount ($9.00) is greater than unrefunded amount …").
     """
 
-    def __init__(self, message: str, transient: bool = True):
+    def __init__(
+        self,
+        message: str,
+        transient: bool = True,
+        stripe_message: str | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.transient = transient
+        self.stripe_message = stripe_message
+        self.code = code
 
 
 class StripeNotFound(StripeUnavailable):
@@ -181,7 +191,12 @@ def _unavailable(error: stripe.StripeError) -> StripeUnavailable:
         transient = should_retry == "true"
     else:
         transient = status is None or status in (409, 429) or status >= 500
-    return StripeUnavailable(f"{type(error).__name__}: {error}", transient=transient)
+    return StripeUnavailable(
+        f"{type(error).__name__}: {error}",
+        transient=transient,
+        stripe_message=error.user_message if status is not None else None,
+        code=error.code,
+    )
 
 
 def _retrieve(resource, object_id: str, expand: list[str] | None = None) -> dict | None:
@@ -314,3 +329,79 @@ def list_charges(created_since: int | None = None) -> Iterator[dict]:
     if created_since is not None:
         params["created"] = {"gte": created_since}
     return _paged(client().v1.charges.list, params)
+
+
+# Staff actions on a supporter (support/staff/actions.py). Each takes the
+# idempotency key of the confirmation form that asked, so a double submit or the
+# library's retry after a lost answer acts once. None of them writes the ledger:
+# the webhook Stripe sends afterwards does.
+
+
+def create_refund(payment: str, amount: int, idempotency_key: str, reason: str | None) -> dict:
+    """Refund `amount` (minor units) of a charge (`ch_…`) or payment intent (`pi_…`).
+
+    Stripe refuses more than is left unrefunded, a disputed charge, and so on:
+    `StripeUnavailable` with Stripe's own words in `stripe_message`.
+    """
+    params: dict[str, Any] = {"amount": amount, "metadata": {"requested_by": "staff"}}
+    params["charge" if payment.startswith("ch_") else "payment_intent"] = payment
+    if reason:
+        params["reason"] = reason
+    try:
+        refund = client().v1.refunds.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.StripeError as error:
+        log.warning("Refund of %s failed: %s (request %s)", payment, error, error.request_id)
+        raise _unavailable(error) from error
+    return refund.to_dict()
+
+
+def cancel_subscription(subscription_id: str, at_period_end: bool, idempotency_key: str) -> dict:
+    """End a subscription now, or at the end of the period already paid for.
+
+    Now: Stripe cancels it and sends `customer.subscription.deleted`. At period
+    end: it stays active until then (`customer.subscription.updated` now, and
+    `…deleted` when the period ends).
+    """
+    try:
+        if at_period_end:
+            sub = client().v1.subscriptions.update(
+                subscription_id,
+                params={"cancel_at_period_end": True},
+                options={"idempotency_key": idempotency_key},
+            )
+        else:
+            # A DELETE: Stripe ignores idempotency keys there, and cancelling twice
+            # is refused rather than done twice.
+            sub = client().v1.subscriptions.cancel(subscription_id)
+    except stripe.StripeError as error:
+        log.warning(
+            "Cancel of %s failed: %s (request %s)", subscription_id, error, error.request_id
+        )
+        raise _unavailable(error) from error
+    return sub.to_dict()
+
+
+DASHBOARD = "https://dashboard.stripe.com/"
+# Where Stripe's dashboard shows each kind of object, by id prefix.
+DASHBOARD_PATHS = {
+    "cus_": "customers",
+    "sub_": "subscriptions",
+    "pi_": "payments",
+    "ch_": "payments",
+    "in_": "invoices",
+    "evt_": "events",
+}
+
+
+def dashboard_url(object_id: str | None) -> str | None:
+    """The object's page in Stripe's dashboard (under `test/` with a test key); None
+    for an id it has no page for."""
+    if not object_id:
+        return None
+    mode = "" if current_app.config["STRIPE_LIVEMODE"] else "test/"
+    for prefix, path in DASHBOARD_PATHS.items():
+        if object_id.startswith(prefix):
+            return f"{DASHBOARD}{mode}{path}/{object_id}"
+    return None

@@ -22,11 +22,28 @@ def inbox(app):
 
 def test_failed_events_come_first_and_the_last_arrival_is_shown(client, inbox):
     signed_in(client)
-    page = client.get("/staff/events").get_data(as_text=True)
+    page = client.get("/staff/events?status=all").get_data(as_text=True)
     assert page.index("evt_failed") < page.index("evt_newest") < page.index("evt_paid")
     assert "LedgerError: no such subscription" in page
     assert "Last event received" in page and ago(0.5).strftime("%Y-%m-%d %H:%M") in page
     assert "1 failed" in page
+
+
+def test_ignored_events_are_hidden_unless_asked_for(client, inbox):
+    signed_in(client)
+    page = client.get("/staff/events").get_data(as_text=True)
+    assert "evt_failed" in page and "evt_paid" in page
+    assert "evt_newest" not in page  # ignored: hidden by default
+    assert "ignored ones hidden" in page and 'href="/staff/events?status=ignored"' in page
+    # The last arrival is still said, even when it is an ignored event.
+    assert ago(0.5).strftime("%Y-%m-%d %H:%M") in page
+    ignored = client.get("/staff/events?status=ignored").get_data(as_text=True)
+    assert "evt_newest" in ignored and "evt_paid" not in ignored
+    everything = client.get("/staff/events?status=all").get_data(as_text=True)
+    assert all(e in everything for e in ("evt_failed", "evt_paid", "evt_newest"))
+    assert '<option value="all" selected>' in everything
+    by_type = client.get("/staff/events?type=product.created").get_data(as_text=True)
+    assert "evt_newest" not in by_type and "No event matches" in by_type
 
 
 def test_payload_is_shown_escaped(client, inbox):

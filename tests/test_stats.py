@@ -185,3 +185,78 @@ def test_figures_are_served_from_a_snapshot_while_fresh(client, app, ledger):
     subscription(supporter(), 500, "usd")
     db.session.commit()
     assert client.get("/staff/api/stats.json").json["active_supporters"] == 8  # no cache
+
+
+def test_churn_rate_says_what_it_is(client, ledger):
+    signed_in(client, "viewer")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "20.0 %" in page  # 1 of 5
+    assert "1 of the 5 people supporting 30 days ago have stopped since." in page
+
+
+def test_an_empty_churn_rate_says_why(client, app):
+    # The only supporter joined and stopped within the 30 days: no one to measure against.
+    subscription(supporter(), 500, "usd", status="canceled", started_at=ago(20), canceled_at=ago(5))
+    db.session.commit()
+    signed_in(client, "viewer")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert stats.overview(goal=0).churned_last_30_days == 1
+    assert stats.overview(goal=0).churn_rate is None
+    assert "Churn rate, last 30 days</dt><dd>—</dd>" in page
+    assert "no one was supporting 30 days ago, so there is no one to measure against" in page
+
+
+def test_applying_a_change_marks_the_figures_stale(client, app, ledger):
+    from support import stats_cache
+    from support.models import StatsSnapshot
+
+    signed_in(client, "viewer")
+    assert client.get("/staff/api/stats.json").json["active_supporters"] == 6
+    subscription(supporter(), 500, "usd")
+    stats_cache.mark_stale()  # what the worker does in the transaction applying an event
+    db.session.commit()
+    snapshot = db.session.get(StatsSnapshot, stats_cache.KEY)
+    assert snapshot.stale_since is not None
+    # Young, but stale: recomputed at once.
+    assert client.get("/staff/api/stats.json").json["active_supporters"] == 7
+    db.session.refresh(snapshot)
+    assert snapshot.stale_since is None and snapshot.refreshing_since is None
+
+
+def test_the_worker_recomputes_stale_figures_when_idle(app, ledger, monkeypatch):
+    from support import stats_cache
+    from support.models import StatsSnapshot
+
+    stats_cache.refresh(goal=10)
+    assert stats_cache.refresh_if_stale(10) is False  # not stale: nothing to do
+    subscription(supporter(), 500, "usd")
+    stats_cache.mark_stale()
+    db.session.commit()
+    assert stats_cache.refresh_if_stale(10) is False  # computed less than 5 s ago: later
+    monkeypatch.setattr(stats_cache, "STALE_REFRESH_GAP", timedelta(0))
+    assert stats_cache.refresh_if_stale(10) is True
+    snapshot = db.session.get(StatsSnapshot, stats_cache.KEY)
+    db.session.refresh(snapshot)
+    assert snapshot.stale_since is None
+    assert stats_cache.figures(10)["active_supporters"] == 7
+    assert stats_cache.refresh_if_stale(10) is False
+
+
+def test_a_failed_refresh_leaves_the_figures_stale(app, ledger, monkeypatch):
+    from support import stats_cache
+    from support.models import StatsSnapshot
+
+    stats_cache.refresh(goal=10)
+    stats_cache.mark_stale()
+    db.session.commit()
+    monkeypatch.setattr(stats_cache, "STALE_REFRESH_GAP", timedelta(0))
+
+    def broken(goal, now=None):
+        raise RuntimeError("database trouble")
+
+    monkeypatch.setattr(stats_cache, "compute", broken)
+    with pytest.raises(RuntimeError):
+        stats_cache.refresh_if_stale(10)
+    snapshot = db.session.get(StatsSnapshot, stats_cache.KEY)
+    db.session.refresh(snapshot)
+    assert snapshot.stale_since is not None and snapshot.refreshing_since is None

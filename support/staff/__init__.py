@@ -1,5 +1,5 @@
 """Staff area: sign-in, dashboard, banner funnel, supporters, CSV, the webhook inbox,
-campaigns and accounts."""
+campaigns, accounts, and admins' actions on a supporter (refund, cancel, send a mail again)."""
 
 from flask import Blueprint
 
@@ -8,6 +8,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 from support.staff import (  # noqa: E402, F401
     access,
     account_routes,
+    action_routes,
     campaign_actions,
     campaign_routes,
     password_routes,

@@ -1,9 +1,13 @@
 """`/staff/supporters.csv`: one row per supporter, streamed in id order.
 
-Columns and the `status` rule are a contract (DESIGN.md). Supporters are read
-in keyset batches (`id > last`), so the export neither holds one long cursor
-nor loads the table into memory. Amounts are in major units ("5.00") for
-spreadsheets. Any cell a spreadsheet could run as a formula is neutralised.
+Columns and the `status` rule are a contract (DESIGN.md). The export takes
+the supporters list's filters (`q`, `status`, `currency`, `interval`), so it
+holds what the list shows, every page of it. Supporters are read in keyset
+batches (`id > last`), so the export neither holds one long cursor nor loads
+the table into memory. Amounts are in major units ("5.00") for spreadsheets.
+Any cell a spreadsheet could run as a formula is neutralised. `excel=1` starts
+the file with a byte-order mark, which is how Excel knows it is UTF-8 (without
+it, Excel reads Arabic names and "€" as mojibake).
 """
 
 from __future__ import annotations
@@ -14,13 +18,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
 from support.models import Payment, Subscription, Supporter
 from support.money import exponent
-from support.staff.supporters import primary_subscription_id
+from support.staff.supporters import Filters, filtered, with_gift
 
 COLUMNS = (
     "email", "name", "status", "amount", "currency", "interval",
@@ -29,6 +32,7 @@ COLUMNS = (
 BATCH = 2_000
 # Excel, LibreOffice and Google Sheets treat cells starting with these as formulas.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+BOM = "\ufeff"
 
 
 def safe_cell(value: object) -> str:
@@ -52,31 +56,12 @@ def when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def latest_one_time_id():
-    """Correlated subquery: the supporter's latest one-time payment."""
-    return (
-        sa.select(Payment.id)
-        .where(Payment.supporter_id == Supporter.id, Payment.kind == "one_time")
-        .order_by(Payment.paid_at.desc().nulls_last(), Payment.id.desc())
-        .limit(1)
-        .correlate(Supporter)
-        .scalar_subquery()
-    )
-
-
-def _batch(after: int) -> list[tuple]:
+def _batch(after: int, filters: Filters) -> list[tuple]:
     sub = aliased(Subscription)
-    gift = aliased(Payment)
-    query = (
-        sa.select(Supporter, sub, gift)
-        .select_from(Supporter)
-        .outerjoin(sub, sub.id == primary_subscription_id())
-        .outerjoin(gift, sa.and_(sub.id.is_(None), gift.id == latest_one_time_id()))
-        .where(Supporter.id > after)
-        .order_by(Supporter.id)
-        .limit(BATCH)
-    )
-    return db.session.execute(query).all()
+    query = filtered(with_gift(sub), filters, sub)
+    return db.session.execute(
+        query.where(Supporter.id > after).order_by(Supporter.id).limit(BATCH)
+    ).all()
 
 
 def row_for(supporter: Supporter, sub: Subscription | None, gift: Payment | None) -> list[str]:
@@ -92,14 +77,18 @@ def row_for(supporter: Supporter, sub: Subscription | None, gift: Payment | None
     return [safe_cell(v) for v in (supporter.email, supporter.name, *values, supporter.lang)]
 
 
-def generate() -> Iterator[str]:
-    """The CSV text, a header and then one chunk per batch of supporters."""
+def generate(filters: Filters | None = None, excel: bool = False) -> Iterator[str]:
+    """The CSV text of the supporters `filters` match (all without), a header and then
+    one chunk per batch; `excel` puts a byte-order mark first."""
+    filters = filters or Filters()
     buffer = io.StringIO()
+    if excel:
+        buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     after = 0
     while True:
-        rows = _batch(after)
+        rows = _batch(after, filters)
         for supporter, sub, gift in rows:
             writer.writerow(row_for(supporter, sub, gift))
         yield buffer.getvalue()

@@ -1,4 +1,9 @@
-"""The webhook inbox: stored Stripe events, failed ones first, and replay."""
+"""The webhook inbox: stored Stripe events, failed ones first, and replay.
+
+Ignored events (types the ledger does not handle, the other mode's events)
+are hidden unless asked for (`status=ignored`, or `status=all` for every one):
+they need nothing from anyone and would bury the ones that do.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from support.webhooks.applying import apply_event
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "processed", "failed", "ignored")
+# The status filter's other choice: every event, ignored ones included.
+ALL = "all"
 PER_PAGE = 50
 FAILED_SHOWN = 100
 PAYLOAD_LIMIT = 20_000
@@ -34,17 +41,21 @@ class InboxPage:
 
 
 def _filtered(query: sa.Select, event_type: str | None, status: str | None) -> sa.Select:
+    """`status`: one of STATUSES, ALL, or None for every status but `ignored`."""
     if event_type:
         query = query.where(StripeEvent.type == event_type)
-    if status:
+    if status is None:
+        query = query.where(StripeEvent.status != "ignored")
+    elif status != ALL:
         query = query.where(StripeEvent.status == status)
     return query
 
 
 def inbox(event_type: str | None, status: str | None, page: int) -> InboxPage:
-    """Failed events on top (few, by design), then every event newest first, paginated."""
+    """Failed events on top (few, by design), then the events `status` asks for
+    (None: all but ignored ones) newest first, paginated."""
     failed = []
-    if status is None:  # with a status filter, the list below is already that status
+    if status in (None, ALL):  # with a status filter, the list below is that status
         failed = list(
             db.session.scalars(
                 _filtered(sa.select(StripeEvent), event_type, "failed")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from support.accounts import MIN_PASSWORD_LENGTH
 
@@ -113,3 +122,50 @@ class CodeForm(FlaskForm):
         _l("Code"),
         validators=[DataRequired(_l("Enter the code.")), Length(max=64)],
     )
+
+
+class ConfirmedActionForm(FlaskForm):
+    """An admin action on a supporter: a one-time token (see support/staff/actions.py)
+    and a box ticked to confirm."""
+
+    token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    confirm = BooleanField(validators=[DataRequired(_l("Tick the box to confirm."))])
+
+
+class RefundForm(ConfirmedActionForm):
+    """Refund some or all of what is left of a payment."""
+
+    amount = StringField(
+        _l("Amount to refund"),
+        validators=[DataRequired(_l("Enter the amount to refund.")), Length(max=32)],
+    )
+    # The currency the form was shown in; a form for another one is refused.
+    currency = HiddenField(validators=[DataRequired(), Length(max=3)])
+    reason = RadioField(
+        _l("Reason"),
+        choices=[
+            SelectChoice("requested_by_customer", _l("The supporter asked for it")),
+            SelectChoice("duplicate", _l("A duplicate payment")),
+            SelectChoice("fraudulent", _l("Fraudulent")),
+        ],
+        default="requested_by_customer",
+        validators=[InputRequired()],
+    )
+
+
+class CancelForm(ConfirmedActionForm):
+    """End a subscription now or at the end of the paid period."""
+
+    when = RadioField(
+        _l("When"),
+        choices=[
+            SelectChoice("period_end", _l("At the end of the period already paid for")),
+            SelectChoice("now", _l("Now")),
+        ],
+        default="period_end",
+        validators=[InputRequired(_l("Choose when the subscription ends."))],
+    )
+
+
+class ResendForm(ConfirmedActionForm):
+    """Send a mail again."""

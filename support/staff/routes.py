@@ -111,9 +111,11 @@ def banner():
 @bp.get("/events", endpoint="events")
 @staff_required
 def events_page():
-    """The webhook inbox: failed first, filters by type and status, newest first."""
+    """The webhook inbox: failed first, filters by type and status, newest first;
+    ignored events only when asked for."""
     event_type = request.args.get("type", "").strip()[:100] or None
-    status = request.args.get("status") if request.args.get("status") in events.STATUSES else None
+    status = request.args.get("status")
+    status = status if status in (*events.STATUSES, events.ALL) else None
     page = request.args.get("page", "1")
     page = min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1
     return render_template(
@@ -124,6 +126,7 @@ def events_page():
         page=page,
         types=events_types(event_type),
         statuses=events.STATUSES,
+        all_statuses=events.ALL,
         pretty=events.pretty_payload,
         form=ActionForm(),
     )

@@ -1,4 +1,6 @@
-"""Staff pages about supporters: the list, one supporter, the CSV and erasure."""
+"""Staff pages about supporters: the list, one supporter, the CSV and erasure.
+
+(Refunds, cancellations and mails sent again are in `action_routes`.)"""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from flask_babel import gettext as _
 from support.erasure import erase_supporter
 from support.extensions import db
 from support.models import Supporter, utcnow
-from support.staff import bp, csv_export, supporters
+from support.staff import actions, bp, csv_export, supporters
 from support.staff.access import admin_required, staff_required
 from support.staff.events import pretty_payload
 from support.staff.forms import EraseForm
@@ -47,11 +49,14 @@ def supporter_list():
 @bp.get("/supporters.csv")
 @staff_required
 def supporter_csv():
-    """Every supporter as CSV, streamed (contract columns, formulas neutralised)."""
-    filename = f"supporters-{utcnow():%Y-%m-%d}.csv"
+    """The supporters the list's filters match (all without), as CSV, streamed
+    (contract columns, formulas neutralised); `excel=1` adds a byte-order mark."""
+    filters = supporters.Filters.from_args(request.args)
+    excel = request.args.get("excel") == "1"
+    filename = f"supporters-{utcnow():%Y-%m-%d}{'-excel' if excel else ''}.csv"
     return Response(
-        stream_with_context(csv_export.generate()),
-        mimetype="text/csv",
+        stream_with_context(csv_export.generate(filters, excel=excel)),
+        content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
@@ -69,6 +74,11 @@ def _detail(supporter: Supporter, form: EraseForm) -> str:
         status=supporters.status_of(history.subscriptions),
         form=form,
         pretty=pretty_payload,
+        staff_actions=actions.recent(supporter),
+        mails=actions.mails(supporter),
+        refundable=actions.refundable,
+        cancellable=actions.cancellable,
+        resendable=actions.RESENDABLE,
     )
 
 

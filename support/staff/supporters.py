@@ -94,12 +94,33 @@ def _matches(text: str):
     )
 
 
-def search(filters: Filters) -> tuple[list[tuple[Supporter, Subscription | None]], bool]:
-    """One page of (supporter, primary subscription), newest first, and whether more follow."""
-    primary = aliased(Subscription)
-    query = sa.select(Supporter, primary).outerjoin(
-        primary, primary.id == primary_subscription_id()
+def latest_one_time_id():
+    """Correlated subquery: the supporter's latest one-time payment."""
+    return (
+        sa.select(Payment.id)
+        .where(Payment.supporter_id == Supporter.id, Payment.kind == "one_time")
+        .order_by(Payment.paid_at.desc().nulls_last(), Payment.id.desc())
+        .limit(1)
+        .correlate(Supporter)
+        .scalar_subquery()
     )
+
+
+def with_gift(primary: type[Subscription]) -> sa.Select:
+    """(supporter, primary subscription, latest one-time gift when there is no
+    subscription): what the list and the CSV show of each supporter."""
+    gift = aliased(Payment)
+    query = (
+        sa.select(Supporter, primary, gift)
+        .select_from(Supporter)
+        .outerjoin(primary, primary.id == primary_subscription_id())
+        .outerjoin(gift, sa.and_(primary.id.is_(None), gift.id == latest_one_time_id()))
+    )
+    return query
+
+
+def filtered(query: sa.Select, filters: Filters, primary: type[Subscription]) -> sa.Select:
+    """`query` narrowed to the supporters `filters` match (the list's and the CSV's rule)."""
     if filters.q:
         query = query.where(_matches(filters.q))
     if filters.status:
@@ -113,12 +134,23 @@ def search(filters: Filters) -> tuple[list[tuple[Supporter, Subscription | None]
         )
     if filters.interval:
         query = query.where(_has_subscription(Subscription.interval == filters.interval))
+    return query
+
+
+Row = tuple[Supporter, Subscription | None, Payment | None]
+
+
+def search(filters: Filters) -> tuple[list[Row], bool]:
+    """One page of (supporter, primary subscription, one-time gift), newest first,
+    and whether more follow."""
+    primary = aliased(Subscription)
     rows = db.session.execute(
-        query.order_by(Supporter.id.desc())
+        filtered(with_gift(primary), filters, primary)
+        .order_by(Supporter.id.desc())
         .offset((filters.page - 1) * PER_PAGE)
         .limit(PER_PAGE + 1)
     ).all()
-    return [(row[0], row[1]) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
+    return [(row[0], row[1], row[2]) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
 
 
 def status_of(subscriptions: list[Subscription]) -> str:

@@ -7,8 +7,9 @@ process-events` and the staff inbox's replay.
    transaction: Stripe is ~150 ms away and may be slower, and nothing waits
    on a lock meanwhile.
 2. Write the ledger in one short transaction whose first statement finishes
-   the claim. A unique-key race with another worker (two events creating one
-   supporter) rolls back and writes again.
+   the claim and whose last marks the dashboard's figures stale. A unique-key
+   race with another worker (two events creating one supporter) rolls back
+   and writes again.
 3. Send the mails that writing queued, once it committed.
 
 A failure rolls back everything the event wrote and keeps the error on the
@@ -26,7 +27,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from support import error_texts
+from support import error_texts, stats_cache
 from support.extensions import db
 from support.mail import outbox
 from support.mail.queue import forget_queued, queued
@@ -112,6 +113,7 @@ def apply_claimed(claim: inbox.Claim) -> Outcome:
                 return Outcome("lost")
             if handler is not None and fetched is not None:
                 handler.apply(event, fetched)
+                stats_cache.mark_stale()
             db.session.commit()
         except IntegrityError as error:
             _rollback()

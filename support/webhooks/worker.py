@@ -2,11 +2,11 @@
 
 Threads, each with its own app context and database session, claim events
 one at a time and apply them (`applying.apply_claimed`); with no event due
-they send due mail (manage links, retries), and with nothing to do they
-wait. On PostgreSQL a listening connection wakes them as soon as a delivery
-or a mail is stored (LISTEN/NOTIFY, see `support.wakeup`), and they look
-anyway every `poll` seconds for failed events whose wait is over; on SQLite
-they poll.
+they send due mail (manage links, retries) and recompute the dashboard's
+figures if events changed the ledger, and with nothing to do they wait. On
+PostgreSQL a listening connection wakes them as soon as a delivery or a mail
+is stored (LISTEN/NOTIFY, see `support.wakeup`), and they look anyway every
+`poll` seconds for failed events whose wait is over; on SQLite they poll.
 
 Staying alive: a lost database connection makes a thread wait (0.5 s,
 doubling, at most 10 s) and try again, the event in hand included; Stripe
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.dialects import postgresql, sqlite
 
-from support import stripe_budget, wakeup
+from support import stats_cache, stripe_budget, wakeup
 from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
@@ -169,11 +169,14 @@ class Worker:
             db.session.remove()
 
     def _step(self) -> tuple[bool, bool]:
-        """Apply one due event, or else send due mail; (did something, Stripe in trouble)."""
+        """Apply one due event, or else send due mail and recompute stale figures;
+        (did something, Stripe in trouble)."""
         claim = inbox.claim_next(self.max_attempts)
         if claim is None:
             report = outbox.send_due(limit=10)
-            return bool(report.sent or report.failed or report.skipped), False
+            if report.sent or report.failed or report.skipped:
+                return True, False
+            return stats_cache.refresh_if_stale(self.app.config["SUPPORT_GOAL"]), False
         pause = 0.5
         while True:
             try:
