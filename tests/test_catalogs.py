@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 import support
 from support import create_app
 from support.config import TRANSLATION_DOMAINS, ConfigError
+from support.extensions import db
 from tests.conftest import base_config
 
 PACKAGE_TRANSLATIONS = Path(support.__file__).parent / "translations"
@@ -31,13 +32,16 @@ def translations(tmp_path) -> Path:
 
 
 def start(tmp_path, translations: Path):
-    """An app reading its catalogs from `translations`; no database is touched."""
-    config = base_config(f"sqlite:///{tmp_path / 'unused.db'}", "http://127.0.0.1:9")
-    config["SUPPORT_GOAL"] = 0  # the appeal then draws without a query
+    """An app reading its catalogs from `translations`, on an empty database of its own."""
+    config = base_config(f"sqlite:///{tmp_path / 'catalogs.db'}", "http://127.0.0.1:9")
+    config["SUPPORT_GOAL"] = 0  # no supporter count to read
     config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
         [str(translations)] * len(TRANSLATION_DOMAINS)
     )
-    return create_app(config)
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()  # the appeal looks for a running campaign
+    return app
 
 
 def arabic_page(app) -> str:

@@ -32,8 +32,8 @@ BLOCKING = {"serious", "critical"}
 def seed() -> dict[str, str]:
     """A small newsroom: supporters with gifts, an event, a campaign; the paths to visit."""
     layla = supporter("layla@example.org", name="ليلى حداد", lang="ar")
-    subscription(layla, 500, "usd", campaign="ramadan", variant="iftar")
-    payment(layla, 500, "usd")
+    plan = subscription(layla, 500, "usd", campaign="ramadan", variant="iftar")
+    paid = payment(layla, 500, "usd", paid_at=utcnow())
     once = supporter("omar@example.org", name="Omar")
     payment(once, 2500, "usd", kind="one_time")
     event("invoice.paid")
@@ -51,7 +51,12 @@ def seed() -> dict[str, str]:
     store.create({**sample(), "status": "live"}, "admin@example.org")
     staff("admin@example.org", "admin")
     db.session.commit()
-    return {"layla": str(layla.id), "token": return_token(layla.id)}
+    return {
+        "layla": str(layla.id),
+        "plan": str(plan.id),
+        "paid": str(paid.id),
+        "token": return_token(layla.id),
+    }
 
 
 def reader_pages(ids: dict[str, str], lang: str) -> dict[str, str]:
@@ -73,6 +78,8 @@ def staff_pages(ids: dict[str, str]) -> dict[str, str]:
         "dashboard": "/staff/",
         "supporters": "/staff/supporters",
         "supporter": f"/staff/supporters/{ids['layla']}",
+        "refund": f"/staff/supporters/{ids['layla']}/payments/{ids['paid']}/refund",
+        "cancel": f"/staff/supporters/{ids['layla']}/subscriptions/{ids['plan']}/cancel",
         "events": "/staff/events",
         "banner-funnel": "/staff/banner",
         "campaigns": "/staff/campaigns",

@@ -26,7 +26,16 @@ from support.models import (
     Supporter,
 )
 from support.staff import actions
-from tests.factories import PASSWORD, csrf, payment, signed_in, staff, subscription, supporter
+from tests.factories import (
+    PASSWORD,
+    csrf,
+    payment,
+    signed_in,
+    staff,
+    subscription,
+    supporter,
+    totp_code,
+)
 from tests.stripe_history import deliver, give, oldest_first
 
 _TOKEN = re.compile(r'name="token"[^>]*value="([^"]*)"')
@@ -492,7 +501,10 @@ def test_two_presses_at_once_refund_once(live_server, client, emulator):
     login = http.get(live_server.url + "/staff/login", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', login).group(1)
     credentials = {"email": "admin@example.org", "password": PASSWORD, "csrf_token": token}
-    http.post(live_server.url + "/staff/login", data=credentials, timeout=10)
+    ask = http.post(live_server.url + "/staff/login", data=credentials, timeout=10).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', ask).group(1)
+    code = {"code": totp_code(), "csrf_token": token}
+    assert http.post(live_server.url + "/staff/login/code", data=code, timeout=10).ok
     path = f"{live_server.url}/staff/supporters/{reader}/payments/{gift}/refund"
     html = http.get(path, timeout=10).text
     data = {

@@ -15,17 +15,22 @@ import sqlalchemy as sa
 from support import stats_cache
 from support.extensions import db
 from support.models import Payment, StaffAction, StatsSnapshot, Subscription, Supporter
-from tests.factories import PASSWORD, ago, payment, staff, subscription, supporter
+from tests.factories import PASSWORD, ago, payment, staff, subscription, supporter, totp_code
 from tests.stripe_history import give
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, base_url: str, email: str) -> None:
+    """Sign in; admins then give their authenticator code."""
     page.goto(base_url + "/staff/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if email.startswith("admin"):
+        page.wait_for_url("**/staff/login/code**")
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/staff/")
 
 
