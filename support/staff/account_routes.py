@@ -79,31 +79,28 @@ def change_role(user_id: int):
     return redirect(url_for("staff.accounts_page"), 303)
 
 
-@bp.post("/accounts/<int:user_id>/deactivate")
-@admin_required
-def deactivate(user_id: int):
-    """Stop an account signing in; its open sessions end at once."""
+def _switch(user_id: int, change, done: str):
+    """Deactivate or reactivate the account in the URL, then back to the list."""
     user = _account(user_id)
     if not ActionForm().validate():
         abort(400)
     try:
-        account_admin.deactivate(user)
+        change(user)
     except account_admin.ChangeRefused as refused:
         return _refused_flash(refused)
-    flash(_("%(email)s is deactivated and signed out.", email=user.email))
+    flash(done % {"email": user.email})
     return redirect(url_for("staff.accounts_page"), 303)
+
+
+@bp.post("/accounts/<int:user_id>/deactivate")
+@admin_required
+def deactivate(user_id: int):
+    """Stop an account signing in; its open sessions end at once."""
+    return _switch(user_id, account_admin.deactivate, _("%(email)s is deactivated and signed out."))
 
 
 @bp.post("/accounts/<int:user_id>/reactivate")
 @admin_required
 def reactivate(user_id: int):
     """Let a deactivated account sign in again."""
-    user = _account(user_id)
-    if not ActionForm().validate():
-        abort(400)
-    try:
-        account_admin.reactivate(user)
-    except account_admin.ChangeRefused as refused:
-        return _refused_flash(refused)
-    flash(_("%(email)s is active again.", email=user.email))
-    return redirect(url_for("staff.accounts_page"), 303)
+    return _switch(user_id, account_admin.reactivate, _("%(email)s is active again."))
