@@ -89,9 +89,10 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
 
     const render = (host, box, b) => {
       const source = host.dataset.source || location.href.split("#")[0];
-      // The first running campaign aimed at this article (or at every article), else the default.
+      // The first running campaign aimed at this article (or at every article), else the
+      // default (also for content cached from before campaigns, which has no list).
       const c =
-        b.campaigns.find((x) => !x.prefixes.length || x.prefixes.some((p) => source.startsWith(p))) ||
+        (b.campaigns || []).find((x) => !x.prefixes.length || x.prefixes.some((p) => source.startsWith(p))) ||
         b;
       const vs = c.variants;
       // The variant drawn once is kept, per campaign, so a reader sees one voice.
