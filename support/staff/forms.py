@@ -54,18 +54,23 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class InviteForm(FlaskForm):
-    """Invite someone to the staff area: their `email` and `role`."""
-
-    email = EmailField(
+def _address_field(missing) -> EmailField:
+    """A required email address, trimmed and checked; `missing` says what to type."""
+    return EmailField(
         _l("Email"),
         filters=[_strip],
         validators=[
-            DataRequired(_l("Enter the email address to invite.")),
+            DataRequired(missing),
             Length(max=254, message=_l("That email address is too long.")),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
         ],
     )
+
+
+class InviteForm(FlaskForm):
+    """Invite someone to the staff area: their `email` and `role`."""
+
+    email = _address_field(_l("Enter the email address to invite."))
     role = SelectField(_l("Role"), choices=role_choices, default="viewer")
 
 
@@ -104,15 +109,7 @@ class PasswordForm(FlaskForm):
 class ForgotForm(FlaskForm):
     """Ask for a password reset link."""
 
-    email = EmailField(
-        _l("Email"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter your email.")),
-            Length(max=254, message=_l("That email address is too long.")),
-            Email(message=_l("Enter a valid email address."), check_deliverability=False),
-        ],
-    )
+    email = _address_field(_l("Enter your email."))
 
 
 class CodeForm(FlaskForm):
