@@ -122,7 +122,7 @@ def save(
     if doc["slug"] != campaign.slug and get(doc["slug"]) is not None:
         raise Invalid([Problem("slug", _taken())])
     before = document(campaign)
-    if doc == validate(before)[0] and base_version == campaign.version:
+    if to_json(doc) == before and base_version == campaign.version:
         return campaign  # nothing changed: no new version
     staged = Campaign()
     _write(staged, doc)
