@@ -106,16 +106,23 @@ def two_factor_page():
     return render_template("staff/recovery_codes.html", codes=codes)
 
 
+def _current_code_given() -> bool:
+    """Whether the form carries a right, current code (the check before any change here)."""
+    form = CodeForm()
+    if form.validate() and two_factor.verify(current_user, form.code.data):
+        return True
+    db.session.rollback()
+    return False
+
+
 @bp.post("/account/two-factor/recovery-codes")
 @staff_required
 @limiter.limit(account_limit, key_func=_signed_in_key, deduct_when=_refused)
 def new_recovery_codes():
     """New recovery codes (the old ones stop working), after a current code."""
-    form = CodeForm()
     if not current_user.totp_enabled:
         abort(404)
-    if not form.validate() or not two_factor.verify(current_user, form.code.data):
-        db.session.rollback()
+    if not _current_code_given():
         return _on_page(_("That code is not right; nothing was changed."), 400)
     codes = two_factor.replace_recovery_codes(current_user)
     db.session.commit()
@@ -127,14 +134,12 @@ def new_recovery_codes():
 @limiter.limit(account_limit, key_func=_signed_in_key, deduct_when=_refused)
 def two_factor_off():
     """Turn two-step sign-in off, after a current code; admins must keep it."""
-    form = CodeForm()
     if not current_user.totp_enabled:
         abort(404)
     if current_user.is_admin:
         flash(_("Admins must keep two-step sign-in on."), "error")
         return redirect(url_for("staff.two_factor"), 303)
-    if not form.validate() or not two_factor.verify(current_user, form.code.data):
-        db.session.rollback()
+    if not _current_code_given():
         return _on_page(_("That code is not right; nothing was changed."), 400)
     two_factor.disable(current_user)
     db.session.commit()
