@@ -28,7 +28,7 @@ SESSION = {
     "allow_promotion_codes": BOOL,
     "automatic_tax": {"enabled": BOOL},
     "invoice_creation": {"enabled": BOOL},
-    "ui_mode": ("custom", "embedded", "hosted"),
+    "ui_mode": ("elements", "embedded_page", "form", "hosted_page"),
     **EXPAND,
 }
 SESSION_LIST = {
@@ -82,8 +82,8 @@ def create_session(req: ApiRequest) -> dict:
     require(p, "mode")
     if p["mode"] == "setup":
         raise invalid("The emulator does not support `setup` mode.", "mode")
-    if p.get("ui_mode", "hosted") != "hosted":
-        raise invalid("The emulator only supports `ui_mode=hosted`.", "ui_mode")
+    if p.get("ui_mode", "hosted_page") != "hosted_page":
+        raise invalid("The emulator only supports `ui_mode=hosted_page`.", "ui_mode")
     if "invoice_creation" in p and p["mode"] != "payment":
         raise invalid("`invoice_creation` can only be used in `payment` mode.", "invoice_creation")
     require(p, "success_url", "line_items")

@@ -12,6 +12,11 @@ _ADDRESS = {
     "state": None,
 }
 
+# A Checkout Session's ``invoice_creation.invoice_data`` when nothing was asked of it.
+_INVOICE_DATA = dict.fromkeys(
+    ("account_tax_ids", "custom_fields", "description", "footer", "issuer", "rendering_options")
+)
+
 
 def empty_address() -> dict:
     """An address hash with every field null."""
@@ -153,6 +158,12 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "created": now,
         "currency": currency,
         "custom_fields": [],
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
         "customer": p.get("customer"),
         "customer_creation": p.get("customer_creation"),
         "customer_details": None,
@@ -161,7 +172,7 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "invoice": None,
         "invoice_creation": {
             "enabled": bool((p.get("invoice_creation") or {}).get("enabled")),
-            "invoice_data": None,
+            "invoice_data": _INVOICE_DATA | {"metadata": {}},
         }
         if p["mode"] == "payment"
         else None,
@@ -176,12 +187,13 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "payment_status": "unpaid",
         "recovered_from": None,
         "setup_intent": None,
+        "shipping_options": [],
         "status": "open",
         "submit_type": p.get("submit_type"),
         "subscription": None,
         "success_url": p.get("success_url"),
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
+        "ui_mode": "hosted_page",
         "url": f"{store.public_url}/c/pay/{session_id}",
     }
 

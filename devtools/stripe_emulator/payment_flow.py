@@ -130,7 +130,6 @@ def refund(store: Store, events: Events, ch: dict, amount=None, reason=None, met
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
     ch["refunds"]["data"].insert(0, re)
-    ch["refunds"]["total_count"] = len(ch["refunds"]["data"])
     events.emit("charge.refunded", ch, previous)
     events.emit("refund.created", re)
     return re

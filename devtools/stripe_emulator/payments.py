@@ -3,6 +3,38 @@
 from .objects import empty_address
 from .store import Store
 
+# A dispute's evidence fields, all empty until the merchant responds (which it cannot here).
+EVIDENCE_FIELDS = (
+    "access_activity_log",
+    "appeal",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
+)
+
 
 def payment_intent(store: Store, livemode, amount, currency, customer, metadata, description):
     """A succeeded PaymentIntent (``latest_charge`` is filled in by the caller)."""
@@ -81,7 +113,6 @@ def charge(store: Store, pi: dict, customer: dict) -> dict:
             "object": "list",
             "data": [],
             "has_more": False,
-            "total_count": 0,
             "url": f"/v1/charges/{charge_id}/refunds",
         },
         "status": "succeeded",
@@ -118,11 +149,15 @@ def dispute(store: Store, ch: dict, reason: str) -> dict:
         "charge": ch["id"],
         "created": now,
         "currency": ch["currency"],
+        "enhanced_eligibility_types": [],
+        "evidence": {**dict.fromkeys(EVIDENCE_FIELDS), "enhanced_evidence": {}},
         "evidence_details": {
             "due_by": now + 7 * 86400,
+            "enhanced_eligibility": {},
             "has_evidence": False,
             "past_due": False,
             "submission_count": 0,
+            "submission_method": "not_submitted",
         },
         "is_charge_refundable": False,
         "livemode": ch["livemode"],

@@ -65,7 +65,6 @@ def start(store: Store, session: dict, customer: dict, line_items, sub_data: dic
         end = now + period_seconds(price["recurring"])
         si = billing.subscription_item(store, sub["id"], price, item["quantity"], now, end)
         _items(sub).append(si)
-    sub["items"]["total_count"] = len(_items(sub))
     inv = billing.invoice(store, sub, customer, "subscription_create", (now, now))
     collect(store, inv, customer, "Subscription creation")
     sub["latest_invoice"] = inv["id"]
