@@ -11,7 +11,8 @@ and names in the personal fields of the reader's events count as theirs too,
 and are looked for in turn (a few rounds).
 
 The reader's events lose their personal fields, every spelling of every
-name and address found, and their error text. Anyone else's event has the
+name and address found, whatever their metadata `source` held beyond the
+article and its campaign, and their error text. Anyone else's event has the
 reader's names redacted where they stand as whole words (someone of the same
 name), and its error text cleared when it mentions the reader.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from support import redaction
+from support import redaction, stored_sources
 from support.extensions import db
 from support.models import CheckoutAttempt, Payment, StripeEvent, Subscription, Supporter
 
@@ -155,7 +156,9 @@ def redact_events(supporter: Supporter) -> int:
     values = sorted(reader.emails | reader.names)
     changed = 0
     for event in owned.values():
-        payload = redaction.redact_payload(event.payload, values)
+        # Metadata sources stored before they were reduced may carry any address.
+        cleaned = stored_sources.clean_payload(event.payload) or event.payload
+        payload = redaction.redact_payload(cleaned, values)
         changed += payload != event.payload
         event.payload, event.last_error = payload, None
     names = sorted(reader.names)

@@ -7,10 +7,12 @@ received. Used by the staff area and `flask supporters erase`.
 Copies go too: the stored webhook events of the reader lose their personal
 fields, every spelling of the reader's names and addresses, and their error
 texts (`support.erased_events`); their mails lose their context (it may hold
-the name and address) and error text, and unsent ones are not sent. Events
-that arrive afterwards are stored without the Checkout contact
-(`payloads.erased_contact`), and the ledger never writes a name or an address
-into an erased supporter.
+the name and address) and error text, and unsent ones are not sent. The
+sources of their checkout attempts, subscriptions and payments keep only the
+article and its campaign (`support.stored_sources`): a link the reader
+followed may have carried their address. Events that arrive afterwards are
+stored without the Checkout contact (`payloads.erased_contact`), and the
+ledger never writes a name or an address into an erased supporter.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from support import stripe_api
 from support.erased_events import redact_events
 from support.extensions import db
 from support.models import OutboundEmail, Supporter, utcnow
+from support.stored_sources import erase_sources
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) 
         return
     redacted = redact_events(supporter)
     _scrub_mail(supporter)
+    erase_sources(supporter, [supporter.email, supporter.name])
     supporter.email = None
     supporter.name = None
     supporter.erased_at = utcnow()

@@ -468,6 +468,18 @@ def test_iframe_page_is_limited_to_allowed_hosts(client):
     assert "variant=goal&amp;source=https%3A//news.example.org/ar/1" in html
 
 
+def test_iframe_links_carry_only_the_article_and_its_campaign(client):
+    article = "https://news.example.org/ar/1?utm_email=them@example.org&utm_source=nl#top"
+    html = client.get("/embed/banner.html", query_string={"lang": "ar", "source": article})
+    page = html.get_data(as_text=True)
+    assert "&amp;source=https%3A//news.example.org/ar/1%3Futm_source%3Dnl" in page
+    assert "them" not in page and "utm_email" not in page
+    # A source on another host, or holding an address in its path, is not passed on.
+    for source in ("https://evil.example/a", "https://news.example.org/u/them@example.org"):
+        page = client.get("/embed/banner.html", query_string={"source": source})
+        assert "source=" not in page.get_data(as_text=True)
+
+
 def test_iframe_page_draws_a_variant_when_none_is_named(client):
     response = client.get("/embed/banner.html?lang=xx")
     assert response.status_code == 200

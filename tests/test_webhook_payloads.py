@@ -182,6 +182,24 @@ def test_reduction_keeps_what_the_handlers_and_the_inbox_read():
     }
 
 
+def test_a_metadata_source_is_stored_reduced_to_the_article_and_campaign():
+    source = "https://news.example.org/a?utm_email=them@example.org&utm_source=nl#x"
+    session = {"id": "cs_1", "object": "checkout.session",
+               "metadata": {"source": source, "campaign": "spring"}}  # fmt: skip
+    previous = {"metadata": {"source": "https://news.example.org/u/them%40example.org"}}
+    data = {"object": session, "previous_attributes": previous}
+    event = {"id": "evt_1", "type": "checkout.session.completed", "created": 1,
+             "livemode": False, "data": data}  # fmt: skip
+    reduced = reduce_event(event)
+    assert reduced["data"]["object"]["metadata"] == {
+        "source": "https://news.example.org/a?utm_source=nl",
+        "campaign": "spring",
+    }
+    # A source that cannot be reduced is left out, as any other unknown value.
+    assert reduced["data"]["previous_attributes"] == {"metadata": {}}
+    assert "them" not in json.dumps(reduced)
+
+
 def test_payloads_stored_whole_before_are_reduced_by_the_cli(client, emulator, runner):
     give(client, emulator, "once", email=EMAIL, name=NAME)
     events = oldest_first(emulator)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 from flask_babel import force_locale
 
+from support.attribution import clean_source
 from support.banner import beacons, bp, caching, content
 from support.errors import render_error
 from support.extensions import csrf, db, limiter
@@ -85,7 +86,8 @@ def banner_html():
             goal=campaign["goal"],
             variant=variant,
             lang=lang,
-            source=source,
+            # Only the article and its campaign travel on to the appeal.
+            source=clean_source(source) or "",
         )
     response = Response(html, mimetype="text/html")
     # The pages' policy, except that the article hosts may frame this one.

@@ -1,4 +1,4 @@
-"""`flask supporters erase EMAIL [--delete-stripe-customer]`."""
+"""`flask supporters erase EMAIL [--delete-stripe-customer]` and `supporters clean-sources`."""
 
 from __future__ import annotations
 
@@ -34,3 +34,14 @@ def supporters_erase(email: str, delete_stripe_customer: bool) -> None:
     db.session.commit()
     suffix = " and deleted the Stripe customer" if delete_stripe_customer else ""
     click.echo(f"Erased supporter #{supporter.id}{suffix}.")
+
+
+@supporters_group.command("clean-sources")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+def supporters_clean_sources(batch: int) -> None:
+    """Reduce stored sources to the article and campaign (rows written before that rule)."""
+    from support.stored_sources import clean_stored
+
+    counts = clean_stored(batch)
+    click.echo(", ".join(f"{table}: {count}" for table, count in counts.items()))
+    click.echo(f"Cleaned {sum(counts.values())} stored sources.")

@@ -7,9 +7,10 @@ name, email and address, a `customer.updated` the old email in
 Checkout Sessions, and the inbox shows what happened, so an event is stored
 reduced to a list of fields (`reduce_event`): ids and the ids of related
 objects, amounts, currencies, statuses, times, mode, the attribution metadata
-we set, periods and prices. A field Stripe adds later is dropped until it is
-listed here. A personal field that was there is stored as "[redacted]" (not
-left out), so staff can see something was removed.
+we set (its `source` reduced to the article and campaign), periods and prices.
+A field Stripe adds later is dropped until it is listed here. A personal field
+that was there is stored as "[redacted]" (not left out), so staff can see
+something was removed.
 
 The one exception is the contact a Checkout Session collected
 (`customer_details.email` and `.name`, `customer_email`). It is kept while the
@@ -39,6 +40,7 @@ import json
 
 import sqlalchemy as sa
 
+from support.attribution import reduce_source
 from support.extensions import db
 from support.models import CheckoutAttempt, StripeEvent, Supporter
 from support.redaction import REDACTED, dump, is_personal
@@ -153,6 +155,17 @@ def _plain(value: object) -> bool:
     return isinstance(value, str | int | float | bool | None)
 
 
+def reduce_metadata(metadata: dict) -> dict:
+    """The metadata the app sets, its `source` reduced to the article and campaign
+    (`support.attribution.reduce_source`) or left out."""
+    kept = {k: v for k, v in metadata.items() if k in METADATA and _plain(v)}
+    source = kept.pop("source", None)
+    source = reduce_source(source) if isinstance(source, str) else None
+    if source:
+        kept["source"] = source
+    return kept
+
+
 def reduce_object(obj: dict, kind: str | None = None) -> dict:
     """The fields of a Stripe object (or a part of one) the inbox keeps; `kind` is the
     type of the object a part belongs to (for `previous_attributes`)."""
@@ -166,7 +179,7 @@ def reduce_object(obj: dict, kind: str | None = None) -> dict:
         elif key in REFERENCES:
             reduced[key] = _reference(value)
         elif key == "metadata" and isinstance(value, dict):
-            reduced[key] = {k: v for k, v in value.items() if k in METADATA and _plain(v)}
+            reduced[key] = reduce_metadata(value)
         elif key in NESTED and isinstance(value, dict):
             reduced[key] = reduce_object(value, owner["object"])
         elif key in NESTED and isinstance(value, list):
