@@ -158,6 +158,15 @@ def test_page_language_is_used_without_data_lang(page, article):
     assert source == [page.url]  # no data-source: the article's own address
 
 
+def test_a_newsletter_address_in_the_article_url_stays_on_the_article_page(page, article):
+    url = article('data-lang="en"')
+    page.goto(url + "?email=them%40example.org&utm_source=nl&utm_email=them@example.org#top")
+    region(page).wait_for()
+    href = region(page).locator("a.c").get_attribute("href")
+    assert "example.org" not in href.replace(urlsplit(url).netloc, "")
+    assert parse_qs(urlsplit(href).query)["source"] == [url + "?utm_source=nl"]
+
+
 def test_dismissal_lasts_across_page_loads(page, article):
     url = article('data-lang="en"')
     page.goto(url)

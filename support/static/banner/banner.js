@@ -87,6 +87,19 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
       }));
     const boxes = [];
 
+    // The appeal needs the article and its campaign tokens only: a newsletter's
+    // ?email=... never leaves the article page.
+    const article = (s) => {
+      try {
+        const u = new URL(s);
+        const q = new URLSearchParams();
+        u.searchParams.forEach((v, k) => /^utm_(source|medium|campaign|content|term)$/.test(k) && q.append(k, v));
+        return u.origin + u.pathname + (q.size ? "?" + q : "");
+      } catch (e) {
+        return "";
+      }
+    };
+
     const render = (host, box, b) => {
       const source = host.dataset.source || location.href.split("#")[0];
       // The first running campaign aimed at this article (or at every article), else the
@@ -103,7 +116,7 @@ a:focus-visible,button:focus-visible{outline:3px solid #1b1b1f;outline-offset:2p
         state.v = c.slug + "/" + v.name;
         save(state);
       }
-      const link = (u) => esc(u + "&source=" + encodeURIComponent(source));
+      const link = (u) => esc(u + "&source=" + encodeURIComponent(article(source)));
       const send = (type) => {
         try {
           if (!P)
