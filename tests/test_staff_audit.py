@@ -79,7 +79,7 @@ def test_refunds_cancellations_and_resends_are_listed(client, gifts, emulator): 
     assert "admin@example.org Mail sent again" in newest_first[0] and "queued" in newest_first[0]
     assert "Cancellation, at period end" in newest_first[1] and gifts["sub_id"] in newest_first[1]
     assert "Refund" in newest_first[2] and gifts["charge"] in newest_first[2]
-    assert "$4 " in newest_first[2] and "requested" in newest_first[2]
+    assert newest_first[2].endswith("$4") and "requested" in newest_first[2]
     page = client.get("/staff/audit").get_data(as_text=True)
     assert f'href="/staff/supporters/{gifts["supporter"]}"' in page
 
@@ -141,7 +141,7 @@ def test_an_erasure_from_the_command_line_names_no_one(client, runner):
         "erase", reader_id, None, None)  # fmt: skip
     signed_in(client, "admin")
     [line] = table_rows(audit_page(client))
-    assert "command line Erasure 1 supporter erased" in line
+    assert "command line Erasure done 1 supporter erased" in line
     assert_names_no_one(row, audit_page(client), reader)
 
 
@@ -162,9 +162,9 @@ def test_staff_account_changes_are_listed(client):
         ("reactivate", "other@example.org", None, "admin@example.org"),
     ]
     lines = table_rows(audit_page(client))
-    assert "Reactivation other@example.org" in lines[0] and "Deactivation" in lines[1]
-    assert "Role change other@example.org" in lines[2] and "from Viewer to Editor" in lines[2]
-    assert "Invitation new@example.org" in lines[3] and "as Editor" in lines[3]
+    assert "Reactivation done other@example.org" in lines[0] and "Deactivation" in lines[1]
+    assert "Role change done from Viewer to Editor other@example.org" in lines[2]
+    assert "Invitation done as Editor new@example.org" in lines[3]
 
 
 def test_refused_account_changes_leave_no_row(client):
@@ -197,9 +197,9 @@ def test_two_factor_resets_on_the_command_line_and_on_the_web(client, runner):
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
     signed_in(client, "admin")
     lines = table_rows(audit_page(client))
-    assert "self@example.org Two-step sign-in turned off self@example.org" in lines[0]
-    assert "command line Account created made@example.org" in lines[1]
-    assert "command line Two-step sign-in reset lost@example.org" in lines[2]
+    assert "self@example.org Two-step sign-in turned off done self@example.org" in lines[0]
+    assert "command line Account created done as Viewer made@example.org" in lines[1]
+    assert "command line Two-step sign-in reset done lost@example.org" in lines[2]
 
 
 def test_campaign_publish_end_and_revert_are_listed(client):
@@ -276,7 +276,7 @@ def test_pages_newest_first_and_escaped(client):
     assert len(first) == PER_PAGE and "user50@example.org" in first[1]
     assert 'rel="next" href="/staff/audit?page=2"' in raw
     second = table_rows(audit_page(client, page=2))
-    assert [line.split()[-2] for line in second] == ["user1@example.org", "user0@example.org"]
+    assert [line.split()[-1] for line in second] == ["user1@example.org", "user0@example.org"]
     filtered = client.get("/staff/audit?kind=deactivate").get_data(as_text=True)
     assert 'href="/staff/audit?kind=deactivate&amp;page=2"' in filtered
 
