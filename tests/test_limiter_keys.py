@@ -161,7 +161,7 @@ def test_no_limiter_key_holds_an_address_or_an_email(app, database, emulator, st
     v6 = ipaddress.IPv6Network(
         f"2001:db8:{uuid.uuid4().int % 65000:x}:{uuid.uuid4().int % 65000:x}::/64"
     )
-    v4 = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    v4 = f"100.{64 + uuid.uuid4().int % 64}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
     readers = [
         ({"REMOTE_ADDR": str(v6[0xABCD])}, fresh_email()),
         ({"REMOTE_ADDR": v4}, fresh_email()),
