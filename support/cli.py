@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from support import audit
 from support.accounts import ROLES, AccountError, create_staff
 from support.extensions import db
 from support.models import StaffUser
@@ -30,6 +31,7 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
         user = create_staff(email, password, role)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
+    audit.record(audit.CREATE_ACCOUNT, user.email, detail=user.role)
     db.session.commit()
     click.echo(f"Created {user.role} {user.email}")
 
@@ -50,6 +52,7 @@ def staff_reset_2fa(email: str) -> None:
         raise click.ClickException(f"{email} has no staff account")
     disable(user)
     end_sessions(user)
+    audit.record(audit.TWO_FACTOR_RESET, user.email)
     db.session.commit()
     click.echo(f"Two-step sign-in is off for {user.email}")
 

@@ -21,7 +21,7 @@ import logging
 
 import sqlalchemy as sa
 
-from support import stripe_api
+from support import audit, stripe_api
 from support.erased_events import redact_events
 from support.extensions import db
 from support.models import OutboundEmail, Supporter, utcnow
@@ -55,6 +55,7 @@ def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) 
     """
     if delete_stripe_customer and supporter.stripe_customer_id:
         stripe_api.delete_customer(supporter.stripe_customer_id)
+    audit.record_erasure(supporter, delete_stripe_customer)
     if supporter.erased_at is not None and supporter.email is None and supporter.name is None:
         return
     redacted = redact_events(supporter)

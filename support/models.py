@@ -268,33 +268,38 @@ class StaffRecoveryCode(db.Model):
 
 
 class StaffAction(db.Model):
-    """Something an admin asked for on a supporter's page, who asked and how it went.
+    """One staff action, for the audit page (`support.audit`): who, when, on what, outcome.
 
-    `action`: refund, cancel_now, cancel_at_period_end or resend_mail; `target`
-    the Stripe id (ch_/pi_, sub_) or the mail key it acted on. `outcome`:
-    pending (Stripe is being asked) → requested (Stripe accepted; the ledger
-    follows from the webhook) | queued (a mail) | failed (`detail` says why).
-    `key` is unique: the confirmation form's one-time token hashed with what
-    was asked, also Stripe's idempotency key, so a double submit acts once.
+    `action` is its kind (`support.audit.KINDS`): an admin's refund,
+    cancel_now, cancel_at_period_end or resend_mail on a supporter's page, an
+    erasure, a change to a staff account or to a campaign, a webhook replay.
+    `target` names what it acted on (a Stripe id, a mail key, a staff email, a
+    campaign slug; never a reader's name or address). `staff_email` is None
+    when the command line did it. `outcome`: done, or for the actions on a
+    supporter pending (Stripe is being asked) → requested (Stripe accepted; the
+    ledger follows from the webhook) | queued (a mail) | failed (`detail`
+    says why). Those also carry `key`, unique: the confirmation form's
+    one-time token hashed with what was asked, also Stripe's idempotency key,
+    so a double submit acts once; other rows have none.
     """
 
     __tablename__ = "staff_action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     staff_user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_user.id", ondelete="SET NULL")
     )
     # Kept as well, so the record still says who it was if the account goes.
-    staff_email: Mapped[str] = mapped_column(sa.String(320))
-    supporter_id: Mapped[int] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
-    action: Mapped[str] = mapped_column(sa.String(32))
+    staff_email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
+    supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32), index=True)
     target: Mapped[str] = mapped_column(sa.String(255))
     amount: Mapped[int | None] = mapped_column(sa.BigInteger)
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     outcome: Mapped[str] = mapped_column(sa.String(16), default="pending")
     detail: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

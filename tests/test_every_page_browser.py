@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from support import audit
 from support.campaigns import store
 from support.extensions import db
 from support.manage.done import return_token
@@ -50,6 +51,12 @@ def seed() -> dict[str, str]:
     db.session.add(attempt)
     store.create({**sample(), "status": "live"}, "admin@example.org")
     staff("admin@example.org", "admin")
+    # The audit page's rows: one from the command line, with long words that must wrap.
+    audit.record(audit.ERASE, supporter_id=once.id, detail=audit.STRIPE_CUSTOMER_DELETED)
+    audit.record(
+        audit.INVITE, "a-rather-long-address-for-a-phone@newsroom.example.org", detail="editor"
+    )
+    audit.record(audit.REPLAY, "evt_1QpLongStripeEventIdentifier00", detail="processed")
     db.session.commit()
     return {
         "layla": str(layla.id),
@@ -89,6 +96,7 @@ def staff_pages(ids: dict[str, str]) -> dict[str, str]:
         "campaign-history": "/staff/campaigns/ramadan/history",
         "accounts": "/staff/accounts",
         "two-factor": "/staff/account/two-factor",
+        "audit": "/staff/audit",
     }
 
 

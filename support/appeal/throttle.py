@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from flask import current_app
 from flask_limiter import RateLimitExceeded
 
-from support.address_keys import hashed_address
+from support import address_keys
 from support.checkout import Choice, idempotency_key
 from support.extensions import limiter
 
@@ -38,7 +38,7 @@ def checkout_limit() -> str:
 
 def address_key() -> str:
     """The throttling key: the reader's address, keyed-hashed."""
-    return hashed_address("checkout")
+    return address_keys.address_key("checkout")
 
 
 def _repeat_key(choice: Choice) -> str:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from support.address_keys import hashed_address
+from support.address_keys import address_key
 from support.banner.content import CAMPAIGN, known_variant
 from support.config import LANGUAGES
 from support.extensions import db
@@ -55,7 +55,7 @@ def rate_limit() -> str:
 
 def rate_limit_key() -> str:
     """The client address, keyed-hashed: the limiter's store never holds a reader's IP."""
-    return hashed_address("banner")
+    return address_key("banner")
 
 
 def read_body() -> bytes:

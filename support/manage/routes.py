@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import current_app, g, make_response, redirect, render_template, request
 from flask_babel import format_date
 
-from support.addresses import normalise_email
+from support.address_keys import address_key, email_key
 from support.extensions import limiter
 from support.i18n import best_language
 from support.manage import bp
@@ -32,10 +30,14 @@ def _limit(name: str):
     return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
 
 
+def _address_key() -> str:
+    """Count requests per client address (keyed digest: `support.address_keys`)."""
+    return address_key("manage-ip")
+
+
 def _email_key() -> str:
-    """Count requests per address (hashed: the limiter's store never sees addresses)."""
-    address = normalise_email(request.form.get("email"))
-    return "manage-email:" + hashlib.sha256(address.encode()).hexdigest()
+    """Count requests per email typed (keyed digest: the store never sees addresses)."""
+    return email_key("manage-email", request.form.get("email"))
 
 
 def _no_store(response):
@@ -45,7 +47,7 @@ def _no_store(response):
 
 
 @bp.route("/<lang>/manage", methods=["GET", "POST"])
-@limiter.limit(_limit("MANAGE_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("MANAGE_LIMIT_PER_IP"), key_func=_address_key, methods=["POST"])
 @limiter.limit(_limit("MANAGE_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"])
 def request_link(lang=None):
     """Ask for a manage link; the answer is the same whether or not the address is known."""
@@ -65,7 +67,7 @@ def _problem(reason: str):
 
 
 @bp.get("/manage/<token>")
-@limiter.limit(_limit("MANAGE_LIMIT_PORTAL"))
+@limiter.limit(_limit("MANAGE_LIMIT_PORTAL"), key_func=_address_key)
 def portal(token: str):
     """A valid, unused link → 303 to a fresh Billing Portal session; otherwise a page saying why."""
     try:

@@ -11,11 +11,10 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from support.addresses import normalise_email
+from support.address_keys import address_key, email_key, limiter_key
 from support.errors import render_error
 from support.extensions import login_manager
 from support.staff import bp
@@ -107,13 +106,13 @@ def login_failed(response: Response) -> bool:
 
 
 def account_key() -> str:
-    """The throttling key for one account: the email typed, normalised."""
-    return "staff-login:" + normalise_email(request.form.get("email", ""))[:320]
+    """The throttling key for one account: the email typed (keyed digest)."""
+    return email_key("staff-login", request.form.get("email", ""))
 
 
 def ip_key() -> str:
     """The throttling key for one client address."""
-    return "staff-login-ip:" + (get_remote_address() or "unknown")
+    return address_key("staff-login-ip")
 
 
 def account_limit() -> str:
@@ -128,9 +127,9 @@ def ip_limit() -> str:
 
 def code_account_key() -> str:
     """The throttling key for second-factor codes of the half-signed-in account."""
-    return "staff-2fa:" + pending_user_id()
+    return limiter_key("staff-2fa", pending_user_id())
 
 
 def code_ip_key() -> str:
     """The throttling key for second-factor codes from one client address."""
-    return "staff-2fa-ip:" + (get_remote_address() or "unknown")
+    return address_key("staff-2fa-ip")

@@ -14,7 +14,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from support import accounts
+from support import accounts, audit
 from support.addresses import normalise_email
 from support.extensions import db
 from support.mail.queue import queue_mail
@@ -69,6 +69,7 @@ def invite(email: str, role: str, lang: str) -> StaffUser:
         accounts.end_sessions(user)  # the earlier invitation's link stops working
     stamp = f"{utcnow():%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
     queue_mail(f"staff-invite:{user.id}:{stamp}", "staff_invite", None, lang, staff_user_id=user.id)
+    audit.record(audit.INVITE, user.email, detail=role)
     db.session.commit()
     log.info("Staff user %s invited as %s", user.id, role)
     return user
@@ -80,6 +81,7 @@ def change_role(user: StaffUser, role: str) -> None:
         raise ChangeRefused(_("Choose one of the roles offered."))
     if role != "admin":
         _keep_an_admin(user)
+    audit.record(audit.ROLE, user.email, detail=f"{user.role}:{role}")
     user.role = role
     db.session.commit()
     log.info("Staff user %s is now %s", user.id, role)
@@ -90,6 +92,7 @@ def deactivate(user: StaffUser) -> None:
     _keep_an_admin(user)
     user.status = "deactivated"
     accounts.end_sessions(user)
+    audit.record(audit.DEACTIVATE, user.email)
     db.session.commit()
     log.info("Staff user %s deactivated", user.id)
 
@@ -103,5 +106,6 @@ def reactivate(user: StaffUser) -> None:
     if user.status != "deactivated":
         raise ChangeRefused(_("Only a deactivated account can be reactivated."))
     user.status = "invited" if user.password_hash == NO_PASSWORD else "active"
+    audit.record(audit.REACTIVATE, user.email)
     db.session.commit()
     log.info("Staff user %s reactivated", user.id)

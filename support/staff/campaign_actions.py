@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from support import audit
 from support.campaigns import live, store
 from support.campaigns.default import default_document
 from support.campaigns.document import DEFAULT_SLUG
@@ -48,6 +49,8 @@ def campaign_status(slug: str, change: str):
     except store.Conflict as conflict:
         flash(conflict_note(conflict.campaign, base), "error")
         return redirect(_edit_url(slug), 303)
+    kind = audit.CAMPAIGN_PUBLISH if status == "live" else audit.CAMPAIGN_END
+    audit.record(kind, slug, detail=str(campaign.version))
     db.session.commit()
     live.forget()
     if status == "live":
@@ -144,6 +147,7 @@ def campaign_revert(slug: str, version: int):
     except store.Conflict as conflict:
         flash(conflict_note(conflict.campaign, base), "error")
         return redirect(url_for("staff.campaign_history", slug=slug), 303)
+    audit.record(audit.CAMPAIGN_REVERT, slug, detail=f"{version}:{campaign.version}")
     db.session.commit()
     live.forget()
     flash(

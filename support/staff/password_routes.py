@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
@@ -11,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import logout_user
 
 from support.accounts import MIN_PASSWORD_LENGTH
-from support.addresses import normalise_email
+from support.address_keys import address_key, email_key
 from support.extensions import limiter
 from support.staff import account_links, bp, password_reset, sign_in
 from support.staff.forms import ForgotForm, PasswordForm
@@ -31,10 +30,14 @@ def _limit(name: str):
     return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
 
 
+def _address_key() -> str:
+    """Count reset requests per client address (keyed digest: `support.address_keys`)."""
+    return address_key("staff-reset-ip")
+
+
 def _email_key() -> str:
-    """Count reset requests per address (hashed: the limiter's store never sees addresses)."""
-    address = normalise_email(request.form.get("email"))
-    return "staff-reset-email:" + hashlib.sha256(address.encode()).hexdigest()
+    """Count reset requests per email typed (keyed digest: the store never sees addresses)."""
+    return email_key("staff-reset-email", request.form.get("email"))
 
 
 def _no_store(response):
@@ -93,7 +96,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
-@limiter.limit(_limit("STAFF_RESET_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("STAFF_RESET_LIMIT_PER_IP"), key_func=_address_key, methods=["POST"])
 @limiter.limit(_limit("STAFF_RESET_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"])
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""

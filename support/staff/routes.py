@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from support import accounts, stats_cache, stats_history
+from support import accounts, audit, stats_cache, stats_history
 from support.extensions import db, limiter
 from support.models import StripeEvent, utcnow
 from support.staff import bp, dashboard, events, funnel, paying, sign_in
@@ -153,8 +153,12 @@ def replay(event_id: str):
     except Exception:  # the ledger records the error on the event itself
         log.exception("Replay of %s failed", event_id)
         db.session.rollback()
+        audit.record(audit.REPLAY, event_id, outcome=audit.FAILED)
+        db.session.commit()
         flash(_("Replaying %(event)s failed; see its error below.", event=event_id), "error")
     else:
+        audit.record(audit.REPLAY, event_id, detail=status)
+        db.session.commit()
         flash(_("Replayed %(event)s: now %(status)s.", event=event_id, status=status))
     back = request.referrer if _same_inbox(request.referrer) else url_for("staff.events")
     return redirect(back, 303)

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from support import audit
 from support.erasure import erase_supporter
 from support.extensions import db
 from support.models import Supporter, utcnow
@@ -103,6 +104,8 @@ def supporter_erase(supporter_id: int):
         erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
     except StripeUnavailable:
         db.session.rollback()
+        audit.record_erasure(supporter, True, audit.FAILED)
+        db.session.commit()
         flash(_("Stripe did not delete the customer, so nothing was erased. Try again."), "error")
         return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
     db.session.commit()

@@ -8,6 +8,8 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from support import audit
+from support.address_keys import limiter_key
 from support.extensions import db, limiter
 from support.staff import bp, sign_in, two_factor
 from support.staff.access import (
@@ -77,7 +79,7 @@ def _on_page(error: str | None = None, status: int = 200):
 
 def _signed_in_key() -> str:
     """The throttling key for codes typed by a signed-in account."""
-    return f"staff-2fa-user:{current_user.get_id()}"
+    return limiter_key("staff-2fa-user", str(current_user.get_id()))
 
 
 def _refused(response) -> bool:
@@ -142,6 +144,7 @@ def two_factor_off():
     if not _current_code_given():
         return _on_page(_("That code is not right; nothing was changed."), 400)
     two_factor.disable(current_user)
+    audit.record(audit.TWO_FACTOR_OFF, current_user.email)
     db.session.commit()
     flash(_("Two-step sign-in is off."))
     return redirect(url_for("staff.two_factor"), 303)

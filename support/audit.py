@@ -1,0 +1,112 @@
+"""The audit trail: every staff action — who, when, on what, and how it went.
+
+One table holds them all, `staff_action`, in one way: an admin's actions on a
+supporter's page (`support.staff.actions`, which also give their row a unique
+key so a double submit acts once) and every other change recorded here, by
+`record`. A recorded row joins the session of the change it records, so the
+change and its record commit together, or neither does.
+
+Who is the signed-in staff member in a request, or the command line (no
+email) outside one. An erasure's row names no one erased: no email, no name,
+no Stripe customer, only the supporter row's id, which is anonymised by then.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_login import current_user
+
+from support.extensions import db
+from support.models import StaffAction, Supporter, utcnow
+
+# The kinds of row, in the order the audit page's filter offers them.
+REFUND = "refund"
+CANCEL_NOW = "cancel_now"
+CANCEL_AT_PERIOD_END = "cancel_at_period_end"
+RESEND_MAIL = "resend_mail"
+ERASE = "erase"
+INVITE = "invite"
+CREATE_ACCOUNT = "create_account"
+ROLE = "role"
+DEACTIVATE = "deactivate"
+REACTIVATE = "reactivate"
+TWO_FACTOR_RESET = "two_factor_reset"
+TWO_FACTOR_OFF = "two_factor_off"
+CAMPAIGN_PUBLISH = "campaign_publish"
+CAMPAIGN_END = "campaign_end"
+CAMPAIGN_REVERT = "campaign_revert"
+REPLAY = "replay"
+KINDS = (
+    REFUND,
+    CANCEL_NOW,
+    CANCEL_AT_PERIOD_END,
+    RESEND_MAIL,
+    ERASE,
+    INVITE,
+    CREATE_ACCOUNT,
+    ROLE,
+    DEACTIVATE,
+    REACTIVATE,
+    TWO_FACTOR_RESET,
+    TWO_FACTOR_OFF,
+    CAMPAIGN_PUBLISH,
+    CAMPAIGN_END,
+    CAMPAIGN_REVERT,
+    REPLAY,
+)
+
+DONE = "done"
+FAILED = "failed"
+# What an erasure's `detail` may say (the audit page words them in each language).
+STRIPE_CUSTOMER_DELETED = "stripe_customer_deleted"
+STRIPE_UNAVAILABLE = "stripe_unavailable"
+ALREADY_ERASED = "already_erased"
+
+
+def actor() -> tuple[int | None, str | None]:
+    """The signed-in staff member's id and email; (None, None) for the command line."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, None
+
+
+def record(
+    kind: str,
+    target: str = "",
+    *,
+    supporter_id: int | None = None,
+    detail: str | None = None,
+    outcome: str = DONE,
+) -> StaffAction:
+    """Add the row for a finished action to the session (the caller commits)."""
+    user_id, email = actor()
+    now = utcnow()
+    row = StaffAction(
+        key=None,
+        staff_user_id=user_id,
+        staff_email=email,
+        supporter_id=supporter_id,
+        action=kind,
+        target=target[:255],
+        outcome=outcome,
+        detail=detail,
+        created_at=now,
+        finished_at=now,
+    )
+    db.session.add(row)
+    return row
+
+
+def record_erasure(
+    supporter: Supporter, delete_stripe_customer: bool, outcome: str = DONE
+) -> StaffAction:
+    """The row of an erasure: "1 supporter erased", by row id only."""
+    if outcome == FAILED:
+        detail = STRIPE_UNAVAILABLE
+    elif delete_stripe_customer and supporter.stripe_customer_id:
+        detail = STRIPE_CUSTOMER_DELETED
+    elif supporter.erased_at is not None:
+        detail = ALREADY_ERASED
+    else:
+        detail = None
+    return record(ERASE, supporter_id=supporter.id, detail=detail, outcome=outcome)
