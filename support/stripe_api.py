@@ -97,14 +97,9 @@ class StripeBusy(StripeUnavailable):
         self.retry_after = retry_after
 
 
-# How long a reader who is creating something may wait for room in the readers'
-# share: the window frees continuously, so a moment often suffices.
-READER_PATIENCE = 1.0
-
-
-def _reader_turn(patience: float = 0.0) -> None:
+def _reader_turn() -> None:
     """Take a place in the readers' share of Stripe's budget, or raise `StripeBusy`."""
-    wait = stripe_budget.reader_turn(patience)
+    wait = stripe_budget.reader_turn()
     if wait:
         log.warning("Readers' Stripe share used up: a request was not sent")
         raise StripeBusy(max(math.ceil(wait), 1))
@@ -184,7 +179,7 @@ def create_checkout_session(
     else:
         params["mode"] = "subscription"
         params["subscription_data"] = {"metadata": request.metadata}
-    _reader_turn(READER_PATIENCE)
+    _reader_turn()
     try:
         return client().v1.checkout.sessions.create(
             params=params, options={"idempotency_key": idempotency_key}
@@ -342,7 +337,7 @@ def create_billing_portal_session(
 
     A reader's request: `StripeBusy` past the readers' share.
     """
-    _reader_turn(READER_PATIENCE)
+    _reader_turn()
     try:
         return client().v1.billing_portal.sessions.create(
             params={"customer": customer_id, "return_url": return_url, "locale": locale},

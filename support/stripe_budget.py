@@ -15,8 +15,9 @@ through Redis. With `memory://` the count is per process.
   when they were counted here, would see more than N in some second.
 - Readers' requests (checkout creation, the thanks page's read, Billing Portal
   sessions) keep together under `STRIPE_READER_REQUESTS_PER_SECOND`
-  (`reader_turn`). A reader is never queued: a request that finds no room
-  within a moment is not sent, and the caller answers from what it knows.
+  (`reader_turn`). A reader is never queued, as that would hold a web worker
+  for each: a request that finds no room is not sent, and the caller answers at
+  once from what it knows.
 - Staff actions spend from neither: what the two shares leave of the account's
   limit is theirs, so readers cannot starve a refund.
 """
@@ -64,16 +65,12 @@ class Budget:
                 time.sleep(min(self._until_room(), 0.25))
             self._next = time.monotonic() + 1 / self.per_second
 
-    def try_spend(self, patience: float = 0.0) -> float:
-        """Take one request's place if the shared window has room within `patience`
-        seconds: 0 when taken, else the seconds until there will be room (nothing taken)."""
-        deadline = time.monotonic() + patience
-        while not self._limiter.hit(self._item, self.key):
-            wait = self._until_room()
-            if time.monotonic() + wait > deadline:
-                return wait
-            time.sleep(wait)
-        return 0.0
+    def try_spend(self) -> float:
+        """Take one request's place if the shared window has room now: 0 when taken,
+        else the seconds until there will be room (and nothing is taken)."""
+        if self._limiter.hit(self._item, self.key):
+            return 0.0
+        return self._until_room()
 
 
 def install(app: Flask) -> Budget:
@@ -110,7 +107,7 @@ def readers() -> Budget:
     return budget
 
 
-def reader_turn(patience: float = 0.0) -> float:
+def reader_turn() -> float:
     """Take a place for one reader's Stripe request: 0 when taken, else the seconds
     until the readers' share has room again (send nothing then)."""
-    return readers().try_spend(patience)
+    return readers().try_spend()
