@@ -21,7 +21,7 @@ from support.stripe_api import StripeBusy, StripeUnavailable
 log = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/stripe/", "/embed/", "/staff/api/", "/healthz")
-PAGE_STATUSES = (400, 401, 403, 404, 405, 410, 413, 429, 500, 502, 503)
+PAGE_STATUSES = (400, 401, 403, 404, 405, 410, 413, 429, 500, 502)
 
 
 def wants_json() -> bool:
@@ -47,10 +47,6 @@ def _titles() -> dict[int, tuple[str, str]]:
         502: (
             _("The payment service is not answering"),
             _("Nothing was charged. Please try again in a moment."),
-        ),
-        503: (
-            _("Many readers are here right now"),
-            _("Nothing was charged and nothing has changed. Please try again in a few seconds."),
         ),
     }
 
@@ -83,8 +79,15 @@ def retry_after(body, status: int, busy: StripeBusy) -> Response:
 
 def busy_page(busy: StripeBusy) -> Response:
     """The 503 for a reader's request past the readers' share of Stripe's budget."""
-    body, status = render_error(503)
-    return retry_after(body, status, busy)
+    if wants_json():
+        return retry_after(jsonify(error_body(503, str(busy))), 503, busy)
+    page = render_template(
+        "errors/error.html",
+        status=503,
+        title=_("Many readers are here right now"),
+        text=_("Nothing was charged and nothing has changed. Please try again in a few seconds."),
+    )
+    return retry_after(page, 503, busy)
 
 
 def init_app(app: Flask) -> None:

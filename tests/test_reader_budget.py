@@ -11,6 +11,7 @@ import pytest
 
 from support import stripe_budget
 from support.portal_links import make_token
+from support.stripe_api import StripeBusy
 from tests.conftest import form_tokens
 from tests.factories import signed_in
 from tests.test_manage import customer_supporter
@@ -91,3 +92,21 @@ def test_readers_past_their_share_do_not_hold_up_a_refund(client, gifts, emulato
     done = client.post(gifts["refund"], data=form)
     assert done.status_code == 303
     assert refunded_at_stripe(emulator, gifts["charge"]) == 400
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"), [("en", "try again in a few seconds"), ("ar", "بضع ثوانٍ")]
+)
+def test_any_readers_page_past_the_share_is_a_calm_503(app, client, lang, says):
+    """A reader's Stripe request that no page handles itself (a future one) is no 502."""
+
+    def busy():
+        raise StripeBusy(2)
+
+    app.add_url_rule("/<lang>/busy", "busy", lambda lang: busy())
+    app.add_url_rule("/staff/api/busy", "api_busy", busy)
+    page = client.get(f"/{lang}/busy")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "2"
+    assert says in page.get_data(as_text=True)
+    api = client.get("/staff/api/busy")
+    assert api.status_code == 503 and api.get_json()["error"]["status"] == 503
