@@ -176,7 +176,8 @@ def _live_problems(get, public_url: str, storage_uri: str) -> list[str]:
         problems.append(
             "RATELIMIT_STORAGE_URI must be shared storage such as redis://host:6379/0 with a "
             "live Stripe key: with memory:// each process counts alone, so the staff login "
-            "and checkout throttles and the workers' Stripe budget multiply with the processes"
+            "and checkout throttles and the workers' and readers' Stripe shares multiply with "
+            "the processes"
         )
 
     mail_url = get("MAIL_URL")
