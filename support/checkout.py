@@ -2,13 +2,13 @@
 
 Views call `start_checkout` with a validated `Choice`; it creates the session
 through `stripe_api`, records a `CheckoutAttempt` and returns the session's id
-and the URL to send the reader to. `checkout_outcome` answers the thanks page.
+and the URL to send the reader to. `find_attempt` finds it again for the
+thanks page (support/appeal/confirmation.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,11 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from support import stripe_api
 from support.attribution import Attribution
 from support.extensions import db
-from support.ledger.checkouts import session_is_paid
 from support.models import CheckoutAttempt
 from support.money import fee_for, gross_up, to_major
-
-log = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"cs_(test|live)_[A-Za-z0-9]{1,200}")
 
@@ -163,19 +160,3 @@ def find_attempt(session_id: str | None) -> CheckoutAttempt | None:
     return db.session.scalar(
         sa.select(CheckoutAttempt).where(CheckoutAttempt.session_id == session_id)
     )
-
-
-def is_confirmed(attempt: CheckoutAttempt) -> bool:
-    """Has the gift been paid? Asks Stripe; if Stripe is unreachable, trusts the webhook."""
-    if attempt.completed_at is not None:
-        return True
-    session_id = attempt.session_id
-    db.session.rollback()  # no transaction stays open while Stripe answers
-    try:
-        session = stripe_api.retrieve_checkout_session(session_id)
-    except stripe_api.StripeUnavailable as error:
-        log.warning("Could not retrieve %s for the thanks page: %s", attempt.session_id, error)
-        return False
-    if session is None:
-        return False
-    return session_is_paid(session)

@@ -33,6 +33,10 @@ DEFAULT_BANNER_VARIANTS = [
 PLACEHOLDER_SECRET_KEY = "change-me"
 MIN_SECRET_KEY_BYTES = 32
 _VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Stripe's requests per second for a whole account, and what the workers' and
+# readers' shares must leave of it for staff actions (refunds, cancellations).
+STRIPE_ACCOUNT_LIMITS = {False: 25, True: 100}  # by livemode
+STAFF_HEADROOM = 5
 
 
 class ConfigError(RuntimeError):
@@ -172,7 +176,8 @@ def _live_problems(get, public_url: str, storage_uri: str) -> list[str]:
         problems.append(
             "RATELIMIT_STORAGE_URI must be shared storage such as redis://host:6379/0 with a "
             "live Stripe key: with memory:// each process counts alone, so the staff login "
-            "and checkout throttles and the workers' Stripe budget multiply with the processes"
+            "and checkout throttles and the workers' and readers' Stripe shares multiply with "
+            "the processes"
         )
 
     mail_url = get("MAIL_URL")
@@ -191,6 +196,31 @@ def _live_problems(get, public_url: str, storage_uri: str) -> list[str]:
                     "?starttls=1 with a live Stripe key"
                 )
     return problems
+
+
+def _stripe_shares(get, livemode: bool, api_base: str, problems: list[str]) -> dict:
+    """The workers' and the readers' shares of Stripe's requests per second.
+
+    Against Stripe itself (no `STRIPE_API_BASE`) the two together must leave
+    `STAFF_HEADROOM` of the account's limit (25 test, 100 live) to staff actions.
+    """
+    shares = {}
+    for name, default in (
+        ("STRIPE_MAX_REQUESTS_PER_SECOND", "10"),
+        ("STRIPE_READER_REQUESTS_PER_SECOND", "10"),
+    ):
+        value = get(name, default)
+        if not value.isdigit() or int(value) < 1:
+            problems.append(f"{name} must be a whole number above 0, not {value!r}")
+        shares[name] = int(value) if value.isdigit() and int(value) >= 1 else int(default)
+    limit = STRIPE_ACCOUNT_LIMITS[livemode]
+    if not api_base and sum(shares.values()) > limit - STAFF_HEADROOM:
+        problems.append(
+            "STRIPE_MAX_REQUESTS_PER_SECOND + STRIPE_READER_REQUESTS_PER_SECOND must leave "
+            f"{STAFF_HEADROOM} of Stripe's {limit} requests a second to staff actions "
+            f"(at most {limit - STAFF_HEADROOM} together), not {sum(shares.values())}"
+        )
+    return shares
 
 
 def _reader_settings(get, problems: list[str]) -> dict:
@@ -256,13 +286,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     if livemode:
         problems += _live_problems(get, public_url, storage_uri)
 
-    # The workers' share of Stripe's ~25 (test) / 100 (live) requests a second;
-    # the rest is left to readers' checkouts and the staff area.
-    stripe_rps = get("STRIPE_MAX_REQUESTS_PER_SECOND", "10")
-    if not stripe_rps.isdigit() or int(stripe_rps) < 1:
-        problems.append(
-            f"STRIPE_MAX_REQUESTS_PER_SECOND must be a whole number above 0, not {stripe_rps!r}"
-        )
+    shares = _stripe_shares(get, livemode, api_base, problems)
 
     stripe_timeout = get("STRIPE_TIMEOUT", "20")
     if not stripe_timeout.isdigit() or not 1 <= int(stripe_timeout) <= 120:
@@ -287,7 +311,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "STRIPE_API_BASE": api_base,
         "STRIPE_PRODUCT_ID": get("STRIPE_PRODUCT_ID"),
         "STRIPE_LIVEMODE": livemode,
-        "STRIPE_MAX_REQUESTS_PER_SECOND": int(stripe_rps) if stripe_rps.isdigit() else 10,
+        **shares,
         "STRIPE_TIMEOUT": int(stripe_timeout) if stripe_timeout.isdigit() else 20,
         "SUPPORT_PUBLIC_URL": public_url,
         "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],

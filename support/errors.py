@@ -3,18 +3,20 @@
 Reader and staff pages get an HTML page in the reader's language; APIs
 (`/stripe/*`, `/embed/*`, `/staff/api/*`, `/healthz`) get JSON. A 500 rolls the
 session back so a half-written transaction never leaks into the next request.
+A reader's request that the readers' share of Stripe's budget did not let
+through (`StripeBusy`) is a 503 with `Retry-After`, never a 502.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from support.extensions import db
-from support.stripe_api import StripeUnavailable
+from support.stripe_api import StripeBusy, StripeUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,26 @@ def render_error(status: int, description: str | None = None):
     return render_template("errors/error.html", status=status, title=title, text=text), status
 
 
+def retry_after(body, status: int, busy: StripeBusy) -> Response:
+    """`body` with `status` and the `Retry-After` that `busy` carries."""
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(busy.retry_after)
+    return response
+
+
+def busy_page(busy: StripeBusy) -> Response:
+    """The 503 for a reader's request past the readers' share of Stripe's budget."""
+    if wants_json():
+        return retry_after(jsonify(error_body(503, str(busy))), 503, busy)
+    page = render_template(
+        "errors/error.html",
+        status=503,
+        title=_("Many readers are here right now"),
+        text=_("Nothing was charged and nothing has changed. Please try again in a few seconds."),
+    )
+    return retry_after(page, 503, busy)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers for every status a reader or client can meet."""
 
@@ -86,6 +108,10 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_error(502)
 
+    def handle_stripe_busy(error: StripeBusy):
+        db.session.rollback()
+        return busy_page(error)
+
     def handle_unexpected(error: Exception):
         log.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
@@ -96,5 +122,6 @@ def init_app(app: Flask) -> None:
             app.register_error_handler(code, handle_http)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(StripeUnavailable, handle_stripe_unavailable)
+    app.register_error_handler(StripeBusy, handle_stripe_busy)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

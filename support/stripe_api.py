@@ -6,12 +6,17 @@ tests). Callers get plain values or Stripe objects back; every Stripe failure
 that a reader could meet becomes `StripeUnavailable` (a 502 page), except an
 answer that the object we named does not exist there, which is
 `StripeNotFound` (not an outage: trying again will not help).
+
+Readers' requests (checkout creation, the thanks page's read, Billing Portal
+sessions) first take a place in the readers' share of Stripe's budget
+(support/stripe_budget.py); past it they are not sent and raise `StripeBusy`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +83,28 @@ class StripeNotFound(StripeUnavailable):
         super().__init__(message, transient=False)
 
 
+class StripeBusy(StripeUnavailable):
+    """The readers' share of Stripe's requests is used up for now: nothing was sent.
+
+    A `StripeUnavailable`, so callers that only know the outage still refuse
+    safely (and give back what they claimed); readers' pages answer it with
+    "try again in a moment" rather than a 502. `retry_after`: whole seconds
+    until the share has room again.
+    """
+
+    def __init__(self, retry_after: int):
+        super().__init__("The readers' share of Stripe's requests is used up", transient=True)
+        self.retry_after = retry_after
+
+
+def _reader_turn() -> None:
+    """Take a place in the readers' share of Stripe's budget, or raise `StripeBusy`."""
+    wait = stripe_budget.reader_turn()
+    if wait:
+        log.warning("Readers' Stripe share used up: a request was not sent")
+        raise StripeBusy(max(math.ceil(wait), 1))
+
+
 def _missing(error: stripe.StripeError) -> bool:
     """Whether Stripe's refusal says an object we named does not exist."""
     return isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing"
@@ -132,7 +159,10 @@ def _price_data(request: CheckoutRequest) -> dict[str, Any]:
 def create_checkout_session(
     request: CheckoutRequest, idempotency_key: str
 ) -> stripe.checkout.Session:
-    """Create a Checkout Session for one gift; the same key gives the same session."""
+    """Create a Checkout Session for one gift; the same key gives the same session.
+
+    A reader's request: `StripeBusy` past the readers' share.
+    """
     params: dict[str, Any] = {
         "line_items": [{"price_data": _price_data(request), "quantity": 1}],
         "success_url": request.success_url,
@@ -149,6 +179,7 @@ def create_checkout_session(
     else:
         params["mode"] = "subscription"
         params["subscription_data"] = {"metadata": request.metadata}
+    _reader_turn()
     try:
         return client().v1.checkout.sessions.create(
             params=params, options={"idempotency_key": idempotency_key}
@@ -199,14 +230,20 @@ def _unavailable(error: stripe.StripeError) -> StripeUnavailable:
     )
 
 
-def _retrieve(resource, object_id: str, expand: list[str] | None = None) -> dict | None:
+def _retrieve(
+    resource, object_id: str, expand: list[str] | None = None, reader: bool = False
+) -> dict | None:
     """One object as a plain dict; None when Stripe has no such object.
 
     For the worker: the read first spends from the workers' shared budget, and
     the library does not retry; a failure is kept on the event with the time
-    of its next attempt instead (see support/webhooks/applying.py).
+    of its next attempt instead (see support/webhooks/applying.py). A
+    `reader`'s read takes a place in the readers' share instead, or is not sent.
     """
-    stripe_budget.spend()
+    if reader:
+        _reader_turn()
+    else:
+        stripe_budget.spend()
     params = {"expand": expand} if expand else None
     try:
         found = resource.retrieve(object_id, params=params, options={"max_network_retries": 0})
@@ -221,8 +258,11 @@ def _retrieve(resource, object_id: str, expand: list[str] | None = None) -> dict
 
 
 def retrieve_checkout_session(session_id: str) -> dict | None:
-    """The Checkout Session as Stripe has it now, or None when Stripe does not know it."""
-    return _retrieve(client().v1.checkout.sessions, session_id)
+    """The Checkout Session as Stripe has it now, or None when Stripe does not know it.
+
+    The thanks page's read, so a reader's: `StripeBusy` past the readers' share.
+    """
+    return _retrieve(client().v1.checkout.sessions, session_id, reader=True)
 
 
 def retrieve_subscription(subscription_id: str) -> dict | None:
@@ -293,7 +333,11 @@ def create_webhook_endpoint(url: str) -> dict:
 def create_billing_portal_session(
     customer_id: str, return_url: str, locale: str
 ) -> stripe.billing_portal.Session:
-    """A Billing Portal session where the customer manages or cancels their gift."""
+    """A Billing Portal session where the customer manages or cancels their gift.
+
+    A reader's request: `StripeBusy` past the readers' share.
+    """
+    _reader_turn()
     try:
         return client().v1.billing_portal.sessions.create(
             params={"customer": customer_id, "return_url": return_url, "locale": locale},

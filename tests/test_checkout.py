@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from support.extensions import db
+from support.extensions import db, limiter
 from support.models import CheckoutAttempt
 from tests.conftest import form_tokens
 
@@ -223,8 +223,13 @@ def test_thanks_page_confirms_once_paid(client, emulator):
     assert "$5 every month" in pending
 
     emulator.pay(session_id)
+    # Stripe was asked a moment ago: the page says so again and looks by itself later.
+    again = client.get(f"/en/thanks?session_id={session_id}").get_data(as_text=True)
+    assert 'data-status="pending"' in again and '<meta http-equiv="refresh"' in again
+    limiter.storage.reset()  # as when the 10 s between two reads have passed
     html = client.get(f"/en/thanks?session_id={session_id}").get_data(as_text=True)
     assert 'data-status="confirmed"' in html
+    assert "refresh" not in html
     assert 'href="https://news.example.org/en/a-1#supported"' in html
 
 
@@ -249,7 +254,9 @@ def test_thanks_page_when_stripe_is_down_says_being_confirmed(client, emulator):
     emulator.fail_next(status=500, count=5)
     response = client.get(f"/en/thanks?session_id={session_id}")
     assert response.status_code == 200
-    assert 'data-status="pending"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'data-status="pending"' in html
+    assert '<meta http-equiv="refresh" content="10">' in html
 
 
 def test_cancelled_page_keeps_the_choice(client, emulator):

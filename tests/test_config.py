@@ -17,6 +17,8 @@ def test_defaults_are_usable():
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     # Below Stripe's 25 requests/s in test mode, leaving room for readers' checkouts.
     assert config["STRIPE_MAX_REQUESTS_PER_SECOND"] == 10
+    # Readers' own share; with the workers' it leaves 5 of Stripe's 25 to staff actions.
+    assert config["STRIPE_READER_REQUESTS_PER_SECOND"] == 10
     assert config["STRIPE_TIMEOUT"] == 20
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
     assert config["CHECKOUT_LIMIT_PER_IP"] == "5 per minute;30 per hour"
@@ -45,6 +47,16 @@ def test_lists_and_postgres_urls_are_normalised():
         ({"SUPPORT_GOAL": "many"}, "SUPPORT_GOAL must be a whole number"),
         ({"STRIPE_MAX_REQUESTS_PER_SECOND": "0"}, "STRIPE_MAX_REQUESTS_PER_SECOND must be"),
         ({"STRIPE_MAX_REQUESTS_PER_SECOND": "fast"}, "STRIPE_MAX_REQUESTS_PER_SECOND must be"),
+        ({"STRIPE_READER_REQUESTS_PER_SECOND": "0"}, "STRIPE_READER_REQUESTS_PER_SECOND must"),
+        ({"STRIPE_READER_REQUESTS_PER_SECOND": "2.5"}, "STRIPE_READER_REQUESTS_PER_SECOND must"),
+        (
+            {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_READER_REQUESTS_PER_SECOND": "15"},
+            "must leave 5 of Stripe's 25 requests a second to staff actions",
+        ),
+        (
+            {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_MAX_REQUESTS_PER_SECOND": "20"},
+            r"\(at most 20 together\), not 30",
+        ),
         ({"STRIPE_TIMEOUT": "0"}, "STRIPE_TIMEOUT must be whole seconds"),
         ({"SUPPORT_FEE_PERCENT": "-1"}, "SUPPORT_FEE_PERCENT must be a positive number"),
         ({"CHECKOUT_LIMIT_PER_IP": "a few"}, "CHECKOUT_LIMIT_PER_IP must be a rate like"),
@@ -62,6 +74,20 @@ def test_lists_and_postgres_urls_are_normalised():
 def test_bad_settings_fail_at_start_up_with_a_clear_message(env, problem):
     with pytest.raises(ConfigError, match=problem):
         load_config(env)
+
+
+def test_the_stripe_shares_fit_the_account_they_run_against():
+    live = load_config({**LIVE, "STRIPE_MAX_REQUESTS_PER_SECOND": "45",
+                        "STRIPE_READER_REQUESTS_PER_SECOND": "50"})  # fmt: skip
+    assert (live["STRIPE_MAX_REQUESTS_PER_SECOND"], live["STRIPE_READER_REQUESTS_PER_SECOND"]) == (
+        45, 50)  # fmt: skip
+    with pytest.raises(ConfigError, match="of Stripe's 100 requests a second"):
+        load_config({**LIVE, "STRIPE_READER_REQUESTS_PER_SECOND": "90"})
+    # The emulator (or another Stripe-compatible API) has limits of its own.
+    emulated = load_config(
+        {"STRIPE_API_BASE": "http://127.0.0.1:12111", "STRIPE_MAX_REQUESTS_PER_SECOND": "20"}
+    )
+    assert emulated["STRIPE_MAX_REQUESTS_PER_SECOND"] == 20
 
 
 def test_app_refuses_to_start_without_secrets(monkeypatch, tmp_path):

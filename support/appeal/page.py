@@ -121,6 +121,7 @@ def render_appeal(
     cancelled: bool = False,
     stripe_error: bool = False,
     throttled: bool = False,
+    busy: bool = False,
     preview: LiveCampaign | None = None,
 ) -> str:
     """The appeal page with `form` (fresh, preselected, with errors, or refused for now).
@@ -151,5 +152,6 @@ def render_appeal(
         cancelled=cancelled,
         stripe_error=stripe_error,
         throttled=throttled,
+        busy=busy,
         switch_args=switch_args(),
     )

@@ -9,13 +9,15 @@ from flask_wtf.csrf import CSRFError
 
 from support import browser_checkouts, checkout
 from support.appeal import bp, throttle
+from support.appeal.confirmation import confirmation
 from support.appeal.forms import AppealForm
 from support.appeal.next_steps import monthly_offer_url, share_mail_url
 from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
+from support.errors import retry_after
 from support.i18n import best_language
 from support.manage.portal import thanks_manage_url
-from support.stripe_api import StripeUnavailable
+from support.stripe_api import StripeBusy, StripeUnavailable
 
 
 @bp.get("/")
@@ -38,7 +40,8 @@ def start_checkout(lang=None):
     """Validate the choice and send the reader to Stripe Checkout (303).
 
     An address that started too many sessions gets the form back with a 429,
-    before Stripe is asked (`throttle`).
+    before Stripe is asked (`throttle`); so does everyone, with a 503, while the
+    readers' share of Stripe's budget is used up.
     """
     form = AppealForm()
     if not form.validate():
@@ -49,6 +52,8 @@ def start_checkout(lang=None):
             session_id, url = checkout.start_checkout(choice)
     except RateLimitExceeded:
         return render_appeal(form, throttled=True), 429
+    except StripeBusy as busy:
+        return retry_after(render_appeal(form, busy=True), 503, busy)
     except StripeUnavailable:
         # The same form, same token: pressing the button again is safe.
         return render_appeal(form, stripe_error=True), 502
@@ -74,7 +79,11 @@ def expired_form(error):
 
 @bp.get("/<lang>/thanks")
 def thanks(lang=None):
-    """Thank the reader; say whether Stripe has confirmed the payment yet."""
+    """Thank the reader; say whether Stripe has confirmed the payment yet.
+
+    An id this service did not create is a 404 without asking Stripe; a known one
+    costs Stripe at most one read per 10 s (`confirmation`).
+    """
     attempt = checkout.find_attempt(request.args.get("session_id"))
     if attempt is None:
         abort(404)
@@ -84,7 +93,7 @@ def thanks(lang=None):
     return render_template(
         "appeal/thanks.html",
         attempt=attempt,
-        confirmed=checkout.is_confirmed(attempt),
+        confirmation=confirmation(attempt),
         back_url=f"{source}#supported" if source else None,
         article_url=source,
         monthly_url=monthly_offer_url(attempt, source),

@@ -6,6 +6,7 @@ from flask import current_app, g, make_response, redirect, render_template, requ
 from flask_babel import format_date
 
 from support.address_keys import address_key, email_key
+from support.errors import busy_page
 from support.extensions import limiter
 from support.i18n import best_language
 from support.manage import bp
@@ -14,7 +15,7 @@ from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
 from support.manage.portal import Refused, open_portal
 from support.portal_links import LinkError, LinkExpired, read_token
-from support.stripe_api import StripeNotFound, StripeUnavailable
+from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable
 
 # Why a link did not open the portal → the status of the page saying so.
 PROBLEM_STATUS = {"invalid": 400, "elsewhere": 403, "expired": 410, "used": 410}
@@ -83,6 +84,9 @@ def portal(token: str):
         url = open_portal(link)
     except Refused as refused:
         return _problem(refused.reason)
+    except StripeBusy as busy:
+        # The readers' share of Stripe's budget is used up; the link is still unused.
+        return _no_store(busy_page(busy))
     except StripeNotFound:
         # Stripe answered, and has no such customer: trying again will not help.
         return _no_store(make_response(render_template("manage/not_found.html"), 404))
