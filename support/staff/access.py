@@ -2,6 +2,15 @@
 
 Pages send anonymous visitors to the login form; `/staff/api/*` answers 401
 JSON instead, because a script cannot follow a login redirect.
+
+Failed sign-ins (wrong passwords, then wrong codes) are counted per account
+*and client address* (`STAFF_LOGIN_LIMIT_ACCOUNT`) and per client address
+(`STAFF_LOGIN_LIMIT_IP`). Someone guessing an admin's password therefore
+blocks only their own address: the admin, signing in from another, is never
+kept out by failures that are not theirs. Guessing from many addresses is
+still slow (each gets a few tries), and a password alone opens nothing for
+an account with a second factor. Addresses are keyed-hashed
+(`support.address_keys`) before they reach the limiter's store.
 """
 
 from __future__ import annotations
@@ -11,10 +20,10 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from support.address_keys import hashed_address
 from support.addresses import normalise_email
 from support.errors import render_error
 from support.extensions import login_manager
@@ -38,7 +47,11 @@ def unauthorized():
 
 @bp.record_once
 def session_lifetime(state) -> None:
-    """A staff sign-in lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days."""
+    """The cookie lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days.
+
+    The server-side session (support/staff/sessions.py) is what counts: its
+    lifetime runs from signing in, and an idle browser is signed out sooner.
+    """
     hours = int(state.app.config.get("STAFF_SESSION_HOURS", 12))
     state.app.permanent_session_lifetime = timedelta(hours=hours)
 
@@ -107,17 +120,17 @@ def login_failed(response: Response) -> bool:
 
 
 def account_key() -> str:
-    """The throttling key for one account: the email typed, normalised."""
-    return "staff-login:" + normalise_email(request.form.get("email", ""))[:320]
+    """The throttling key for one account from one client address (email normalised)."""
+    return hashed_address("staff-login:" + normalise_email(request.form.get("email", ""))[:320])
 
 
 def ip_key() -> str:
     """The throttling key for one client address."""
-    return "staff-login-ip:" + (get_remote_address() or "unknown")
+    return hashed_address("staff-login-ip")
 
 
 def account_limit() -> str:
-    """Failed sign-ins allowed per account (`STAFF_LOGIN_LIMIT_ACCOUNT`)."""
+    """Failed sign-ins allowed per account and address (`STAFF_LOGIN_LIMIT_ACCOUNT`)."""
     return current_app.config.get("STAFF_LOGIN_LIMIT_ACCOUNT", DEFAULT_LOGIN_LIMIT_ACCOUNT)
 
 
@@ -127,10 +140,10 @@ def ip_limit() -> str:
 
 
 def code_account_key() -> str:
-    """The throttling key for second-factor codes of the half-signed-in account."""
-    return "staff-2fa:" + pending_user_id()
+    """The throttling key for codes of the half-signed-in account from one client address."""
+    return hashed_address("staff-2fa:" + pending_user_id())
 
 
 def code_ip_key() -> str:
     """The throttling key for second-factor codes from one client address."""
-    return "staff-2fa-ip:" + (get_remote_address() or "unknown")
+    return hashed_address("staff-2fa-ip")
