@@ -145,7 +145,7 @@ def _staff_settings(get, problems: list[str]) -> dict:
     # A signed-in browser left alone this long must sign in again.
     idle = get("STAFF_SESSION_IDLE_MINUTES", "60")
     if not (idle.isdigit() and int(idle) >= 1):
-        problems.append(f"STAFF_SESSION_IDLE_MINUTES must be a whole number of minutes, not {idle!r}")
+        problems.append(f"STAFF_SESSION_IDLE_MINUTES must be a number of minutes, not {idle!r}")
     settings["STAFF_SESSION_IDLE_MINUTES"] = int(idle) if idle.isdigit() and int(idle) else 60
     settings["STAFF_TOTP_KEYS"] = _fernet_keys(get("STAFF_TOTP_KEYS"), problems)
     return settings

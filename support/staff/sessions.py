@@ -73,9 +73,15 @@ def load(token: str) -> StaffUser | None:
     """
     if not token:
         return None
-    row = db.session.scalar(sa.select(StaffSession).where(StaffSession.token_hash == _digest(token)))
+    found = sa.select(StaffSession).where(StaffSession.token_hash == _digest(token))
+    row = db.session.scalar(found)
     now = utcnow()
-    if row is None or _ends(row, now):
+    if row is None or row.revoked_at is not None:
+        return None
+    if _ends(row, now):
+        row.revoked_at = now  # over for good, whatever clocks do later
+        row.totp_setup = None
+        db.session.commit()
         return None
     user = db.session.get(StaffUser, row.staff_user_id)
     if user is None or not user.is_active:

@@ -22,6 +22,7 @@ from support.staff.forms import CodeForm
 
 log = logging.getLogger(__name__)
 
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(ip_limit, key_func=code_ip_key, methods=["POST"], deduct_when=login_failed)
 @limiter.limit(account_limit, key_func=code_account_key, methods=["POST"], deduct_when=login_failed)
