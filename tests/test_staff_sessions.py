@@ -182,4 +182,5 @@ def test_the_set_up_page_in_arabic_when_posted_without_it(client):
         SETUP, data={"code": "123456", "csrf_token": token}, headers={"Accept-Language": "ar"}
     )
     assert response.status_code == 400
-    assert 'dir="rtl"' in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'dir="rtl"' in page and "امسح هذا الرمز بتطبيق المصادقة أولًا" in page

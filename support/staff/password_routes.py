@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from support.accounts import MIN_PASSWORD_LENGTH
+from support.address_keys import hashed_address
 from support.addresses import normalise_email
 from support.extensions import limiter
 from support.staff import account_links, bp, password_reset, sign_in
@@ -34,6 +35,11 @@ def _email_key() -> str:
     """Count reset requests per address (hashed: the limiter's store never sees addresses)."""
     address = normalise_email(request.form.get("email"))
     return "staff-reset-email:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _address_key() -> str:
+    """Count reset requests per client address (keyed-hashed, like every staff limit)."""
+    return hashed_address("staff-reset-ip")
 
 
 def _no_store(response):
@@ -92,7 +98,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
-@limiter.limit(_limit("STAFF_RESET_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("STAFF_RESET_LIMIT_PER_IP"), key_func=_address_key, methods=["POST"])
 @limiter.limit(_limit("STAFF_RESET_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"])
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
