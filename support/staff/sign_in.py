@@ -33,6 +33,7 @@ def complete(user: StaffUser) -> None:
     authenticator key being set up) carries over to the new one.
     """
     session.pop(PENDING, None)
+    session.pop("staff_totp_setup", None)  # where earlier versions kept a key being set up
     sessions.revoke_current()
     sessions.start(user)
     login_user(user)
