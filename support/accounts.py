@@ -1,9 +1,10 @@
-"""Staff accounts: creation, password checks and the session's user loader.
+"""Staff accounts: creation, password checks, and ending every session of an account.
 
-The id Flask-Login keeps in the session is "<id>:<session_version>" (see
-`StaffUser.get_id`): the loader refuses a session whose version is older than
-the account's, or whose account is not active, so deactivating an account or
-setting a new password ends its sessions on their next request.
+Sessions are rows of `staff_session` (support/staff/sessions.py loads them):
+deactivating an account or setting a new password revokes all of them, so
+they end on their next request. Raising `session_version` at the same time
+voids the invitation and reset links made before, and a half-finished
+two-step sign-in.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from support.addresses import normalise_email
-from support.extensions import db, login_manager
-from support.models import StaffUser
+from support.extensions import db
+from support.models import StaffSession, StaffUser, utcnow
 
 # Admins manage accounts and data; editors also edit campaigns; viewers only read.
 ROLES = ("admin", "editor", "viewer")
@@ -62,17 +63,11 @@ def set_password(user: StaffUser, password: str) -> None:
 
 
 def end_sessions(user: StaffUser) -> None:
-    """Sign `user` out everywhere (not committed): older session ids stop matching."""
+    """Sign `user` out everywhere and void their links (not committed)."""
     user.session_version += 1
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> StaffUser | None:
-    """Flask-Login's loader: the signed-in staff user, or None if the session is stale."""
-    number, _, version = user_id.partition(":")
-    if not (number.isdigit() and version.isdigit()):
-        return None  # a session from before versions: sign in again
-    user = db.session.get(StaffUser, int(number))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
-    return user
+    db.session.execute(
+        sa.update(StaffSession)
+        .where(StaffSession.staff_user_id == user.id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), totp_setup=None)
+        .execution_options(synchronize_session=False)
+    )

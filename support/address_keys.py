@@ -62,6 +62,12 @@ def address_key(kind: str) -> str:
     return limiter_key(kind, network(get_remote_address() or ""))
 
 
+def account_address_key(kind: str, account: str) -> str:
+    """The limiter key for one account from the client's address: failures counted so
+    block only the address they come from, never the account's owner elsewhere."""
+    return limiter_key(kind, f"{account}\x1f{network(get_remote_address() or '')}")
+
+
 def email_key(kind: str, email: str | None) -> str:
     """The limiter key for an email address, in its normal form."""
     return limiter_key(kind, normalise_email(email)[:EMAIL_LENGTH])

@@ -57,6 +57,45 @@ def staff_reset_2fa(email: str) -> None:
     click.echo(f"Two-step sign-in is off for {user.email}")
 
 
+@staff_group.command("rotate-totp-keys")
+def staff_rotate_totp_keys() -> None:
+    """Encrypt every stored TOTP secret again with the first key of STAFF_TOTP_KEYS.
+
+    Run it after putting a new key first; then the old keys can be removed.
+    Secrets still kept in clear from before encryption are encrypted too.
+    """
+    from support.staff.totp_keys import SecretUnreadable
+    from support.staff.two_factor import rotate_keys
+
+    try:
+        count = rotate_keys()
+    except SecretUnreadable as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    db.session.commit()
+    click.echo(f"Encrypted {count} TOTP secrets with the first key")
+
+
+@staff_group.command("totp-key")
+@click.option("--current", is_flag=True, help="Print the key that encrypts now instead.")
+def staff_totp_key(current: bool) -> None:
+    """Print a new key for STAFF_TOTP_KEYS (or, with --current, the one in use).
+
+    With STAFF_TOTP_KEYS unset the key in use is derived from SECRET_KEY:
+    list it in STAFF_TOTP_KEYS before changing SECRET_KEY.
+    """
+    from cryptography.fernet import Fernet
+    from flask import current_app
+
+    from support.staff.totp_keys import derived_key
+
+    if not current:
+        click.echo(Fernet.generate_key().decode())
+        return
+    keys = current_app.config.get("STAFF_TOTP_KEYS")
+    click.echo(keys[0] if keys else derived_key(current_app.config["SECRET_KEY"]))
+
+
 @staff_group.command("count")
 def staff_count() -> None:
     """Print how many staff accounts exist (used by `make run`)."""

@@ -146,7 +146,35 @@ def _staff_settings(get, problems: list[str]) -> dict:
         if not value.isdigit():
             problems.append(f"{name} must be a whole number, not {value!r}")
         settings[name] = int(value) if value.isdigit() else int(default)
+    # A signed-in browser left alone this long must sign in again.
+    idle = get("STAFF_SESSION_IDLE_MINUTES", "60")
+    if not (idle.isdigit() and int(idle) >= 1):
+        problems.append(f"STAFF_SESSION_IDLE_MINUTES must be a number of minutes, not {idle!r}")
+    settings["STAFF_SESSION_IDLE_MINUTES"] = int(idle) if idle.isdigit() and int(idle) else 60
+    settings["STAFF_TOTP_KEYS"] = _fernet_keys(get("STAFF_TOTP_KEYS"), problems)
     return settings
+
+
+def _fernet_keys(value: str, problems: list[str]) -> list[str]:
+    """`STAFF_TOTP_KEYS`: Fernet keys, comma-separated; the first encrypts, all decrypt.
+
+    Empty means one key derived from SECRET_KEY (support/staff/totp_keys.py).
+    """
+    import base64
+    import binascii
+
+    keys = _split(value)
+    for number, key in enumerate(keys, 1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            problems.append(
+                f"STAFF_TOTP_KEYS: key {number} is not a Fernet key (32 bytes in url-safe "
+                "base64; make one with `flask --app wsgi staff totp-key`)"
+            )
+    return keys
 
 
 def _live_problems(get, public_url: str, storage_uri: str) -> list[str]:

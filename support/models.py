@@ -212,9 +212,9 @@ class StaffUser(UserMixin, db.Model):
     """Someone at the newsroom who may read the dashboard.
 
     `status` is "invited" (no password yet), "active" or "deactivated".
-    `session_version` is part of the id kept in the session cookie: raising it
-    (deactivation, a new password) ends every session at once, and voids the
-    invitation and reset links made before.
+    `session_version` is carried by invitation and reset links and by a
+    half-finished two-step sign-in: raising it (a new password, a new
+    invitation) voids them. Signed-in sessions are rows of `StaffSession`.
     """
 
     __tablename__ = "staff_user"
@@ -227,9 +227,10 @@ class StaffUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    # Base32 TOTP secret once the second factor is confirmed; the last time step
-    # accepted, so one code cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The TOTP secret once the second factor is confirmed, encrypted with Fernet
+    # (support/staff/totp_keys.py); the last time step accepted, so one code
+    # cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     @property
@@ -250,8 +251,33 @@ class StaffUser(UserMixin, db.Model):
         return self.totp_secret is not None
 
     def get_id(self) -> str:
-        """The session's user id carries the version, so raising it signs the user out."""
-        return f"{self.id}:{self.session_version}"
+        """What Flask-Login keeps in the cookie: the random id of this browser's
+        `StaffSession` (support/staff/sessions.py sets it), never the account's own id."""
+        return getattr(self, "_session_token", "")
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of a staff account.
+
+    The cookie carries only a random id; the row keeps its SHA-256, so a copy
+    of the database opens no session. Signing out, deactivation and a new
+    password set `revoked_at`; a session also ends `STAFF_SESSION_HOURS` after
+    `created_at` and `STAFF_SESSION_IDLE_MINUTES` after `last_seen_at`.
+    `totp_setup` holds the authenticator key being set up on this browser
+    (encrypted), so it goes with the session and is never in the cookie.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_setup: Mapped[str | None] = mapped_column(sa.String(255))
 
 
 class StaffRecoveryCode(db.Model):

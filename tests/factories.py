@@ -13,6 +13,7 @@ import pyotp
 from support.accounts import create_staff
 from support.extensions import db
 from support.models import Payment, StripeEvent, Subscription, Supporter, utcnow
+from support.staff import totp_keys
 
 PASSWORD = "correct horse battery"
 NOW = utcnow()
@@ -106,7 +107,7 @@ def staff(email: str = "editor@example.org", role: str = "viewer", totp: bool | 
     """A committed staff account with PASSWORD; admins (or `totp=True`) have TOTP_SECRET."""
     user = create_staff(email, PASSWORD, role)
     if totp if totp is not None else role == "admin":
-        user.totp_secret = TOTP_SECRET
+        user.totp_secret = totp_keys.encrypt(TOTP_SECRET)
     db.session.commit()
     return user
 

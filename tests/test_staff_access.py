@@ -6,11 +6,12 @@ import uuid
 
 import pytest
 
-from support.extensions import db
+from support.extensions import db, limiter
 from tests.conftest import REDIS_URL, redis_server
 from tests.factories import (
     PASSWORD,
     csrf,
+    enter_code,
     event,
     sign_in,
     sign_out,
@@ -173,6 +174,43 @@ def test_failed_logins_are_throttled_per_account(client):
     assert sign_in(client, "other@example.org").status_code == 302
 
 
+def from_address(app, address: str):
+    """A browser at another client address."""
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = address
+    return other
+
+
+def test_failures_from_elsewhere_do_not_keep_the_real_admin_out(app, client):
+    staff("boss@example.org", "admin")
+    attacker = from_address(app, "203.0.113.66")
+    assert _hammer(attacker, "boss@example.org", 6) == [401] * 5 + [429]
+    # The guesser's address stays blocked, even with the right password ...
+    assert sign_in(attacker, "boss@example.org", code=False).status_code == 429
+    # ... while the admin, elsewhere, signs in with the password and a code.
+    response = sign_in(from_address(app, "198.51.100.7"), "boss@example.org")
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+
+
+def test_wrong_codes_from_elsewhere_do_not_keep_the_real_admin_out(app, client):
+    app.config["STAFF_LOGIN_LIMIT_ACCOUNT"] = "3 per 15 minutes"
+    staff("boss@example.org", "admin")
+    # Someone who has the password keeps typing wrong codes.
+    attacker = from_address(app, "203.0.113.66")
+    sign_in(attacker, "boss@example.org", code=False)
+    assert [enter_code(attacker, "123456").status_code for _ in range(4)] == [401] * 3 + [429]
+    admin = from_address(app, "198.51.100.7")
+    assert sign_in(admin, "boss@example.org").headers["Location"] == "/staff/"
+    assert admin.get("/staff/").status_code == 200
+
+
+def test_the_limiter_store_never_holds_a_client_address(app, client):
+    staff("editor@example.org")
+    _hammer(from_address(app, "203.0.113.66"), "editor@example.org", 2)
+    keys = " ".join(str(key) for key in limiter.storage.storage)
+    assert "staff-login" in keys and "203.0.113.66" not in keys
+
+
 def test_failed_logins_are_throttled_per_address(app, client):
     app.config["STAFF_LOGIN_LIMIT_IP"] = "3 per 15 minutes"
     codes = [_hammer(client, f"nobody{n}@example.org", 1)[0] for n in range(4)]
@@ -234,3 +272,8 @@ def test_staff_settings_are_checked_at_start_up():
         load_config({"STAFF_LOGIN_LIMIT_IP": "often"})
     with pytest.raises(ConfigError, match="STAFF_SESSION_HOURS"):
         load_config({"STAFF_SESSION_HOURS": "-1"})
+    assert load_config({})["STAFF_SESSION_IDLE_MINUTES"] == 60
+    assert load_config({"STAFF_SESSION_IDLE_MINUTES": "15"})["STAFF_SESSION_IDLE_MINUTES"] == 15
+    for idle in ("0", "soon"):
+        with pytest.raises(ConfigError, match="STAFF_SESSION_IDLE_MINUTES"):
+            load_config({"STAFF_SESSION_IDLE_MINUTES": idle})

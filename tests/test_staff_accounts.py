@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import OutboundEmail, StaffUser
-from support.staff import account_links
+from support.staff import account_admin, account_links
 from tests.factories import PASSWORD, csrf, sign_in, signed_in, staff
 from tests.staff_mail import sent_link
 
@@ -240,3 +242,70 @@ def test_invitation_links_are_kept_used_for_as_long_as_they_live():
 
     assert max(account_links.MAX_AGE.values()) <= KEEP.total_seconds()
     assert timedelta(seconds=account_links.MAX_AGE["reset"]) <= timedelta(hours=1)
+
+
+def _at_the_same_time(app, changes) -> list[str]:
+    """Run each `(email, change)` in its own thread and app context, both checks before
+    either write; what each ended in ("done" or "refused")."""
+    results: list[str] = []
+    barrier = threading.Barrier(len(changes))
+
+    def run(email: str, change) -> None:
+        with app.test_request_context("/staff/accounts"):
+            user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
+            barrier.wait()
+            try:
+                change(user)
+            except account_admin.ChangeRefused:
+                db.session.rollback()
+                results.append("refused")
+            else:
+                results.append("done")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in changes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return sorted(results)
+
+
+@pytest.fixture
+def slow_writes(app):
+    """Every write to `staff_user` waits a moment first, so two changes overlap."""
+
+    def wait(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE STAFF_USER"):
+            time.sleep(0.3)
+
+    sa.event.listen(db.engine, "before_cursor_execute", wait)
+    yield
+    sa.event.remove(db.engine, "before_cursor_execute", wait)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        ("demote", "demote"),
+        ("deactivate", "deactivate"),
+        ("demote", "deactivate"),
+    ],
+)
+def test_two_admins_removing_each_other_at_once_leave_one(app, slow_writes, changes):
+    staff("one@example.org", "admin")
+    staff("two@example.org", "admin")
+    how = {
+        "demote": lambda user: account_admin.change_role(user, "viewer"),
+        "deactivate": account_admin.deactivate,
+    }
+    results = _at_the_same_time(
+        app, [("one@example.org", how[changes[0]]), ("two@example.org", how[changes[1]])]
+    )
+    assert results == ["done", "refused"]
+    db.session.expire_all()
+    admins = db.session.scalar(
+        sa.select(sa.func.count()).where(StaffUser.role == "admin", StaffUser.status == "active")
+    )
+    assert admins == 1

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.models import StaffRecoveryCode, StaffUser
 from support.staff import sign_in as sign_in_module
+from support.staff import totp_keys
 from tests.factories import (
     PASSWORD,
     csrf,
@@ -22,6 +23,11 @@ from tests.factories import (
 )
 
 SETUP = "/staff/account/two-factor"
+
+
+def stored_secret() -> str:
+    """The authenticator key of the (only) account with one, decrypted."""
+    return totp_keys.decrypt(db.session.scalar(sa.select(StaffUser.totp_secret)))
 
 
 def set_up(client, code_for=lambda secret: pyotp.TOTP(secret).now()):
@@ -221,7 +227,7 @@ def test_new_recovery_codes_replace_the_old_ones(client):
     fresh = client.post(
         "/staff/account/two-factor/recovery-codes",
         data={
-            "code": totp_code(1, db.session.scalar(sa.select(StaffUser.totp_secret))),
+            "code": totp_code(1, stored_secret()),
             "csrf_token": csrf(client, SETUP),
         },
     )

@@ -1,7 +1,7 @@
 """Staff audit: `staff_action` records every staff action, not only those on a supporter
 
 Revision ID: 0014_staff_audit
-Revises: 0011_staff_actions
+Revises: 0013_staff_sessions
 Create Date: 2026-12-07 09:30:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_staff_audit"
-down_revision = "0011_staff_actions"
+down_revision = "0013_staff_sessions"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,15 @@
 
 Pages send anonymous visitors to the login form; `/staff/api/*` answers 401
 JSON instead, because a script cannot follow a login redirect.
+
+Failed sign-ins (wrong passwords, then wrong codes) are counted per account
+*and client address* (`STAFF_LOGIN_LIMIT_ACCOUNT`) and per client address
+(`STAFF_LOGIN_LIMIT_IP`). Someone guessing an admin's password therefore
+blocks only their own address: the admin, signing in from another, is never
+kept out by failures that are not theirs. Guessing from many addresses is
+still slow (each gets a few tries), and a password alone opens nothing for
+an account with a second factor. Addresses are keyed-hashed
+(`support.address_keys`) before they reach the limiter's store.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from support.address_keys import address_key, email_key, limiter_key
+from support.address_keys import account_address_key, address_key
+from support.addresses import normalise_email
 from support.errors import render_error
 from support.extensions import login_manager
 from support.staff import bp
@@ -37,7 +47,11 @@ def unauthorized():
 
 @bp.record_once
 def session_lifetime(state) -> None:
-    """A staff sign-in lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days."""
+    """The cookie lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days.
+
+    The server-side session (support/staff/sessions.py) is what counts: its
+    lifetime runs from signing in, and an idle browser is signed out sooner.
+    """
     hours = int(state.app.config.get("STAFF_SESSION_HOURS", 12))
     state.app.permanent_session_lifetime = timedelta(hours=hours)
 
@@ -106,8 +120,8 @@ def login_failed(response: Response) -> bool:
 
 
 def account_key() -> str:
-    """The throttling key for one account: the email typed (keyed digest)."""
-    return email_key("staff-login", request.form.get("email", ""))
+    """The throttling key for one account from one client address (keyed digest)."""
+    return account_address_key("staff-login", normalise_email(request.form.get("email", ""))[:320])
 
 
 def ip_key() -> str:
@@ -116,7 +130,7 @@ def ip_key() -> str:
 
 
 def account_limit() -> str:
-    """Failed sign-ins allowed per account (`STAFF_LOGIN_LIMIT_ACCOUNT`)."""
+    """Failed sign-ins allowed per account and address (`STAFF_LOGIN_LIMIT_ACCOUNT`)."""
     return current_app.config.get("STAFF_LOGIN_LIMIT_ACCOUNT", DEFAULT_LOGIN_LIMIT_ACCOUNT)
 
 
@@ -126,8 +140,8 @@ def ip_limit() -> str:
 
 
 def code_account_key() -> str:
-    """The throttling key for second-factor codes of the half-signed-in account."""
-    return limiter_key("staff-2fa", pending_user_id())
+    """The throttling key for codes of the half-signed-in account from one client address."""
+    return account_address_key("staff-2fa", pending_user_id())
 
 
 def code_ip_key() -> str:

@@ -1,9 +1,8 @@
 """What admins do to staff accounts: invite, change roles, deactivate, reactivate.
 
 One rule holds through every change: at least one active admin remains, so
-the staff area can always be administered. The active admins' rows are locked
-while a change is checked (`FOR UPDATE` on PostgreSQL; SQLite lets one writer
-in at a time), so two admins demoting each other at once cannot both succeed.
+the staff area can always be administered. See `_keep_an_admin` for how it
+holds when two admins demote each other at the same moment.
 """
 
 from __future__ import annotations
@@ -37,12 +36,23 @@ def accounts_list() -> list[StaffUser]:
 
 
 def _keep_an_admin(user: StaffUser) -> None:
-    """Refuse a change that takes `user`, the last active admin, out of that role."""
-    admins = db.session.scalars(
-        sa.select(StaffUser.id)
-        .where(StaffUser.role == "admin", StaffUser.status == "active")
-        .with_for_update()
-    ).all()
+    """Refuse a change that takes `user`, the last active admin, out of that role.
+
+    The check starts with a write to every active admin's row (it changes
+    nothing), which takes the locks before anything is counted: on PostgreSQL
+    row locks, which a concurrent change waits for and then sees the committed
+    result; on SQLite the database's write lock, so the count is read inside
+    the one write transaction. (A plain `SELECT ... FOR UPDATE` is ignored by
+    SQLite, whose reads then see the state before the other change commits.)
+    """
+    admin = sa.and_(StaffUser.role == "admin", StaffUser.status == "active")
+    db.session.execute(
+        sa.update(StaffUser)
+        .where(admin)
+        .values(role=StaffUser.role)
+        .execution_options(synchronize_session=False)
+    )
+    admins = db.session.scalars(sa.select(StaffUser.id).where(admin)).all()
     if user.id in admins and len(admins) == 1:
         raise ChangeRefused(
             _("There must be at least one active admin; make someone else admin first.")

@@ -7,7 +7,6 @@ import logging
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import logout_user
 
 from support.accounts import MIN_PASSWORD_LENGTH
 from support.address_keys import address_key, email_key
@@ -88,7 +87,7 @@ def accept_invitation(token: str):
     user, page = _choose_password(token, "invite")
     if page is not None:
         return page
-    logout_user()  # whoever was signed in on this browser before
+    sign_in.sign_out()  # whoever was signed in on this browser before
     sign_in.complete(user)
     log.info("Staff user %s accepted their invitation", user.id)
     flash(_("Welcome! Your account is ready."))
@@ -115,7 +114,7 @@ def reset_password(token: str):
     user, page = _choose_password(token, "reset")
     if page is not None:
         return page
-    logout_user()
+    sign_in.sign_out()
     log.info("Staff user %s reset their password", user.id)
     flash(_("Your password is changed. Sign in with it now."))
     return _no_store(redirect(url_for("staff.login"), 303))

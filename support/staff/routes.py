@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from support import accounts, audit, stats_cache, stats_history
 from support.extensions import db, limiter
@@ -64,8 +64,8 @@ def login():
 # with a link or an image, and GET answers 405.
 @bp.post("/logout")
 def logout():
-    """Sign out and go back to the sign-in form."""
-    logout_user()
+    """Sign out: the session ends on the server too, so a copy of the cookie is worthless."""
+    sign_in.sign_out()
     flash(_("You are signed out."))
     return redirect(url_for("staff.login"))
 

@@ -3,7 +3,9 @@
 With a second factor, the right password only leaves a note in the session
 that the account is half signed in ("pending"): it grants nothing, names the
 account's session version (a password reset in between voids it) and lapses
-after a few minutes. The code step then signs in for real.
+after a few minutes. The code step then signs in for real: a new
+server-side session (support/staff/sessions.py), whose random id is all the
+cookie carries.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import logging
 import time
 
 from flask import request, session, url_for
-from flask_login import login_user
+from flask_login import current_user, login_user, logout_user
 
 from support.extensions import db
 from support.models import StaffUser, utcnow
+from support.staff import sessions
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +27,28 @@ PENDING_SECONDS = 300
 
 
 def complete(user: StaffUser) -> None:
-    """Sign `user` in for the session's lifetime and note when; commits."""
+    """Sign `user` in with a new server-side session and note when; commits.
+
+    A session this browser still had is revoked first, so nothing it held (an
+    authenticator key being set up) carries over to the new one.
+    """
     session.pop(PENDING, None)
+    session.pop("staff_totp_setup", None)  # where earlier versions kept a key being set up
+    sessions.revoke_current()
+    sessions.start(user)
     login_user(user)
     session.permanent = True
     user.last_login_at = utcnow()
     db.session.commit()
     log.info("Staff user %s signed in", user.id)
+
+
+def sign_out() -> None:
+    """End this browser's session on the server and in the cookie; commits."""
+    if current_user.is_authenticated:
+        sessions.revoke_current()
+        db.session.commit()
+    logout_user()
 
 
 def begin_second_factor(user: StaffUser) -> None:

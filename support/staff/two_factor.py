@@ -5,13 +5,14 @@ A TOTP code is accepted for the current 30-second step or the one either side
 seen over someone's shoulder cannot be used again. Recovery codes are random,
 stored as SHA-256 digests (they carry 50 random bits, so a slow hash adds
 nothing), and each is marked used by one conditional UPDATE, so two requests
-cannot both spend it.
+cannot both spend it. The TOTP secret is stored encrypted (`totp_keys`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 
@@ -22,6 +23,9 @@ from flask import current_app
 
 from support.extensions import db
 from support.models import StaffRecoveryCode, StaffUser, utcnow
+from support.staff import totp_keys
+
+log = logging.getLogger(__name__)
 
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -96,7 +100,7 @@ def enable(user: StaffUser, secret: str, code: str) -> list[str] | None:
     step = matching_step(secret, code)
     if step is None:
         return None
-    user.totp_secret = secret
+    user.totp_secret = totp_keys.encrypt(secret)
     user.totp_last_step = step
     return replace_recovery_codes(user)
 
@@ -142,10 +146,27 @@ def verify(user: StaffUser, code: str) -> bool:
     """True if `code` is a fresh TOTP code or an unused recovery code of `user` (not committed)."""
     if not user.totp_secret:
         return False
-    step = matching_step(user.totp_secret, code)
+    try:
+        secret = totp_keys.decrypt(user.totp_secret)
+    except totp_keys.SecretUnreadable:
+        log.error("No STAFF_TOTP_KEYS key opens the TOTP secret of staff user %s", user.id)
+        secret = None
+    step = matching_step(secret, code) if secret else None
     if step is not None:
+        if not totp_keys.is_encrypted(user.totp_secret):
+            user.totp_secret = totp_keys.encrypt(secret)  # one kept in clear before encryption
         return _spend_step(user, step)
     return len(clean_code(code)) == 10 and _spend_recovery_code(user, code)
+
+
+def rotate_keys() -> int:
+    """Encrypt every stored secret again under the first key (not committed); how many."""
+    users = db.session.scalars(sa.select(StaffUser).where(StaffUser.totp_secret.is_not(None)))
+    count = 0
+    for user in users:
+        user.totp_secret = totp_keys.rotate(user.totp_secret)
+        count += 1
+    return count
 
 
 def recovery_codes_left(user: StaffUser) -> int:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from support import audit
 from support.address_keys import limiter_key
 from support.extensions import db, limiter
-from support.staff import bp, sign_in, two_factor
+from support.staff import bp, sessions, sign_in, totp_keys, two_factor
 from support.staff.access import (
     account_limit,
     code_account_key,
@@ -23,9 +23,6 @@ from support.staff.access import (
 from support.staff.forms import CodeForm
 
 log = logging.getLogger(__name__)
-
-# The secret being set up, kept in the (signed) session until a code confirms it.
-SETUP_SECRET = "staff_totp_setup"
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -50,11 +47,28 @@ def login_code():
     return render_template("staff/login_code.html", form=form, error=error), status
 
 
+def _setup_key() -> str | None:
+    """The key being set up on this browser, kept (encrypted) on its server-side session.
+
+    Never in the cookie: it ends with the session, so whoever signs in next on
+    this browser gets a key of their own, not one someone else may have copied.
+    """
+    row = sessions.current()
+    if row is None or row.totp_setup is None:
+        return None
+    try:
+        return totp_keys.decrypt(row.totp_setup)
+    except totp_keys.SecretUnreadable:
+        return None
+
+
 def _setup_page(form: CodeForm, error: str | None = None, status: int = 200):
-    """The set-up page for the secret kept in the session (a new one if there is none)."""
-    secret = session.get(SETUP_SECRET)
-    if not isinstance(secret, str):
-        secret = session[SETUP_SECRET] = two_factor.new_secret()
+    """The set-up page for this session's key (a new one if there is none)."""
+    secret = _setup_key()
+    if secret is None:
+        secret = two_factor.new_secret()
+        sessions.current().totp_setup = totp_keys.encrypt(secret)
+        db.session.commit()
     uri = two_factor.provisioning_uri(secret, current_user.email)
     page = render_template(
         "staff/two_factor_setup.html",
@@ -79,7 +93,7 @@ def _on_page(error: str | None = None, status: int = 200):
 
 def _signed_in_key() -> str:
     """The throttling key for codes typed by a signed-in account."""
-    return limiter_key("staff-2fa-user", str(current_user.get_id()))
+    return limiter_key("staff-2fa-user", str(current_user.id))
 
 
 def _refused(response) -> bool:
@@ -98,12 +112,16 @@ def two_factor_page():
         return _setup_page(form)
     if not form.validate_on_submit():
         return _setup_page(form, status=400)
-    codes = two_factor.enable(current_user, session.get(SETUP_SECRET, ""), form.code.data)
+    secret = _setup_key()
+    if secret is None:  # posted without the page having made a key for this session
+        error = _("Scan this code with your authenticator app first, then type the code it shows.")
+        return _setup_page(form, error, 400)
+    codes = two_factor.enable(current_user, secret, form.code.data)
     if codes is None:
         error = _("That code is not right. Check the time on your phone and try the current code.")
         return _setup_page(form, error, 400)
+    sessions.current().totp_setup = None
     db.session.commit()
-    session.pop(SETUP_SECRET, None)
     log.info("Staff user %s turned on two-step sign-in", current_user.id)
     return render_template("staff/recovery_codes.html", codes=codes)
 
