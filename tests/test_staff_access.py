@@ -238,7 +238,7 @@ def test_throttling_holds_across_workers_with_redis(database, emulator):
     """Two app instances (two gunicorn workers) share one count through Redis."""
     server = redis_server()
     from support import create_app
-    from support.address_keys import email_key
+    from support.address_keys import account_address_key
     from tests.conftest import base_config
 
     config = {
@@ -253,7 +253,7 @@ def test_throttling_holds_across_workers_with_redis(database, emulator):
         codes = _hammer(first.test_client(), email, 3)
     # The count lives in Redis, where every worker process reads it, under a keyed digest.
     with first.test_request_context():
-        key = email_key("staff-login", email)
+        key = account_address_key("staff-login", email)
     assert list(server.scan_iter(f"*{key}*"))
     assert not list(server.scan_iter(f"*{email}*"))
     with second.app_context():
