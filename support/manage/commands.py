@@ -25,15 +25,11 @@ def supporters_erase(email: str, delete_stripe_customer: bool) -> None:
     # The one erasure implementation, shared with the staff admin action.
     from support.erasure import erase_supporter
 
-    # Every row with the address: one per Stripe customer the address was typed for.
     found = find_supporters(email)
     if not found:
         raise click.ClickException(f"No supporter with the address {mask_address(email)}")
-    for supporter in found:
-        if supporter.erased_at is not None and not delete_stripe_customer:
-            click.echo(f"Supporter #{supporter.id} was already erased.")
-            continue
-        erase_supporter(supporter, delete_stripe_customer=delete_stripe_customer)
-        db.session.commit()
-        suffix = " and deleted the Stripe customer" if delete_stripe_customer else ""
-        click.echo(f"Erased supporter #{supporter.id}{suffix}.")
+    # Every row with the address (one per Stripe customer it was typed for) goes.
+    erased = erase_supporter(found[0], delete_stripe_customer=delete_stripe_customer)
+    db.session.commit()
+    suffix = " and deleted their Stripe customers" if delete_stripe_customer else ""
+    click.echo(f"Erased supporters {', '.join(f'#{row.id}' for row in erased)}{suffix}.")

@@ -100,11 +100,20 @@ def supporter_erase(supporter_id: int):
             abort(400)
         return _detail(supporter, form), 400
     try:
-        erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
+        erased = erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
     except StripeUnavailable:
         db.session.rollback()
         flash(_("Stripe did not delete the customer, so nothing was erased. Try again."), "error")
         return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
     db.session.commit()
-    flash(_("The supporter's personal data was erased."))
+    if len(erased) > 1:
+        # One person, several Stripe customers: every record with their address went.
+        flash(
+            _(
+                "The personal data of %(count)s supporter records with this address was erased.",
+                count=len(erased),
+            )
+        )
+    else:
+        flash(_("The supporter's personal data was erased."))
     return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
