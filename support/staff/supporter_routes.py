@@ -37,6 +37,7 @@ def supporter_list():
     return render_template(
         "staff/supporters.html",
         rows=rows,
+        shared=supporters.shared_addresses([row[0].email for row in rows]),
         has_next=has_next,
         filters=filters,
         statuses=supporters.STATUSES,
@@ -71,6 +72,7 @@ def _detail(supporter: Supporter, form: EraseForm) -> str:
         "staff/supporter.html",
         supporter=supporter,
         history=history,
+        same_address=supporters.same_address(supporter),
         status=supporters.status_of(history.subscriptions),
         form=form,
         pretty=pretty_payload,
