@@ -144,6 +144,9 @@ class CheckoutAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"))
+    # The Stripe customer that paid (the completed session's own `customer`): the
+    # paying browser may act for this customer only (support/supporter_access.py).
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class StripeEvent(db.Model):

@@ -5,8 +5,8 @@ A browser may act for a supporter on one of two proofs:
 
 - **It paid.** The browser started a checkout (`browser_checkouts`, in its
   signed session cookie) that the ledger completed less than a day ago: it may
-  act for that checkout's supporter, which the ledger found by the session's
-  own Stripe customer. Only that one.
+  act for the Stripe customer that paid that session (`CheckoutAttempt.
+  stripe_customer_id`, from the completed session), and only that one.
 - **It holds the mailbox.** A mailed manage link, spent by a POST, opens a
   supporter session of 30 minutes for the address the link was mailed to: the
   browser may act for every supporter row (one per Stripe customer) with that
@@ -170,7 +170,10 @@ def paying_supporter(session_id: str | None) -> Supporter | None:
     if utcnow() - attempt.completed_at >= THANKS_WINDOW:
         return None
     supporter = db.session.get(Supporter, attempt.supporter_id)
-    return supporter if manageable(supporter) else None
+    if not manageable(supporter) or supporter.stripe_customer_id != attempt.stripe_customer_id:
+        # The ledger's supporter must be the customer that paid this session.
+        return None
+    return supporter
 
 
 def may_act_for(supporter_id: int | None) -> Supporter | None:

@@ -168,7 +168,8 @@ def test_every_page_fits_and_passes_axe(live_server, browser, width):
         page.goto(f"{live_server.url}/manage/{ids[f'link-{lang}']}")
         page.locator("main form button[type=submit]").click()
         page.wait_for_url(f"**/{lang}/account")
-        problems += problems_on(page, f"{live_server.url}/{lang}/account", "account", width, lang, axe)
+        account = f"{live_server.url}/{lang}/account"
+        problems += problems_on(page, account, "account", width, lang, axe)
         if signed_in is None:  # a code is accepted once: sign in once, then reuse the cookie
             sign_in(page, live_server.url)
             signed_in = visitor.storage_state()

@@ -264,6 +264,21 @@ def test_thanks_page_links_the_paying_browser_straight_to_the_portal_once(client
     assert 'href="/en/manage"' in page and portal_link(page) is None
 
 
+def test_the_paying_browser_reaches_only_the_customer_that_paid(client, emulator):
+    """The ledger's supporter for the checkout must be the session's own customer."""
+    attempt = paid_in(client, emulator)
+    supporter = db.session.get(Supporter, attempt.supporter_id)
+    assert attempt.stripe_customer_id == supporter.stripe_customer_id
+    thanks = f"/en/thanks?session_id={attempt.session_id}"
+    path = portal_link(client.get(thanks).get_data(as_text=True))
+    # Were the attempt ever filed under another customer's supporter, nothing opens.
+    attempt.stripe_customer_id = "cus_someone_else"
+    db.session.commit()
+    assert portal_link(client.get(thanks).get_data(as_text=True)) is None
+    assert client.get(path).status_code == 403
+    assert "billing_portal.session" not in emulator.state()["objects"]
+
+
 def test_thanks_url_in_another_browser_gets_no_portal(app, client, emulator):
     attempt = paid_in(client, emulator)
     thanks = f"/en/thanks?session_id={attempt.session_id}"

@@ -10,9 +10,8 @@ from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-
 from conftest import form_tokens
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from support.extensions import db
 from support.manage.single_use import KEEP
@@ -123,7 +122,7 @@ def test_two_uses_at_the_same_moment_spend_it_once(live_server, emulator):
     supporter = customer_supporter()
     url = f"{live_server.url}/manage/{make_token(supporter.id, 'en', 'mail')}"
     browsers = [requests.Session() for _ in range(2)]
-    forms = [{"csrf_token": form_tokens(b.get(url, timeout=10).text)["csrf_token"]} for b in browsers]
+    forms = [form_tokens(b.get(url, timeout=10).text) for b in browsers]
     start = threading.Barrier(2)
     statuses: list[int] = []
 
@@ -132,7 +131,8 @@ def test_two_uses_at_the_same_moment_spend_it_once(live_server, emulator):
         answer = browser.post(url, data=form, allow_redirects=False, timeout=30)
         statuses.append(answer.status_code)
 
-    threads = [threading.Thread(target=use, args=pair) for pair in zip(browsers, forms)]
+    pairs = zip(browsers, forms, strict=True)
+    threads = [threading.Thread(target=use, args=pair) for pair in pairs]
     for thread in threads:
         thread.start()
     for thread in threads:

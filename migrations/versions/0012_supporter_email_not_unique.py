@@ -1,4 +1,5 @@
-"""One supporter per Stripe customer: email no longer unique; supporter sessions
+"""One supporter per Stripe customer: email no longer unique; supporter sessions;
+the customer that paid each checkout
 
 Revision ID: 0012_supporter_email_not_unique
 Revises: 0011_staff_actions
@@ -19,6 +20,8 @@ def upgrade():
     with op.batch_alter_table("supporter", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_supporter_email"), type_="unique")
         batch_op.create_index(batch_op.f("ix_supporter_email"), ["email"], unique=False)
+    with op.batch_alter_table("checkout_attempt", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stripe_customer_id", sa.String(length=64), nullable=True))
     op.create_table(
         "supporter_session",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,6 +54,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_supporter_session_expires_at"))
         batch_op.drop_index(batch_op.f("ix_supporter_session_supporter_id"))
     op.drop_table("supporter_session")
+    with op.batch_alter_table("checkout_attempt", schema=None) as batch_op:
+        batch_op.drop_column("stripe_customer_id")
     # Only possible while no two supporters share an address.
     with op.batch_alter_table("supporter", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_supporter_email"))

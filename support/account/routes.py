@@ -69,4 +69,3 @@ def sign_out(lang=None):
     """End this browser's supporter session (the row too, so the cookie is worthless)."""
     supporter_access.end_session()
     return _no_store(redirect(url_for("account.account", signed_out=1), code=303))
-
