@@ -33,6 +33,7 @@ from support import browser_checkouts
 from support.addresses import normalise_email
 from support.extensions import db
 from support.models import CheckoutAttempt, Supporter, SupporterSession, utcnow
+from support.portal_links import can_manage
 
 SESSION_KEY = "supporter_session"
 SESSION_LIFETIME = timedelta(minutes=30)
@@ -48,16 +49,6 @@ def address_digest(address: str) -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def manageable(supporter: Supporter | None) -> bool:
-    """A supporter with a Stripe customer and an address, not erased."""
-    return (
-        supporter is not None
-        and supporter.erased_at is None
-        and bool(supporter.email)
-        and bool(supporter.stripe_customer_id)
-    )
 
 
 # The mailbox proof: supporter sessions.
@@ -102,7 +93,7 @@ def current_session() -> SupporterSession | None:
         )
         if row is not None and row.ended_at is None and row.expires_at > utcnow():
             owner = db.session.get(Supporter, row.supporter_id)
-            if manageable(owner) and hmac.compare_digest(
+            if can_manage(owner) and hmac.compare_digest(
                 address_digest(owner.email), row.address_digest
             ):
                 found = row
@@ -150,7 +141,7 @@ def address_supporters(address: str | None) -> list[Supporter]:
 
 def account_supporters() -> list[Supporter]:
     """The supporters the proven address covers (empty without a supporter session)."""
-    return [s for s in address_supporters(proven_address()) if manageable(s)]
+    return [s for s in address_supporters(proven_address()) if can_manage(s)]
 
 
 # The paying browser.
@@ -170,7 +161,7 @@ def paying_supporter(session_id: str | None) -> Supporter | None:
     if utcnow() - attempt.completed_at >= THANKS_WINDOW:
         return None
     supporter = db.session.get(Supporter, attempt.supporter_id)
-    if not manageable(supporter) or supporter.stripe_customer_id != attempt.stripe_customer_id:
+    if not can_manage(supporter) or supporter.stripe_customer_id != attempt.stripe_customer_id:
         # The ledger's supporter must be the customer that paid this session.
         return None
     return supporter

@@ -11,7 +11,6 @@ and nothing of that other supporter (gifts, mails, language) is touched.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,8 +20,6 @@ from support.extensions import db
 from support.ledger.locks import for_update
 from support.mail.queue import queue_mail
 from support.models import Supporter, utcnow
-
-log = logging.getLogger(__name__)
 
 SUPPORTER = Supporter.__table__
 

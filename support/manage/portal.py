@@ -16,7 +16,7 @@ from support.extensions import db
 from support.manage import single_use
 from support.manage.done import return_token
 from support.models import CheckoutAttempt, Supporter
-from support.portal_links import ManageLink, make_token, public_url
+from support.portal_links import ManageLink, can_manage, make_token, public_url
 
 
 class Refused(Exception):
@@ -52,7 +52,7 @@ def check_link(link: ManageLink) -> None:
     if link.checkout is not None:
         if supporter_access.paying_supporter(link.checkout) is None:
             raise Refused("elsewhere")
-    elif not supporter_access.manageable(db.session.get(Supporter, link.supporter_id)):
+    elif not can_manage(db.session.get(Supporter, link.supporter_id)):
         raise Refused("invalid")
     if single_use.is_used(link.nonce):
         raise Refused("used")
