@@ -37,8 +37,10 @@ DOMAINS: dict[str, list[str]] = {
     "staff": ["support/staff/*.py", "support/campaigns/*.py", "templates/staff/*.html"],
     "manage": [
         "support/manage/*.py",
+        "support/account/*.py",
         "support/mail/*.py",
         "templates/manage/*.html",
+        "templates/account/*.html",
         "templates/email/*",
     ],
 }

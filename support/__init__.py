@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every blueprint at its place in the URL contract."""
+    from support.account import bp as account_bp
     from support.appeal import bp as appeal_bp
     from support.banner import bp as banner_bp
     from support.health import bp as health_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(appeal_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(banner_bp)
     app.register_blueprint(webhooks_bp)
 

@@ -26,3 +26,9 @@ def started_here(session_id: str | None) -> bool:
     """Did this browser start `session_id`?"""
     started = session.get(KEY)
     return bool(session_id) and isinstance(started, list) and session_id in started
+
+
+def started() -> list[str]:
+    """The Checkout Sessions this browser started (the last few)."""
+    found = session.get(KEY)
+    return [s for s in found if isinstance(s, str)] if isinstance(found, list) else []

@@ -144,9 +144,10 @@ def _owned_events(reader: Reader) -> dict[str, StripeEvent]:
     return owned
 
 
-def redact_events(supporter: Supporter) -> int:
+def redact_events(supporter: Supporter) -> tuple[int, Reader]:
     """Redact the supporter's events and clear their error texts (see the module); how
-    many payloads changed. Not committed."""
+    many payloads changed, and the reader as their events showed them (the customers
+    and addresses found). Not committed."""
     reader = Reader(
         stripe_ids(supporter),
         set(redaction.needles([supporter.email])),
@@ -178,4 +179,4 @@ def redact_events(supporter: Supporter) -> int:
             changed += 1
         if mentioned is not None and mentioned.search(event.last_error or ""):
             event.last_error = None
-    return changed
+    return changed, reader

@@ -22,7 +22,8 @@ import logging
 import sqlalchemy as sa
 
 from support import audit, stripe_api
-from support.erased_events import redact_events
+from support.addresses import normalise_email
+from support.erased_events import Reader, redact_events
 from support.extensions import db
 from support.models import OutboundEmail, Supporter, utcnow
 from support.stored_sources import erase_sources
@@ -45,23 +46,61 @@ def _scrub_mail(supporter: Supporter) -> None:
     )
 
 
-def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) -> None:
-    """Remove the supporter's personal data locally (not committed); amounts are kept.
-
-    With `delete_stripe_customer`, the customer is deleted at Stripe first (which
-    also ends their subscriptions there); if Stripe fails, `StripeUnavailable`
-    is raised and nothing is erased, so the request can be repeated.
-    Erasing twice is harmless.
-    """
-    if delete_stripe_customer and supporter.stripe_customer_id:
-        stripe_api.delete_customer(supporter.stripe_customer_id)
-    audit.record_erasure(supporter, delete_stripe_customer)
-    if supporter.erased_at is not None and supporter.email is None and supporter.name is None:
-        return
-    redacted = redact_events(supporter)
+def _erase_one(supporter: Supporter) -> Reader:
+    """Blank one row and redact its events; the reader as the events showed them."""
+    _, reader = redact_events(supporter)
     _scrub_mail(supporter)
     erase_sources(supporter, [supporter.email, supporter.name])
     supporter.email = None
     supporter.name = None
     supporter.erased_at = utcnow()
-    log.info("Erased supporter %s (%s event payloads redacted)", supporter.id, redacted)
+    return reader
+
+
+def _same_reader(reader: Reader, done: set[int]) -> list[Supporter]:
+    """Rows not erased yet that hold one of the reader's addresses or customers."""
+    emails = {normalise_email(e) for e in reader.emails} - {""}
+    ids = {i for i in reader.ids if i.startswith("cus_")}
+    if not emails and not ids:
+        return []
+    query = sa.select(Supporter).where(
+        sa.or_(Supporter.email.in_(sorted(emails)), Supporter.stripe_customer_id.in_(sorted(ids))),
+        Supporter.erased_at.is_(None),
+    )
+    return [row for row in db.session.scalars(query.order_by(Supporter.id)) if row.id not in done]
+
+
+def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) -> list[Supporter]:
+    """Remove the reader's personal data locally (not committed); amounts are kept.
+
+    A reader has one row per Stripe customer, and any of them may carry their
+    address: every row with the supporter's address is erased too, and so is
+    every row holding an address or customer that the reader's own events show
+    as theirs (an address changed at Stripe, a second gift). The rows erased,
+    this one first.
+
+    With `delete_stripe_customer`, each row's customer is deleted at Stripe
+    first (which also ends their subscriptions there); if Stripe fails,
+    `StripeUnavailable` is raised and the caller rolls back, so the request can
+    be repeated. Erasing twice is harmless.
+    """
+    done: set[int] = set()
+    erased: list[Supporter] = []
+    waiting = [supporter]
+    if supporter.email:
+        waiting += _same_reader(Reader(emails={supporter.email}), {supporter.id})
+    while waiting:
+        row = waiting.pop(0)
+        if row.id in done:
+            continue
+        done.add(row.id)
+        if delete_stripe_customer and row.stripe_customer_id:
+            stripe_api.delete_customer(row.stripe_customer_id)
+        audit.record_erasure(row, delete_stripe_customer)
+        if row.erased_at is not None and row.email is None and row.name is None:
+            continue
+        reader = _erase_one(row)
+        erased.append(row)
+        log.info("Erased supporter %s", row.id)
+        waiting += _same_reader(reader, done)
+    return erased

@@ -47,10 +47,16 @@ class UTCDateTime(sa.TypeDecorator):
 
 
 class Supporter(db.Model):
-    """A reader who gave, keyed by their Stripe customer."""
+    """A reader who gave, keyed by their Stripe customer: one row per customer.
+
+    `email` is not unique: it is what was typed at Checkout (or later set at
+    Stripe), never proven, so two customers may carry one address. Access to a
+    supporter's gifts is proven (support/supporter_access.py), never looked up
+    by address alone.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str | None] = mapped_column(sa.String(320), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
     name: Mapped[str | None] = mapped_column(sa.String(200))
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     lang: Mapped[str] = mapped_column(sa.String(8), default="en")
@@ -138,6 +144,9 @@ class CheckoutAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supporter.id"))
+    # The Stripe customer that paid (the completed session's own `customer`): the
+    # paying browser may act for this customer only (support/supporter_access.py).
+    stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class StripeEvent(db.Model):
@@ -206,6 +215,29 @@ class UsedLink(db.Model):
 
     nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SupporterSession(db.Model):
+    """A short supporter session opened by spending a mailed manage link.
+
+    The browser's signed session cookie holds the random token; only its hash is
+    kept here, so a database read does not yield a usable session. The session
+    proves the address the link was mailed to: `address_digest` is a keyed
+    digest of it (no address is stored), checked against the supporter's
+    address on every request, so erasure or a changed address ends it.
+    `ended_at` is set by "Sign out".
+    """
+
+    __tablename__ = "supporter_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    supporter_id: Mapped[int] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    address_digest: Mapped[str] = mapped_column(sa.String(64))
+    lang: Mapped[str] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffUser(UserMixin, db.Model):

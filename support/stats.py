@@ -5,8 +5,12 @@ end of `support/models.py`); nothing loads rows into Python to count them.
 
 Definitions the dashboard and `/staff/api/stats.json` share:
 
-* active supporter: a person with at least one subscription whose Stripe
-  status is `active`;
+* active supporter: a supporter record — one Stripe customer — with at least
+  one subscription whose Stripe status is `active`. One person who gave twice
+  may have two customers, and addresses typed at Checkout are not verified,
+  so records are never merged; `active_people` counts the distinct addresses
+  among active supporters instead (an erased record counts as one). New,
+  churned and the churn rate count supporter records;
 * MRR: the sum of active subscriptions per currency, a yearly plan counting
   1/12 of its amount; summed exactly (in twelfths) and rounded half up to the
   minor unit once per currency;
@@ -35,6 +39,7 @@ from support.models import (
     Payment,
     StripeEvent,
     Subscription,
+    Supporter,
     WorkerHeartbeat,
     utcnow,
 )
@@ -69,6 +74,32 @@ def active_supporters() -> int:
         .subquery()
     )
     return db.session.scalar(sa.select(sa.func.count()).select_from(people)) or 0
+
+
+def active_people() -> int:
+    """Distinct addresses among active supporters (records without one count once each)."""
+    active = (
+        sa.select(Subscription.supporter_id)
+        .where(Subscription.status == "active")
+        .distinct()
+        .subquery()
+    )
+    person = sa.func.coalesce(Supporter.email, "#" + sa.cast(Supporter.id, sa.String))
+    people = (
+        sa.select(person)
+        .select_from(Supporter)
+        .join(active, active.c.supporter_id == Supporter.id)
+        .distinct()
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(people)) or 0
+
+
+# What the two counts count, said in `stats.json` itself.
+COUNTING = {
+    "active_supporters": "Stripe customers with an active subscription",
+    "active_people": "distinct email addresses among them (addresses are not verified)",
+}
 
 
 def campaign_supporter_count(slug: str) -> int:
@@ -167,6 +198,7 @@ class Overview:
     """The dashboard's headline figures (money in minor units per currency)."""
 
     active_supporters: int
+    active_people: int
     mrr: dict[str, int]
     active_subscriptions: dict[str, int]
     average_monthly_amount: dict[str, int]
@@ -183,6 +215,7 @@ class Overview:
         """The `stats.json` body: the contract keys and the rest of the figures."""
         body = asdict(self)
         body["as_of"] = self.as_of.isoformat()
+        body["counting"] = COUNTING
         return body
 
 
@@ -197,6 +230,7 @@ def overview(goal: int, now: datetime | None = None) -> Overview:
     before = active - new + churned
     return Overview(
         active_supporters=active,
+        active_people=active_people(),
         mrr={currency: divide_x12(total) for currency, (_, total) in sorted(plans.items())},
         active_subscriptions={currency: count for currency, (count, _) in sorted(plans.items())},
         average_monthly_amount={

@@ -175,6 +175,9 @@ def create_checkout_session(
     if request.frequency == "once":
         params["mode"] = "payment"
         params["submit_type"] = "donate"
+        # Every gift gets a Stripe customer of its own (subscriptions always do), so the
+        # ledger keys it by customer, never by the address typed at Checkout.
+        params["customer_creation"] = "always"
         params["payment_intent_data"] = {"metadata": request.metadata}
     else:
         params["mode"] = "subscription"

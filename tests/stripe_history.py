@@ -118,9 +118,10 @@ def expected_ledger(emulator) -> dict:
         if session["mode"] == "payment" and session["status"] == "complete":
             charge = charges[session["payment_intent"]]
             pays[session["payment_intent"]] = _payment(session["amount_total"], charge)
-    # One supporter per reader: two Stripe customers with one email are one person.
-    emails = {(c["email"] or "").lower() for c in objects.get("customer", [])}
-    return {"subscriptions": subs, "payments": pays, "supporters": emails}
+    # One supporter per Stripe customer, even when two customers share an address
+    # (an address typed at Checkout proves nothing, so it never merges them).
+    customers = {(c["id"], (c["email"] or "").lower()) for c in objects.get("customer", [])}
+    return {"subscriptions": subs, "payments": pays, "supporters": customers}
 
 
 def _payment(amount: int, charge: dict) -> tuple:
@@ -147,6 +148,6 @@ def actual_ledger() -> dict:
         p.stripe_id: (p.status, p.amount, p.refunded_amount, p.disputed)
         for p in db.session.scalars(sa.select(Payment))
     }
-    supporters = [s.email for s in db.session.scalars(sa.select(Supporter))]
-    assert len(supporters) == len(set(supporters))
+    supporters = [(s.stripe_customer_id, s.email) for s in db.session.scalars(sa.select(Supporter))]
+    assert len(supporters) == len({customer for customer, _ in supporters})
     return {"subscriptions": subs, "payments": pays, "supporters": set(supporters)}

@@ -19,7 +19,7 @@ from support.security import page_policy
 from support.stripe_api import StripeUnavailable
 from tests.conftest import ARTICLE_HOST, form_tokens
 from tests.factories import event, signed_in, supporter
-from tests.test_manage import customer_supporter
+from tests.test_manage import customer_supporter, open_portal, press, sign_in
 
 
 def policy_for(app: Flask, frame_ancestors: str = "'none'") -> str:
@@ -124,8 +124,17 @@ def checkout_stripe_down(app, client, lang):
 
 def used_link(app, client, lang):
     path = f"/manage/{make_token(customer_supporter(lang=lang).id, lang)}"
-    assert client.get(path).status_code == 303
+    assert press(client, path).status_code == 303
     return client.get(path)
+
+
+def link_button(app, client, lang):
+    return client.get(f"/manage/{make_token(customer_supporter(lang=lang).id, lang, 'mail')}")
+
+
+def account_page(app, client, lang):
+    sign_in(client, customer_supporter(lang=lang).id, lang)
+    return client.get(f"/{lang}/account")
 
 
 def expired_link(app, client, lang):
@@ -144,10 +153,11 @@ def other_browser_link(app, client, lang):
 def portal_unavailable(app, client, lang):
     from flask import current_app
 
-    token = make_token(customer_supporter(lang=lang).id, lang)
+    owner = customer_supporter(lang=lang)
+    sign_in(client, owner.id, lang)
     current_app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
     current_app.extensions.pop("stripe_client", None)
-    return client.get(f"/manage/{token}")
+    return open_portal(client, owner.id, lang)
 
 
 def stripe_error_page(app, client, lang):
@@ -194,6 +204,9 @@ PAGES: dict[str, tuple[Fetch, int]] = {
     "link invalid": (plain("/manage/not-a-token"), 400),
     "link expired": (expired_link, 410),
     "link used": (used_link, 410),
+    "link's button": (link_button, 200),
+    "account": (account_page, 200),
+    "account closed": (plain("/{lang}/account"), 401),
     "link in another browser": (other_browser_link, 403),
     "portal unavailable": (portal_unavailable, 502),
     "not found": (plain("/{lang}/nowhere"), 404),

@@ -19,6 +19,7 @@ from support.campaigns import store
 from support.extensions import db
 from support.manage.done import return_token
 from support.models import CheckoutAttempt, utcnow
+from support.portal_links import make_token
 from tests.factories import PASSWORD, event, payment, staff, subscription, supporter, totp_code
 from tests.test_campaigns import sample
 
@@ -34,6 +35,9 @@ def seed() -> dict[str, str]:
     """A small newsroom: supporters with gifts, an event, a campaign; the paths to visit."""
     layla = supporter("layla@example.org", name="ليلى حداد", lang="ar")
     plan = subscription(layla, 500, "usd", campaign="ramadan", variant="iftar")
+    # The same address under a second Stripe customer (account page, staff grouping).
+    again = supporter("layla@example.org", name="ليلى حداد", lang="ar")
+    subscription(again, 1000, "usd", interval="year", status="canceled", canceled_at=utcnow())
     paid = payment(layla, 500, "usd", paid_at=utcnow())
     once = supporter("omar@example.org", name="Omar")
     payment(once, 2500, "usd", kind="one_time")
@@ -63,6 +67,7 @@ def seed() -> dict[str, str]:
         "plan": str(plan.id),
         "paid": str(paid.id),
         "token": return_token(layla.id),
+        **{f"link-{lang}": make_token(layla.id, lang, "mail") for lang in LANGS},
     }
 
 
@@ -74,6 +79,8 @@ def reader_pages(ids: dict[str, str], lang: str) -> dict[str, str]:
         "thanks": f"/{lang}/thanks?session_id=cs_test_pages",
         "manage": f"/{lang}/manage",
         "manage-done": f"/{lang}/manage/done?r={ids['token']}",
+        "account-closed": f"/{lang}/account",
+        "manage-link": f"/manage/{ids[f'link-{lang}']}",
         "bad-link": "/manage/not-a-token",
         "not-found": f"/{lang}/no-such-page",
         "banner-preview": "/embed/",
@@ -165,6 +172,12 @@ def test_every_page_fits_and_passes_axe(live_server, browser, width):
         page = visitor.new_page()
         for name, path in {**reader_pages(ids, lang), **signed_out_staff_pages()}.items():
             problems += problems_on(page, live_server.url + path, name, width, lang, axe)
+        # The mailed link's button opens the account page (a supporter session).
+        page.goto(f"{live_server.url}/manage/{ids[f'link-{lang}']}")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"**/{lang}/account")
+        account = f"{live_server.url}/{lang}/account"
+        problems += problems_on(page, account, "account", width, lang, axe)
         if signed_in is None:  # a code is accepted once: sign in once, then reuse the cookie
             sign_in(page, live_server.url)
             signed_in = visitor.storage_state()

@@ -12,7 +12,15 @@ import requests
 import sqlalchemy as sa
 
 from support.extensions import db
-from support.models import CheckoutAttempt, OutboundEmail, Payment, StripeEvent, Supporter, utcnow
+from support.models import (
+    CheckoutAttempt,
+    OutboundEmail,
+    Payment,
+    StripeEvent,
+    Subscription,
+    Supporter,
+    utcnow,
+)
 from tests.stripe_history import (
     actual_ledger,
     deliver,
@@ -271,3 +279,37 @@ def test_concurrent_duplicate_deliveries(live_server, emulator, app):
     )
     assert actual_ledger() == expected_ledger(emulator)
     assert len(mails("thank_you")) == 3
+
+
+def test_an_address_typed_again_makes_a_supporter_of_its_own(client, emulator):
+    """A new Stripe customer is a new supporter, even with another supporter's address:
+    that supporter's gifts, mails and language stay as they were."""
+    seen: set = set()
+    first, first_sub, _ = give(client, emulator, email="layla@example.org", lang="ar")
+    deliver_new(client, emulator, seen)
+    second, second_sub, _ = give(client, emulator, amount="1", email="LAYLA@example.org")
+    once, _, _ = give(client, emulator, frequency="once", amount="3", email="layla@example.org")
+    deliver_new(client, emulator, seen)
+    assert actual_ledger() == expected_ledger(emulator)
+    assert once["customer"] and len({first["customer"], second["customer"], once["customer"]}) == 3
+    rows = db.session.scalars(sa.select(Supporter).order_by(Supporter.id)).all()
+    assert [(r.stripe_customer_id, r.email, r.lang) for r in rows] == [
+        (first["customer"], "layla@example.org", "ar"),
+        (second["customer"], "layla@example.org", "en"),
+        (once["customer"], "layla@example.org", "en"),
+    ]
+    query = sa.select(Subscription.stripe_id, Subscription.supporter_id)
+    owners = dict(db.session.execute(query).tuples().all())
+    assert owners == {first_sub: rows[0].id, second_sub: rows[1].id}
+    thanks = {m.key: m.supporter_id for m in mails("thank_you")}
+    assert thanks == {
+        f"thanks:{first['id']}": rows[0].id,
+        f"thanks:{second['id']}": rows[1].id,
+        f"thanks:{once['id']}": rows[2].id,
+    }
+    # An address changed at Stripe to one another supporter has is written all the same.
+    emulator.update_customer(first["customer"], email="Other@Example.org")
+    emulator.update_customer(second["customer"], email="other@example.org")
+    deliver_new(client, emulator, seen)
+    db.session.expire_all()
+    assert [r.email for r in rows] == ["other@example.org"] * 2 + ["layla@example.org"]

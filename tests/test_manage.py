@@ -1,5 +1,6 @@
 """The manage page and signed links: same answer for any address, a mailed link that
-opens the right customer's Billing Portal, friendly pages for bad links."""
+opens the account page of the address it was mailed to (and from there the right
+customer's Billing Portal), friendly pages for bad links."""
 
 from __future__ import annotations
 
@@ -27,6 +28,27 @@ def customer_supporter(email="layla@example.com", lang="en"):
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def press(client, path: str):
+    """Press the one button of a /manage/<token> page (GET shows it, POST spends the link)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    token = form_tokens(page.get_data(as_text=True))["csrf_token"]
+    return client.post(path, data={"csrf_token": token})
+
+
+def open_portal(client, supporter_id: int, lang: str = "en"):
+    """Press the account page's Stripe button for one customer."""
+    page = client.get(f"/{lang}/account").get_data(as_text=True)
+    data = {"supporter": supporter_id, "csrf_token": form_tokens(page)["csrf_token"]}
+    return client.post(f"/{lang}/account/portal", data=data)
+
+
+def sign_in(client, supporter_id: int, lang: str = "en"):
+    """Spend a mailed link in `client`: a supporter session."""
+    response = press(client, f"/manage/{make_token(supporter_id, lang, 'mail')}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/{lang}/account"
 
 
 def ask(client, email, lang="en"):
@@ -73,7 +95,11 @@ def test_the_mailed_link_opens_the_portal_of_the_right_customer(client, smtp_ser
     [mail] = smtp_server.wait_for(1)
     assert 'dir="rtl"' in mail.get_body(("html",)).get_content()
     path = LINK.search(mail.get_body(("plain",)).get_content()).group(1)
-    response = client.get(path)
+    opened = press(client, path)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/ar/account"
+    account = client.get("/ar/account").get_data(as_text=True)
+    assert f'name="supporter" value="{supporter.id}"' in account
+    response = open_portal(client, supporter.id, "ar")
     assert response.status_code == 303
     [portal] = emulator.state()["objects"]["billing_portal.session"]
     assert response.headers["Location"] == portal["url"]
@@ -137,10 +163,13 @@ def test_a_link_for_an_erased_supporter_opens_nothing(client, emulator):
 
 def test_stripe_down_is_a_502_page(client, emulator):
     supporter = customer_supporter()
+    sign_in(client, supporter.id)
     emulator.fail_next(status=500, count=3)
-    response = client.get(f"/manage/{make_token(supporter.id, 'en')}")
+    response = open_portal(client, supporter.id)
     assert response.status_code == 502
-    assert "not available right now" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "not available right now" in page and 'href="/en/account"' in page  # try again
+    assert open_portal(client, supporter.id).status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -156,7 +185,8 @@ def test_a_customer_stripe_does_not_have_is_not_an_outage(app, client, lang, con
     row = Supporter(email="gone@example.com", lang=lang, stripe_customer_id="cus_gone")
     db.session.add(row)
     db.session.commit()
-    response = client.get(f"/manage/{make_token(row.id, lang)}")
+    sign_in(client, row.id, lang)
+    response = open_portal(client, row.id, lang)
     page = response.get_data(as_text=True)
     assert response.status_code == 404
     assert says in page and "not answering" not in page and "لا يستجيب" not in page
@@ -170,7 +200,7 @@ def test_a_customer_stripe_does_not_have_is_not_an_outage(app, client, lang, con
 def test_the_portal_sends_the_reader_back_to_what_changed(client, emulator):
     attempt = paid_in(client, emulator)
     thanks = f"/en/thanks?session_id={attempt.session_id}"
-    opened = client.get(portal_link(client.get(thanks).get_data(as_text=True)))
+    opened = press(client, portal_link(client.get(thanks).get_data(as_text=True)))
     assert opened.status_code == 303
     [portal] = emulator.state()["objects"]["billing_portal.session"]
     back = portal["return_url"].removeprefix("http://support.test")
@@ -209,22 +239,44 @@ def test_thanks_page_links_the_paying_browser_straight_to_the_portal_once(client
     attempt = paid_in(client, emulator)
     thanks = f"/en/thanks?session_id={attempt.session_id}"
     path = portal_link(client.get(thanks).get_data(as_text=True))
-    opened = client.get(path)
+    page = client.get(path)  # a page with one button; nothing spent, Stripe not asked
+    assert page.status_code == 200 and "Continue to Stripe" in page.get_data(as_text=True)
+    assert "billing_portal.session" not in emulator.state()["objects"]
+    opened = press(client, path)
     assert opened.status_code == 303
     [portal] = emulator.state()["objects"]["billing_portal.session"]
     assert opened.headers["Location"] == portal["url"]
+    supporter = db.session.get(Supporter, attempt.supporter_id)
+    assert portal["customer"] == supporter.stripe_customer_id
 
     again = client.get(path)
     assert again.status_code == 410
     assert "This link has already been used" in again.get_data(as_text=True)
     assert len(emulator.state()["objects"]["billing_portal.session"]) == 1
     # Reloading the thanks page in the same browser gives a fresh link.
-    assert client.get(portal_link(client.get(thanks).get_data(as_text=True))).status_code == 303
+    assert press(client, portal_link(client.get(thanks).get_data(as_text=True))).status_code == 303
+    # The thanks link opens Stripe's page, not a supporter session for the address.
+    assert client.get("/en/account").status_code == 401
 
     attempt.completed_at = utcnow() - timedelta(days=2)
     db.session.commit()
     page = client.get(thanks).get_data(as_text=True)
     assert 'href="/en/manage"' in page and portal_link(page) is None
+
+
+def test_the_paying_browser_reaches_only_the_customer_that_paid(client, emulator):
+    """The ledger's supporter for the checkout must be the session's own customer."""
+    attempt = paid_in(client, emulator)
+    supporter = db.session.get(Supporter, attempt.supporter_id)
+    assert attempt.stripe_customer_id == supporter.stripe_customer_id
+    thanks = f"/en/thanks?session_id={attempt.session_id}"
+    path = portal_link(client.get(thanks).get_data(as_text=True))
+    # Were the attempt ever filed under another customer's supporter, nothing opens.
+    attempt.stripe_customer_id = "cus_someone_else"
+    db.session.commit()
+    assert portal_link(client.get(thanks).get_data(as_text=True)) is None
+    assert client.get(path).status_code == 403
+    assert "billing_portal.session" not in emulator.state()["objects"]
 
 
 def test_thanks_url_in_another_browser_gets_no_portal(app, client, emulator):
@@ -241,5 +293,9 @@ def test_thanks_url_in_another_browser_gets_no_portal(app, client, emulator):
         assert stolen.status_code == 403
         text = stolen.get_data(as_text=True)
         assert "only works in the browser you gave from" in text and 'name="email"' in text
+        csrf = form_tokens(text)["csrf_token"]
+        assert other.post(path, data={"csrf_token": csrf}).status_code == 403
+        data = {"supporter": attempt.supporter_id, "csrf_token": csrf}
+        assert other.post("/en/account/portal", data=data).status_code == 403
     assert "billing_portal.session" not in emulator.state()["objects"]
-    assert client.get(path).status_code == 303  # still unused in the browser that paid
+    assert press(client, path).status_code == 303  # still unused in the browser that paid

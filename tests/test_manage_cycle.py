@@ -72,11 +72,23 @@ def test_subscribe_thank_once_manage_and_cancel(live_server, emulator, smtp_serv
     assert kinds(messages) == ["thank_you", "manage_link"]
 
     link = link_in(messages[1].get_body(("plain",)))
-    opened = http.get(link, allow_redirects=False, timeout=10)
-    assert opened.status_code == 303
-    assert http.get(link, allow_redirects=False, timeout=10).status_code == 410  # spent
-    portal = http.get(opened.headers["Location"], timeout=10)
+    button = http.get(link, allow_redirects=False, timeout=10)  # spends nothing
+    assert button.status_code == 200
+    form = form_tokens(button.text)
+    spent = http.post(link, data=form, allow_redirects=False, timeout=10)
+    assert spent.status_code == 303 and spent.headers["Location"] == "/en/account"
+    assert http.post(link, data=form, allow_redirects=False, timeout=10).status_code == 410
+    account = http.get(live_server.url + "/en/account", timeout=10)
+    assert account.status_code == 200 and "$5 every month: active" in " ".join(account.text.split())
     supporter = db.session.scalar(sa.select(Supporter))
+    opened = http.post(
+        live_server.url + "/en/account/portal",
+        data={"supporter": supporter.id, **form_tokens(account.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert opened.status_code == 303
+    portal = http.get(opened.headers["Location"], timeout=10)
     [session] = emulator.state()["objects"]["billing_portal.session"]
     assert session["customer"] == supporter.stripe_customer_id
     subscription_id = re.search(r'name="subscription" value="(sub_\w+)"', portal.text).group(1)
@@ -108,7 +120,10 @@ def test_the_thanks_page_opens_the_portal_for_the_browser_that_paid(live_server,
     thanks = f"/en/thanks?session_id={subscribe(live_server.url, http=browser)}"
     live_server.settle()
     link = portal_link(browser)
-    opened = get(browser, link)
+    button = get(browser, link)
+    assert button.status_code == 200
+    form = form_tokens(button.text)
+    opened = browser.post(live_server.url + link, data=form, allow_redirects=False, timeout=10)
     assert opened.status_code == 303 and "/p/session/" in opened.headers["Location"]
     assert get(browser, link).status_code == 410
 

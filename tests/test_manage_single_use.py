@@ -1,5 +1,6 @@
-"""A manage link opens the Billing Portal once, mailed or asked for, even when it is used
-twice at the same moment; a second use gets a page offering a new link."""
+"""A manage link is spent once, by a POST, mailed or asked for, even when it is used
+twice at the same moment; GET and HEAD never spend it; a second use gets a page
+offering a new link."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
+from conftest import form_tokens
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from support.extensions import db
 from support.manage.single_use import KEEP
-from support.models import UsedLink, utcnow
+from support.models import SupporterSession, UsedLink, utcnow
 from support.portal_links import SALT, make_token, portal_url
-from tests.test_manage import customer_supporter
+from tests.test_manage import customer_supporter, paid_in, portal_link, press
 
 
 def portal_sessions(emulator) -> list[dict]:
@@ -25,7 +27,7 @@ def portal_sessions(emulator) -> list[dict]:
 def test_a_mailed_link_works_once_then_says_so_in_its_language(client, emulator):
     supporter = customer_supporter(lang="ar")
     path = portal_url(supporter.id, "ar", "mail").removeprefix("http://support.test")
-    assert client.get(path).status_code == 303
+    assert press(client, path).status_code == 303
     again = client.get(path, headers={"Accept-Language": "en"})
     assert again.status_code == 410
     assert again.headers["Cache-Control"] == "no-store"
@@ -33,15 +35,17 @@ def test_a_mailed_link_works_once_then_says_so_in_its_language(client, emulator)
     assert '<html lang="ar" dir="rtl">' in page
     assert "سبق استخدام هذا الرابط" in page and "الروابط التي نرسلها بالبريد الإلكتروني" in page
     assert 'action="/ar/manage"' in page and 'name="email"' in page
-    assert len(portal_sessions(emulator)) == 1
+    csrf = form_tokens(page)["csrf_token"]
+    assert client.post(path, data={"csrf_token": csrf}).status_code == 410
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupporterSession)) == 1
 
 
 def test_each_link_is_its_own(client, emulator):
     supporter = customer_supporter()
     first, second = make_token(supporter.id, "en"), make_token(supporter.id, "en")
     assert first != second
-    assert client.get(f"/manage/{first}").status_code == 303
-    assert client.get(f"/manage/{second}").status_code == 303
+    assert press(client, f"/manage/{first}").status_code == 303
+    assert press(client, f"/manage/{second}").status_code == 303
     assert client.get(f"/manage/{first}").status_code == 410
 
 
@@ -50,17 +54,18 @@ def test_a_head_request_does_not_use_the_link(client, emulator):
     supporter = customer_supporter()
     path = f"/manage/{make_token(supporter.id, 'en', 'mail')}"
     assert client.head(path).status_code == 200
-    assert portal_sessions(emulator) == []
-    assert client.get(path).status_code == 303
+    assert client.get(path).status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UsedLink)) == 0
+    assert press(client, path).status_code == 303
 
 
 def test_a_link_stays_usable_when_stripe_does_not_answer(client, emulator):
-    supporter = customer_supporter()
-    path = f"/manage/{make_token(supporter.id, 'en')}"
+    attempt = paid_in(client, emulator)
+    path = portal_link(client.get(f"/en/thanks?session_id={attempt.session_id}").get_data(True))
     emulator.fail_next(status=500, count=3)
-    assert client.get(path).status_code == 502
+    assert press(client, path).status_code == 502
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UsedLink)) == 0
-    assert client.get(path).status_code == 303  # "Try again" on the 502 page works
+    assert press(client, path).status_code == 303  # "Try again" on the 502 page works
     assert client.get(path).status_code == 410
 
 
@@ -82,7 +87,7 @@ def spellings(app, token: str) -> list[str]:
 
 def test_a_used_link_spelled_otherwise_is_still_used(app, client, emulator):
     token = make_token(customer_supporter().id, "en", "mail")
-    assert client.get(f"/manage/{token}").status_code == 303
+    assert press(client, f"/manage/{token}").status_code == 303
     for other in spellings(app, token):
         assert client.get(f"/manage/{other}").status_code == 410
 
@@ -91,7 +96,7 @@ def test_a_link_mailed_before_links_had_a_nonce_works_once(app, client, emulator
     supporter = customer_supporter()
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SALT)
     old = serializer.dumps({"s": supporter.id, "l": "en", "p": "mail"})
-    assert client.get(f"/manage/{old}").status_code == 303
+    assert press(client, f"/manage/{old}").status_code == 303
     assert client.get(f"/manage/{old}").status_code == 410
     for other in spellings(app, old):
         assert client.get(f"/manage/{other}").status_code == 410
@@ -107,32 +112,32 @@ def test_used_links_are_forgotten_once_they_would_have_expired(client, emulator)
         ]
     )
     db.session.commit()
-    assert client.get(f"/manage/{make_token(supporter.id, 'en')}").status_code == 303
+    assert press(client, f"/manage/{make_token(supporter.id, 'en')}").status_code == 303
     db.session.expire_all()
     kept = set(db.session.scalars(sa.select(UsedLink.nonce)))
     assert "expired-long-ago" not in kept and "still-valid" in kept and len(kept) == 2
 
 
-def test_two_uses_at_the_same_moment_open_one_portal(live_server, emulator):
+def test_two_uses_at_the_same_moment_spend_it_once(live_server, emulator):
     supporter = customer_supporter()
     url = f"{live_server.url}/manage/{make_token(supporter.id, 'en', 'mail')}"
+    browsers = [requests.Session() for _ in range(2)]
+    forms = [form_tokens(b.get(url, timeout=10).text) for b in browsers]
     start = threading.Barrier(2)
     statuses: list[int] = []
 
-    def use() -> None:
+    def use(browser: requests.Session, form: dict) -> None:
         start.wait()
-        statuses.append(requests.get(url, allow_redirects=False, timeout=30).status_code)
+        answer = browser.post(url, data=form, allow_redirects=False, timeout=30)
+        statuses.append(answer.status_code)
 
-    threads = [threading.Thread(target=use) for _ in range(2)]
-    # Stripe's round trip widens the window in which both requests are in flight
-    # (reset() keeps latency, so it is put back here).
-    emulator.latency = 0.5
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-    finally:
-        emulator.latency = 0
+    pairs = zip(browsers, forms, strict=True)
+    threads = [threading.Thread(target=use, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
     assert sorted(statuses) == [303, 410]
-    assert len(portal_sessions(emulator)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SupporterSession)) == 1
+    opened = [b.get(f"{live_server.url}/en/account", timeout=10).status_code for b in browsers]
+    assert sorted(opened) == [200, 401]

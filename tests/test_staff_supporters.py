@@ -280,3 +280,53 @@ def test_the_list_shows_one_time_gifts(client, people):
     row = page[page.index("dina@example.org") :]
     row = row[: row.index("</tr>")]
     assert "€25" in row and "once" in row and "—" not in row.split("</th>")[1].split("</td>")[1]
+
+
+def test_one_address_under_several_customers_is_shown_together_unverified(client, people):
+    """One row per Stripe customer; rows sharing an address are linked, never merged."""
+    again = supporter("amal@example.org", "Amal H.", first_supported_at=ago(5))
+    subscription(again, 100, "usd", started_at=ago(5))
+    db.session.commit()
+    signed_in(client)
+    page = " ".join(client.get("/staff/supporters").get_data(as_text=True).split())
+    marker = "2 Stripe customers with this address (address not verified)"
+    assert page.count(marker) == 2  # both rows, and no other
+    assert 'href="/staff/supporters?q=amal@example.org"' in page
+    together = client.get("/staff/supporters?q=amal@example.org").get_data(as_text=True)
+    assert together.count('href="/staff/supporters/') == 2
+    detail = client.get(f"/staff/supporters/{people['amal']}").get_data(as_text=True)
+    assert "Other Stripe customers with this address" in detail
+    assert f'href="/staff/supporters/{again.id}"' in detail and again.stripe_customer_id in detail
+    assert "Address not verified" in detail
+    alone = client.get(f"/staff/supporters/{people['ben']}").get_data(as_text=True)
+    assert "data-same-address" not in alone and "address not verified" not in alone
+
+
+def test_erasing_one_record_erases_every_record_with_its_address(client, people, runner):
+    again = supporter("AMAL@example.org".lower(), "Amal H.")
+    db.session.commit()
+    signed_in(client, "admin")
+    path = f"/staff/supporters/{again.id}"
+    assert "are erased too" in client.get(path).get_data(as_text=True)
+    done = client.post(path + "/erase", data={"csrf_token": csrf(client, path), "confirm": "y"})
+    assert done.status_code == 303
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "The personal data of 2 supporter records with this address was erased." in page
+    db.session.expire_all()
+    for supporter_id in (people["amal"], again.id):
+        row = db.session.get(Supporter, supporter_id)
+        assert (row.email, row.name) == (None, None) and row.erased_at is not None
+    assert db.session.get(Supporter, people["ben"]).email == "ben@example.org"
+
+
+def test_the_command_erases_every_record_with_the_address(app, people, runner):
+    again = supporter("ben@example.org", "Ben J.")
+    db.session.commit()
+    result = runner.invoke(args=["supporters", "erase", "Ben@Example.org"])
+    assert result.exit_code == 0, result.output
+    assert f"#{people['ben']}, #{again.id}" in result.output
+    db.session.expire_all()
+    assert db.session.get(Supporter, people["ben"]).erased_at is not None
+    assert db.session.get(Supporter, again.id).erased_at is not None
+    assert db.session.get(Supporter, people["amal"]).erased_at is None
+    assert runner.invoke(args=["supporters", "erase", "ben@example.org"]).exit_code == 1

@@ -260,3 +260,45 @@ def test_a_failed_refresh_leaves_the_figures_stale(app, ledger, monkeypatch):
     snapshot = db.session.get(StatsSnapshot, stats_cache.KEY)
     db.session.refresh(snapshot)
     assert snapshot.stale_since is not None and snapshot.refreshing_since is None
+
+
+def test_people_are_counted_by_address_beside_stripe_customers(client, ledger):
+    """Records are per Stripe customer; `active_people` counts each address once."""
+    from support.models import Supporter
+
+    first = db.session.scalar(
+        db.select(Supporter).join(Supporter.subscriptions).order_by(Supporter.id).limit(1)
+    )
+    again = supporter(first.email)  # the same address typed at a second Checkout
+    subscription(again, 100, "usd")
+    erased = supporter(email="", erased_at=NOW)
+    erased.email = None
+    subscription(erased, 100, "usd")
+    db.session.commit()
+    figures = stats.overview(goal=10, now=NOW)
+    assert figures.active_supporters == 8
+    assert figures.active_people == 7  # `again` is not another person; `erased` is one
+    signed_in(client, "viewer")
+    body = client.get("/staff/api/stats.json").json
+    assert (body["active_supporters"], body["active_people"]) == (8, 7)
+    assert body["counting"]["active_supporters"].startswith("Stripe customers")
+    assert body["counting"]["active_people"].startswith("distinct email addresses")
+    page = " ".join(client.get("/staff/").get_data(as_text=True).split())
+    assert "Active supporters (Stripe customers)</dt><dd>8</dd>" in page
+    assert "Active people (distinct addresses)</dt><dd>7</dd>" in page
+
+
+def test_figures_stored_before_people_were_counted_still_show(client, ledger):
+    import json
+
+    from support import stats_cache
+    from support.models import StatsSnapshot
+
+    body = stats_cache.refresh(goal=10)
+    del body["active_people"]
+    db.session.get(StatsSnapshot, stats_cache.KEY).body = json.dumps(body)
+    db.session.commit()
+    signed_in(client, "viewer")
+    page = client.get("/staff/")
+    assert page.status_code == 200 and "Active supporters" in page.get_data(as_text=True)
+    assert 'data-figure="active_people"' not in page.get_data(as_text=True)

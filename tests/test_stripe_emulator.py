@@ -387,11 +387,15 @@ def test_subscription_webhooks_signed_and_in_order(sc, emu, receiver):
     assert [d.result for d in emu.deliveries] == [200] * len(SUBSCRIPTION_EVENTS)
 
 
-def test_payment_mode_pay(sc, emu, receiver):
-    session = sc.v1.checkout.sessions.create(params=payment_params())
+@pytest.mark.parametrize("creation", [None, "if_required", "always"])
+def test_payment_mode_pay(sc, emu, receiver, creation):
+    """As at Stripe, a one-time payment makes a customer only with customer_creation=always."""
+    params = payment_params(customer_creation=creation) if creation else payment_params()
+    session = sc.v1.checkout.sessions.create(params=params)
     done = emu.pay(session.id, email="giver@example.com", name="Giver")
+    created = ["customer.created"] if creation == "always" else []
     assert receiver.types() == [
-        "customer.created",
+        *created,
         "checkout.session.completed",
         "payment_intent.succeeded",
         "charge.succeeded",
@@ -402,6 +406,12 @@ def test_payment_mode_pay(sc, emu, receiver):
     assert (pi.status, pi.amount, pi.metadata.donation) == ("succeeded", 1000, "7")
     assert pi.latest_charge.billing_details.email == "giver@example.com"
     assert done["subscription"] is None and done["customer_details"]["name"] == "Giver"
+    if creation == "always":
+        assert done["customer"].startswith("cus_") and pi.customer == done["customer"]
+        assert emu.get(done["customer"])["email"] == "giver@example.com"
+    else:
+        assert done["customer"] is None and pi.customer is None
+        assert pi.latest_charge.customer is None
 
 
 def test_declined_card_creates_nothing_and_cancel_redirects(sc, emu, receiver):

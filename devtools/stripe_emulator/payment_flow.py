@@ -44,13 +44,17 @@ def pay(store: Store, events: Events, session_id, email=None, name=None, decline
         raise card_declined()
     extra = store.extra[session_id]
     customer = store.get(session["customer"], "customer")
-    created_customer = customer is None
+    # As Stripe: a subscription always has a customer; a one-time payment gets one only
+    # with ``customer_creation=always`` (the default, ``if_required``, makes a guest).
+    needs_customer = session["mode"] == "subscription" or session["customer_creation"] == "always"
+    created_customer = customer is None and needs_customer
     if created_customer:
         customer = store.add(objects.customer(store, session["livemode"], email, name))
+    payer = customer or {"id": None, "email": email, "name": name}
     details = {
         "address": objects.empty_address(),
-        "email": email or customer["email"],
-        "name": name or customer["name"],
+        "email": email or payer["email"],
+        "name": name or payer["name"],
         "phone": None,
         "tax_exempt": "none",
         "tax_ids": [],
@@ -68,16 +72,16 @@ def pay(store: Store, events: Events, session_id, email=None, name=None, decline
             session["livemode"],
             session["amount_total"],
             session["currency"],
-            customer,
+            payer,
             pi_data.get("metadata"),
             pi_data.get("description"),
         )
-        ch = payments.charge(store, pi, customer)
+        ch = payments.charge(store, pi, payer)
         pi["latest_charge"] = ch["id"]
         store.add(pi)
         store.add(ch)
         session["payment_intent"] = pi["id"]
-    session.update(status="complete", payment_status="paid", customer=customer["id"])
+    session.update(status="complete", payment_status="paid", customer=payer["id"])
     session["customer_details"] = details
     if created_customer:
         events.emit("customer.created", customer)

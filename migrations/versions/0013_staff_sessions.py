@@ -5,7 +5,7 @@ encrypted the next time their owner signs in with a code, or at once by
 `flask --app wsgi staff rotate-totp-keys`.
 
 Revision ID: 0013_staff_sessions
-Revises: 0011_staff_actions
+Revises: 0012_supporter_email_not_unique
 Create Date: 2026-12-07 09:30:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_staff_sessions"
-down_revision = "0011_staff_actions"
+down_revision = "0012_supporter_email_not_unique"
 branch_labels = None
 depends_on = None
 

@@ -98,7 +98,7 @@ def thanks(lang=None):
         article_url=source,
         monthly_url=monthly_offer_url(attempt, source),
         share_mail_url=share_mail_url,
-        manage_url=thanks_manage_url(attempt, browser_checkouts.started_here(attempt.session_id)),
+        manage_url=thanks_manage_url(attempt),
     )
 
 

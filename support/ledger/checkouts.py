@@ -43,6 +43,10 @@ def complete_checkout(
         values = {}
         if attempt.completed_at is None:
             values["completed_at"] = completed_at
+        customer = session.get("customer")
+        if isinstance(customer, str) and customer and attempt.stripe_customer_id != customer:
+            # Who paid, for the paying browser's access; never who was typed.
+            values["stripe_customer_id"] = customer
         if supporter is not None:
             if attempt.supporter_id != supporter.id:
                 values["supporter_id"] = supporter.id

@@ -1,13 +1,16 @@
-"""Supporters: found by their Stripe customer (or address), created, kept up to date.
+"""Supporters: one per Stripe customer, found by it, created, kept up to date.
 
 Email and name come from the Stripe customer (or, for a new supporter, from
 what the reader typed at Checkout). A `customer.updated` event writes them
 only over an older read, and never into an erased supporter.
+
+An address is never a key: anyone can type any address at Checkout, so a new
+customer makes a new supporter even when another one has the same address,
+and nothing of that other supporter (gifts, mails, language) is touched.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,8 +20,6 @@ from support.extensions import db
 from support.ledger.locks import for_update
 from support.mail.queue import queue_mail
 from support.models import Supporter, utcnow
-
-log = logging.getLogger(__name__)
 
 SUPPORTER = Supporter.__table__
 
@@ -56,15 +57,15 @@ def upsert_supporter(
     version: int = 0,
     owner_id: int | None = None,
 ) -> sa.Row | None:
-    """The supporter for a customer (or, without one, an address), created when new.
+    """The supporter of a customer, created when new; never one found by address.
 
     An object already in the ledger stays with its supporter (`owner_id`) when
-    the customer is not known: a reader who gave twice has two Stripe
-    customers and the row names the first, and once the reader is erased no
-    address is left to find them by, so a new supporter would bring the name
-    and address back. A supporter found so, or by address, gets the customer
-    id if it has none. `version` is the freshness of `email` and `name` when
-    they come from a customer read.
+    the customer is not known: once the reader is erased no address is left,
+    and a new supporter would bring the name and address back. A supporter
+    found so gets the customer id if it has none. A gift without a customer
+    (made before every Checkout created one) gets a supporter of its own.
+    `version` is the freshness of `email` and `name` when they come from a
+    customer read.
     """
     email = normalise_email(email) or None
     supporter = find_supporter(customer_id)
@@ -72,9 +73,6 @@ def upsert_supporter(
         return supporter
     if owner_id is not None:
         query = sa.select(SUPPORTER).where(SUPPORTER.c.id == owner_id)
-        supporter = db.session.execute(for_update(query)).first()
-    elif email:
-        query = sa.select(SUPPORTER).where(SUPPORTER.c.email == email)
         supporter = db.session.execute(for_update(query)).first()
     if supporter is not None:
         if supporter.stripe_customer_id is None and customer_id:
@@ -113,18 +111,8 @@ def apply_customer(customer: dict, version: int) -> sa.Row | None:
         values["name"] = name[:200]
     email = normalise_email(customer.get("email"))
     if email and email != supporter.email:
-        taken = db.session.execute(
-            sa.select(SUPPORTER.c.id).where(
-                SUPPORTER.c.email == email, SUPPORTER.c.id != supporter.id
-            )
-        ).scalar()
-        if taken:
-            # Two Stripe customers, one reader: keep the rows apart rather than merge.
-            log.warning(
-                "Supporter %s: new email already belongs to supporter %s", supporter.id, taken
-            )
-        else:
-            values["email"] = email
+        # Another supporter may have the same address: rows are per customer, never merged.
+        values["email"] = email
     update_supporter(supporter.id, **values)
     return _by_id(supporter.id)
 

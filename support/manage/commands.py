@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from support.extensions import db
 from support.mail.transport import mask_address
-from support.manage.link_requests import find_supporter
+from support.manage.link_requests import find_supporters
 
 supporters_group = AppGroup("supporters", help="Supporter records.")
 
@@ -20,20 +20,19 @@ supporters_group = AppGroup("supporters", help="Supporter records.")
     help="Also delete the customer (and so their card and subscriptions) at Stripe.",
 )
 def supporters_erase(email: str, delete_stripe_customer: bool) -> None:
-    """Remove EMAIL's personal data; amounts stay, anonymised. No more mail is sent."""
+    """Remove EMAIL's personal data from every supporter with that address; amounts stay,
+    anonymised. No more mail is sent."""
     # The one erasure implementation, shared with the staff admin action.
     from support.erasure import erase_supporter
 
-    supporter = find_supporter(email)
-    if supporter is None:
+    found = find_supporters(email)
+    if not found:
         raise click.ClickException(f"No supporter with the address {mask_address(email)}")
-    if supporter.erased_at is not None and not delete_stripe_customer:
-        click.echo(f"Supporter #{supporter.id} was already erased.")
-        return
-    erase_supporter(supporter, delete_stripe_customer=delete_stripe_customer)
+    # Every row with the address (one per Stripe customer it was typed for) goes.
+    erased = erase_supporter(found[0], delete_stripe_customer=delete_stripe_customer)
     db.session.commit()
-    suffix = " and deleted the Stripe customer" if delete_stripe_customer else ""
-    click.echo(f"Erased supporter #{supporter.id}{suffix}.")
+    suffix = " and deleted their Stripe customers" if delete_stripe_customer else ""
+    click.echo(f"Erased supporters {', '.join(f'#{row.id}' for row in erased)}{suffix}.")
 
 
 @supporters_group.command("clean-sources")

@@ -23,13 +23,24 @@ from support.portal_links import can_manage
 log = logging.getLogger(__name__)
 
 
-def find_supporter(email: str) -> Supporter | None:
-    """The supporter with this address (case-insensitive), or None."""
+def find_supporters(email: str) -> list[Supporter]:
+    """Every supporter row with this address (case-insensitive), oldest first.
+
+    One person may have several rows, one per Stripe customer; the address is
+    what was typed at Checkout, so none of them is proven by it.
+    """
     address = normalise_email(email)
     if not address:
-        return None
-    # The ledger stores addresses in their normal form, so the unique index answers.
-    return db.session.scalar(sa.select(Supporter).where(Supporter.email == address))
+        return []
+    # The ledger stores addresses in their normal form, so the index answers.
+    query = sa.select(Supporter).where(Supporter.email == address).order_by(Supporter.id)
+    return list(db.session.scalars(query))
+
+
+def find_supporter(email: str) -> Supporter | None:
+    """The newest supporter with this address who can be mailed a link, or None."""
+    manageable = [s for s in find_supporters(email) if can_manage(s)]
+    return manageable[-1] if manageable else None
 
 
 def request_link(email: str, lang: str) -> int | None:

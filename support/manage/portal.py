@@ -1,24 +1,26 @@
-"""Opening a supporter's Stripe Billing Portal from a valid link, once."""
+"""Spending a manage link, and opening Stripe's Billing Portal for a proven customer.
+
+A mailed link proves the address it was mailed to: spending it (a POST; mail
+scanners only GET) opens a supporter session (support/supporter_access.py).
+A thanks-page link works only in the browser that paid, for that payment's
+own customer, and opens that customer's Billing Portal. Either way a link
+works once.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import url_for
 
-from support import browser_checkouts, stripe_api
+from support import stripe_api, supporter_access
 from support.extensions import db
 from support.manage import single_use
 from support.manage.done import return_token
-from support.models import CheckoutAttempt, Supporter, utcnow
+from support.models import CheckoutAttempt, Supporter
 from support.portal_links import ManageLink, can_manage, make_token, public_url
-
-# The thanks page links straight to the portal only this long after the payment.
-THANKS_WINDOW = timedelta(days=1)
 
 
 class Refused(Exception):
-    """A genuine link that does not open the portal; `reason` names the page to show:
+    """A genuine link that opens nothing; `reason` names the page to show:
     "used" (already used), "elsewhere" (a thanks link in another browser) or
     "invalid" (no one to manage any more)."""
 
@@ -27,59 +29,67 @@ class Refused(Exception):
         self.reason = reason
 
 
-def portal_session_url(link: ManageLink) -> str | None:
-    """A fresh Billing Portal URL for the link's supporter; None if there is no one to manage.
+def portal_session_url(supporter: Supporter, lang: str) -> str:
+    """A fresh Billing Portal URL for the supporter's own Stripe customer.
 
-    Raises `stripe_api.StripeUnavailable` when Stripe does not answer.
+    Call only with a supporter `supporter_access` allowed. Raises
+    `stripe_api.StripeUnavailable` (or `StripeNotFound`) when Stripe does not open one.
     """
-    supporter = db.session.get(Supporter, link.supporter_id)
-    if not can_manage(supporter):
-        return None
-    customer_id = supporter.stripe_customer_id
+    customer_id, supporter_id = supporter.stripe_customer_id, supporter.id
     db.session.rollback()  # no transaction stays open while Stripe answers
     session = stripe_api.create_billing_portal_session(
         customer_id,
         # Back to a page saying the changes are saved, and showing the gifts as they stand.
-        return_url=public_url("manage.done", lang=link.lang, r=return_token(link.supporter_id)),
+        return_url=public_url("manage.done", lang=lang, r=return_token(supporter_id)),
         # The portal has no Arabic either: "auto" follows the reader's browser.
-        locale="en" if link.lang == "en" else "auto",
+        locale="en" if lang == "en" else "auto",
     )
     return session.url
 
 
-def open_portal(link: ManageLink) -> str:
-    """Use the link up and return a fresh Billing Portal URL.
+def check_link(link: ManageLink) -> None:
+    """Raise `Refused` if the link cannot be spent here; spends nothing (for GET)."""
+    if link.checkout is not None:
+        if supporter_access.paying_supporter(link.checkout) is None:
+            raise Refused("elsewhere")
+    elif not can_manage(db.session.get(Supporter, link.supporter_id)):
+        raise Refused("invalid")
+    if single_use.is_used(link.nonce):
+        raise Refused("used")
 
-    Raises `Refused`, or `stripe_api.StripeUnavailable` with the link still unused.
+
+def spend_link(link: ManageLink) -> str:
+    """Use the link up; where to send the browser next.
+
+    A mailed link opens a supporter session → the account page. A thanks link
+    → the Billing Portal of the paying customer. Raises `Refused`, or
+    `stripe_api.StripeUnavailable` with the link still unused.
     """
-    if link.checkout is not None and not browser_checkouts.started_here(link.checkout):
-        raise Refused("elsewhere")
+    check_link(link)
     if not single_use.claim(link.nonce):
         raise Refused("used")
+    if link.checkout is None:
+        supporter = db.session.get(Supporter, link.supporter_id)
+        supporter_access.open_session(supporter, link.lang)
+        return url_for("account.account", lang=link.lang)
+    supporter = supporter_access.paying_supporter(link.checkout)
     try:
-        url = portal_session_url(link)
+        return portal_session_url(supporter, link.lang)
     except stripe_api.StripeUnavailable:
         single_use.release(link.nonce)
         raise
-    if url is None:
-        raise Refused("invalid")
-    return url
 
 
-def thanks_manage_url(attempt: CheckoutAttempt, started_here: bool) -> str:
+def thanks_manage_url(attempt: CheckoutAttempt) -> str:
     """The thanks page's "manage my support" link for this checkout.
 
-    Once the ledger has completed the attempt (and so knows the supporter), the
-    browser that started the checkout (`started_here`) gets a signed link that
-    opens the portal directly, once. Anyone else holding the thanks URL, or the
-    reader long after the gift (a thanks URL can linger in a browser's
-    history), gets the manage page, which mails a link.
+    The browser that paid, within a day of the payment the ledger recorded,
+    gets a single-use link to its own customer's Billing Portal. Anyone else
+    holding the thanks URL (a history, a shared screen) gets the manage page,
+    which mails a link to the address on record.
     """
-    completed = attempt.completed_at
-    recent = completed is not None and utcnow() - completed < THANKS_WINDOW
-    if started_here and recent and attempt.supporter_id:
-        supporter = db.session.get(Supporter, attempt.supporter_id)
-        if can_manage(supporter):
-            token = make_token(supporter.id, attempt.lang, "thanks", attempt.session_id)
-            return url_for("manage.portal", token=token)
+    supporter = supporter_access.paying_supporter(attempt.session_id)
+    if supporter is not None:
+        token = make_token(supporter.id, attempt.lang, "thanks", attempt.session_id)
+        return url_for("manage.portal", token=token)
     return url_for("manage.request_link", lang=attempt.lang)

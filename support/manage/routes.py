@@ -1,9 +1,16 @@
-"""Reader pages: `/<lang>/manage` (ask for a link) and `/manage/<token>` (use it)."""
+"""Reader pages: `/<lang>/manage` (ask for a link) and `/manage/<token>` (use it).
+
+`GET /manage/<token>` only shows one button: mail scanners and link previews
+fetch links (GET, HEAD) before the reader does, so nothing but the reader's
+POST spends a link.
+"""
 
 from __future__ import annotations
 
 from flask import current_app, g, make_response, redirect, render_template, request
 from flask_babel import format_date
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 
 from support.address_keys import address_key, email_key
 from support.errors import busy_page
@@ -13,8 +20,8 @@ from support.manage import bp
 from support.manage.done import current_gifts, read_return_token
 from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
-from support.manage.portal import Refused, open_portal
-from support.portal_links import LinkError, LinkExpired, read_token
+from support.manage.portal import Refused, check_link, spend_link
+from support.portal_links import LinkError, LinkExpired, ManageLink, read_token
 from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable
 
 # Why a link did not open the portal → the status of the page saying so.
@@ -67,21 +74,40 @@ def _problem(reason: str):
     return _no_store(make_response(page, PROBLEM_STATUS[reason]))
 
 
-@bp.get("/manage/<token>")
-@limiter.limit(_limit("MANAGE_LIMIT_PORTAL"), key_func=_address_key)
-def portal(token: str):
-    """A valid, unused link → 303 to a fresh Billing Portal session; otherwise a page saying why."""
+def _read(token: str) -> ManageLink | str:
+    """The link, or the reason it cannot be used (`g.lang` set either way)."""
     try:
         link = read_token(token)
     except LinkError as error:
         g.lang = error.lang or best_language()
-        return _problem("expired" if isinstance(error, LinkExpired) else "invalid")
+        return "expired" if isinstance(error, LinkExpired) else "invalid"
     g.lang = link.lang
+    return link
+
+
+def _confirm_page(link: ManageLink, status: int = 200, expired_form: bool = False):
+    page = render_template(
+        "manage/confirm.html", link=link, form=FlaskForm(), expired_form=expired_form
+    )
+    return _no_store(make_response(page, status))
+
+
+@bp.route("/manage/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("MANAGE_LIMIT_PORTAL"), key_func=_address_key)
+def portal(token: str):
+    """GET (and HEAD) show one button and spend nothing; the POST spends the link:
+    a mailed link → a supporter session and 303 to the account page; a thanks
+    link → 303 to that payment's Billing Portal. Otherwise a page saying why."""
+    link = _read(token)
+    if isinstance(link, str):
+        return _problem(link)
     if request.method == "HEAD":
-        # Mail scanners and link previews check links with HEAD: that must not use one up.
         return _no_store(make_response("", 200))
     try:
-        url = open_portal(link)
+        if request.method == "GET":
+            check_link(link)
+            return _confirm_page(link)
+        url = spend_link(link)
     except Refused as refused:
         return _problem(refused.reason)
     except StripeBusy as busy:
@@ -91,8 +117,22 @@ def portal(token: str):
         # Stripe answered, and has no such customer: trying again will not help.
         return _no_store(make_response(render_template("manage/not_found.html"), 404))
     except StripeUnavailable:
-        return _no_store(make_response(render_template("manage/unavailable.html"), 502))
+        page = render_template("manage/unavailable.html", retry_url=request.path)
+        return _no_store(make_response(page, 502))
     return _no_store(redirect(url, code=303))
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(error):
+    """A POST without a valid CSRF token (the session cookie expired or was cleared):
+    the link's page again with a fresh token, or the manage form."""
+    if request.endpoint == "manage.portal":
+        link = _read(request.view_args["token"])
+        if isinstance(link, str):
+            return _problem(link)
+        return _confirm_page(link, 400, expired_form=True)
+    form = ManageForm()
+    return render_template("manage/request.html", form=form, expired_form=True), 400
 
 
 @bp.get("/<lang>/manage/done")

@@ -41,3 +41,8 @@ def release(nonce: str) -> None:
     """Give a claim back (the portal could not be opened), so the link works again."""
     db.session.execute(sa.delete(UsedLink).where(UsedLink.nonce == nonce))
     db.session.commit()
+
+
+def is_used(nonce: str) -> bool:
+    """Whether the link was used already (a plain read; spends nothing)."""
+    return db.session.get(UsedLink, nonce) is not None

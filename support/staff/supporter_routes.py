@@ -38,6 +38,7 @@ def supporter_list():
     return render_template(
         "staff/supporters.html",
         rows=rows,
+        shared=supporters.shared_addresses([row[0].email for row in rows]),
         has_next=has_next,
         filters=filters,
         statuses=supporters.STATUSES,
@@ -72,6 +73,7 @@ def _detail(supporter: Supporter, form: EraseForm) -> str:
         "staff/supporter.html",
         supporter=supporter,
         history=history,
+        same_address=supporters.same_address(supporter),
         status=supporters.status_of(history.subscriptions),
         form=form,
         pretty=pretty_payload,
@@ -101,7 +103,7 @@ def supporter_erase(supporter_id: int):
             abort(400)
         return _detail(supporter, form), 400
     try:
-        erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
+        erased = erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
     except StripeUnavailable:
         db.session.rollback()
         audit.record_erasure(supporter, True, audit.FAILED)
@@ -109,5 +111,14 @@ def supporter_erase(supporter_id: int):
         flash(_("Stripe did not delete the customer, so nothing was erased. Try again."), "error")
         return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
     db.session.commit()
-    flash(_("The supporter's personal data was erased."))
+    if len(erased) > 1:
+        # One person, several Stripe customers: every record with their address went.
+        flash(
+            _(
+                "The personal data of %(count)s supporter records with this address was erased.",
+                count=len(erased),
+            )
+        )
+    else:
+        flash(_("The supporter's personal data was erased."))
     return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)

@@ -153,6 +153,45 @@ def search(filters: Filters) -> tuple[list[Row], bool]:
     return [(row[0], row[1], row[2]) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
 
 
+def shared_addresses(emails: list[str | None]) -> dict[str, int]:
+    """How many supporter rows hold each of these addresses, for those held by several.
+
+    One row is one Stripe customer, and an address typed at Checkout is not
+    verified, so rows sharing one are shown together but never merged. One
+    indexed query for a page of addresses.
+    """
+    wanted = sorted({email for email in emails if email})
+    if not wanted:
+        return {}
+    query = (
+        sa.select(Supporter.email, sa.func.count())
+        .where(Supporter.email.in_(wanted))
+        .group_by(Supporter.email)
+        .having(sa.func.count() > 1)
+    )
+    return dict(db.session.execute(query).tuples().all())
+
+
+def same_address(supporter: Supporter) -> list[tuple[Supporter, str]]:
+    """The other supporter rows with this supporter's address, oldest first, with
+    their status (the address is not verified: they may or may not be one person)."""
+    if not supporter.email:
+        return []
+    others = db.session.scalars(
+        sa.select(Supporter)
+        .where(Supporter.email == supporter.email, Supporter.id != supporter.id)
+        .order_by(Supporter.id)
+        .limit(50)
+    )
+    result = []
+    for other in others:
+        subs = list(
+            db.session.scalars(sa.select(Subscription).where(Subscription.supporter_id == other.id))
+        )
+        result.append((other, status_of(subs)))
+    return result
+
+
 def status_of(subscriptions: list[Subscription]) -> str:
     """The CSV status from a supporter's subscriptions (for the detail page)."""
     if any(sub.status == "active" for sub in subscriptions):

@@ -19,8 +19,9 @@ event waits to be applied and redacted by the transaction that finishes it
 worker, because:
 
 - a one-time gift in payment mode is made without a Stripe customer unless
-  asked for, so the session is the only place Stripe holds that reader's
-  contact, and reading the session back would be one more request per gift
+  asked for (this service asks, `customer_creation: "always"`, but sessions
+  created before it did have none), so the session may be the only place Stripe
+  holds that reader's contact, and reading it back would be one more request per gift
   from the workers' shared Stripe budget, and a gift that waits on Stripe;
 - the same two values are written to the `supporter` row moments later, which
   erasure blanks; an event that keeps failing keeps them until it is applied,
