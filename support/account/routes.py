@@ -13,9 +13,10 @@ from flask_wtf import FlaskForm
 from support import supporter_access
 from support.account import bp
 from support.account.gifts import customers_gifts
+from support.errors import busy_page
 from support.manage.forms import ManageForm
 from support.manage.portal import portal_session_url
-from support.stripe_api import StripeNotFound, StripeUnavailable
+from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable
 
 
 def _no_store(response):
@@ -57,6 +58,9 @@ def portal(lang=None):
         url = portal_session_url(supporter, g.lang)
     except StripeNotFound:
         return _no_store(make_response(render_template("manage/not_found.html"), 404))
+    except StripeBusy as busy:
+        # The readers' share of Stripe's budget is used up: a calm 503, not an outage.
+        return _no_store(busy_page(busy))
     except StripeUnavailable:
         retry = url_for("account.account")
         page = render_template("manage/unavailable.html", retry_url=retry)
