@@ -22,7 +22,26 @@ CONTROL = [chr(c) for c in [*range(32), 127]] + ["\u0085", "\u200b", "\u202e", "
 
 # Strings a form or a JSON document may carry: ordinary text, control characters,
 # values that look like other types, and texts far longer than any field takes.
+# Values that have broken parsers before: digits `isdigit()` accepts but `int()` does not
+# (or not that many), NUL (PostgreSQL refuses it), and look-alikes of other types.
+NASTY = [
+    "\x00",
+    "a\x00b",
+    "²",
+    "٣" * 5000,
+    "9" * 5000,
+    "1" * 30,
+    "-1",
+    "0",
+    "1.5",
+    "\u202e",
+    "'; --",
+    "%",
+]
+
 odd_text = st.one_of(
+    st.sampled_from(NASTY),
+    st.sampled_from(NASTY).map(lambda text: f"reader{text}@example.org"),
     st.text(max_size=30),
     st.text(alphabet=st.sampled_from(CONTROL), min_size=1, max_size=8),
     st.sampled_from(

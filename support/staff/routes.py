@@ -19,6 +19,7 @@ from flask_login import current_user, logout_user
 
 from support import accounts, stats_cache, stats_history
 from support.extensions import db, limiter
+from support.form_values import page_number, search_text, whole_number
 from support.models import StripeEvent, utcnow
 from support.staff import bp, dashboard, events, funnel, paying, sign_in
 from support.staff.access import (
@@ -92,8 +93,8 @@ def stats_json():
 @staff_required
 def banner():
     """Which variant pays, per campaign; the funnel per variant and language; top articles."""
-    days = request.args.get("days", "30")
-    days = int(days) if days.isdigit() and int(days) in funnel.PERIODS else 30
+    days = whole_number(request.args.get("days"), max(funnel.PERIODS))
+    days = days if days in funnel.PERIODS else 30
     today = utcnow().date()
     rows = funnel.funnel(days, today)
     return render_template(
@@ -113,11 +114,10 @@ def banner():
 def events_page():
     """The webhook inbox: failed first, filters by type and status, newest first;
     ignored events only when asked for."""
-    event_type = request.args.get("type", "").strip()[:100] or None
+    event_type = search_text(request.args.get("type"), 100) or None
     status = request.args.get("status")
     status = status if status in (*events.STATUSES, events.ALL) else None
-    page = request.args.get("page", "1")
-    page = min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1
+    page = page_number(request.args.get("page"))
     return render_template(
         "staff/events.html",
         inbox=events.inbox(event_type, status, page),
