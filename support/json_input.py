@@ -19,7 +19,7 @@ from collections.abc import Iterable
 # Deeper than any document we take; well inside Python's recursion limit.
 MAX_DEPTH = 20
 TOO_DEEP = "its lists and objects nest too deep"
-PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class JSONInputError(ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
@@ -138,3 +139,33 @@ def _utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"created": 0},
+        {"created": True},
+        {"created": 10**20},
+        {"id": "evt_\x00"},
+        {"type": ["invoice.paid"]},
+    ],
+)
+def test_signed_events_that_once_answered_500_are_json_400s(app, client, change):
+    body = dumps({**stripe_event(), **change})
+    response = client.post(
+        "/stripe/webhook", data=body, headers={"Stripe-Signature": signature(body)}
+    )
+    assert_json_error(response)
+
+
+def test_a_session_without_an_email_in_its_details_is_stored(app, client):
+    event = stripe_event()
+    event["data"]["object"]["customer_details"] = {"name": "Reader"}
+    body = dumps(event)
+    response = client.post(
+        "/stripe/webhook", data=body, headers={"Stripe-Signature": signature(body)}
+    )
+    assert response.status_code == 200
+    payload = json.loads(db.session.get(StripeEvent, event["id"]).payload)
+    assert payload["data"]["object"]["customer_details"] == {"name": "Reader"}

@@ -232,3 +232,28 @@ def test_odd_filters_are_dropped_not_an_error(app, admin, supporter_rows, path, 
     assert response.status_code == 200, (response.status_code, pairs)
     if path.endswith(".csv"):
         response.get_data()  # the whole streamed export
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/staff/supporters?page=%C2%B2",
+        "/staff/supporters?page=" + "%D9%A3" * 5000,
+        "/staff/supporters?q=a%00b",
+        "/staff/supporters.csv?q=%00",
+        "/staff/events?type=%00&page=%C2%B2",
+        "/staff/banner?days=%C2%B2",
+    ],
+)
+def test_filters_that_once_answered_500_are_dropped(app, admin, query):
+    response = admin.get(query)
+    assert response.status_code == 200
+    assert "%C2%B2" not in response.get_data(as_text=True)
+
+
+def test_a_sign_in_address_with_nul_is_refused_with_the_form(app, client, limits, viewer):
+    token = hidden_fields(client, "/staff/login")["csrf_token"]
+    form = {"email": "viewer@example.org\x00", "password": "x", "csrf_token": token}
+    response = client.post("/staff/login", data=form)
+    assert response.status_code == 401
+    assert "Enter a valid email address." in response.get_data(as_text=True)
