@@ -9,6 +9,7 @@ strings (supporters, CSV, inbox, funnel) drop what they cannot use.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -257,3 +258,27 @@ def test_a_sign_in_address_with_nul_is_refused_with_the_form(app, client, limits
     response = client.post("/staff/login", data=form)
     assert response.status_code == 401
     assert "Enter a valid email address." in response.get_data(as_text=True)
+
+
+PATHS = [
+    ("GET", "/staff/campaigns/{}"),
+    ("GET", "/staff/campaigns/{}/preview"),
+    ("GET", "/staff/campaigns/{}/history"),
+    ("GET", "/staff/campaigns/{}/duplicate"),
+    ("GET", "/staff/campaigns/{}/revert/1"),
+    ("POST", "/staff/campaigns/{}"),
+    ("POST", "/staff/campaigns/{}/publish"),
+    ("POST", "/staff/events/{}/replay"),
+]
+
+
+@FUZZ
+@given(route=st.sampled_from(PATHS), segment=odd_form_value)
+def test_odd_names_in_staff_addresses_are_not_found(app, admin, route, segment):
+    method, path = route
+    url = path.format(quote(segment, safe="") or "x")
+    token = hidden_fields(admin, "/staff/campaigns/new")["csrf_token"]
+    response = admin.open(
+        url, method=method, data={"csrf_token": token} if method == "POST" else None
+    )
+    assert_page(response, (200, 400, 404))

@@ -20,6 +20,7 @@ from flask_login import current_user, logout_user
 from support import accounts, stats_cache, stats_history
 from support.extensions import db, limiter
 from support.form_values import page_number, search_text, whole_number
+from support.json_input import is_plain_text
 from support.models import StripeEvent, utcnow
 from support.staff import bp, dashboard, events, funnel, paying, sign_in
 from support.staff.access import (
@@ -146,7 +147,8 @@ def replay(event_id: str):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    if db.session.get(StripeEvent, event_id) is None:
+    # Stored ids are plain text (inbox.check_event); PostgreSQL refuses a NUL in a lookup.
+    if not is_plain_text(event_id, 255) or db.session.get(StripeEvent, event_id) is None:
         abort(404)
     try:
         status = events.replay(event_id)
