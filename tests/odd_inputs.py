@@ -6,14 +6,16 @@ fields given twice. The property tests feed them to every endpoint that reads in
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 # Modest example counts: every property runs on both databases, through real requests.
+# FUZZ_EXAMPLES=500 explores further (minutes per module).
 FUZZ = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
