@@ -72,6 +72,7 @@ def problem(value, max_depth: int = MAX_DEPTH, forbidden: str = "") -> str | Non
     twice, NaN or Infinity, and a key or string holding a lone surrogate or a
     character of `forbidden`.
     """
+    odd_text = "must be text without lone surrogates" + (" or NUL" if "\x00" in forbidden else "")
     stack: list[tuple[str, object, int]] = [("", value, 0)]
     while stack:
         path, item, level = stack.pop()
@@ -83,11 +84,11 @@ def problem(value, max_depth: int = MAX_DEPTH, forbidden: str = "") -> str | Non
         if isinstance(item, _Constant):
             return f"{here}: {item.name} is not a JSON number"
         if isinstance(item, str) and _odd(item, forbidden):
-            return f"{here}: must be Unicode text without lone surrogates"
+            return f"{here}: {odd_text}"
         if isinstance(item, dict):
             for key, inner in item.items():
                 if _odd(key, forbidden):
-                    return f"{here}: has a key that is not Unicode text"
+                    return f"{here}: a key {odd_text}"
                 stack.append((key_path(path, key), inner, level + 1))
         elif isinstance(item, list):
             stack += [(key_path(path, i), inner, level + 1) for i, inner in enumerate(item)]

@@ -113,7 +113,7 @@ def _whole(value: str, default=None):
     value = value.strip()
     if not value:
         return default
-    number = whole_number(value, 10**9)
+    number = whole_number(value, 10**15)
     return value if number is None else number
 
 
