@@ -25,8 +25,9 @@ from tests.odd_inputs import (
     with_value,
 )
 
-PROBLEM = re.compile(r"^\s+(\S+): ", re.MULTILINE)
-FILE_PROBLEM = re.compile(r"is not a campaign file: (\S+): ")
+# Paths may hold spaces inside an escaped key (`appeal["x y"]`).
+PROBLEM = re.compile(r"^\s+(.+?): ", re.MULTILINE)
+FILE_PROBLEM = re.compile(r"is not a campaign file: (.+?): ")
 
 
 def import_file(runner, path, body: bytes):
