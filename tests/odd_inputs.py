@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, settings
@@ -158,3 +159,27 @@ def odd_form(draw, fields: dict[str, str], names: list[str] | None = None) -> by
 
 
 FORM = "application/x-www-form-urlencoded"
+
+
+# Throttles out of the way, so every example reaches the form's own checks.
+LIMITS = {
+    "STAFF_LOGIN_LIMIT_ACCOUNT": "100000 per minute",
+    "STAFF_LOGIN_LIMIT_IP": "100000 per minute",
+    "STAFF_RESET_LIMIT_PER_IP": "100000 per minute",
+    "STAFF_RESET_LIMIT_PER_EMAIL": "100000 per minute",
+}
+HIDDEN = re.compile(
+    r'<input[^>]*name="(csrf_token|token|currency|base_version)"[^>]*value="([^"]*)"'
+)
+
+
+def hidden_fields(client, path: str) -> dict[str, str]:
+    """The hidden fields (CSRF, one-time token, ...) of the form at `path`."""
+    return dict(HIDDEN.findall(client.get(path).get_data(as_text=True)))
+
+
+def assert_page(response, statuses) -> None:
+    """One of `statuses`, and a page (or a redirect), never an error of ours."""
+    assert response.status_code in statuses, (response.status_code, response.get_data()[:300])
+    if response.status_code < 300 or response.status_code >= 400:
+        assert response.mimetype == "text/html"

@@ -1,14 +1,13 @@
 """Staff forms and filters fed odd values: a page (a 400 for a refused form), never a 5xx.
 
-Sign-in, its code, the password reset and the invitation are open to anyone; the
-campaign editor, the actions on a supporter and the account forms to signed-in
-staff, whose mistakes (or a tampered form) must still get a page. Filters in query
-strings (supporters, CSV, inbox, funnel) drop what they cannot use.
+The campaign editor, the actions on a supporter and the account forms are for
+signed-in staff, whose mistakes (or a tampered form) must still get a page.
+Filters in query strings (supporters, CSV, inbox, funnel) drop what they cannot use,
+and names in addresses that no stored row can have are not found.
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
 import pytest
@@ -18,102 +17,29 @@ from hypothesis import strategies as st
 
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, OutboundEmail
-from support.staff import account_links
 from tests import factories
-from tests.odd_inputs import FORM, FUZZ, form_body, odd_form, odd_form_value
-
-LIMITS = {
-    "STAFF_LOGIN_LIMIT_ACCOUNT": "100000 per minute",
-    "STAFF_LOGIN_LIMIT_IP": "100000 per minute",
-    "STAFF_RESET_LIMIT_PER_IP": "100000 per minute",
-    "STAFF_RESET_LIMIT_PER_EMAIL": "100000 per minute",
-}
-HIDDEN = re.compile(
-    r'<input[^>]*name="(csrf_token|token|currency|base_version)"[^>]*value="([^"]*)"'
+from tests.odd_inputs import (
+    FORM,
+    FUZZ,
+    LIMITS,
+    assert_page,
+    form_body,
+    hidden_fields,
+    odd_form,
+    odd_form_value,
 )
 
 
-def hidden_fields(client, path: str) -> dict[str, str]:
-    """The hidden fields (CSRF, one-time token, ...) of the form at `path`."""
-    return dict(HIDDEN.findall(client.get(path).get_data(as_text=True)))
-
-
-def assert_page(response, statuses) -> None:
-    """One of `statuses`, and a page (or a redirect), never an error of ours."""
-    assert response.status_code in statuses, (response.status_code, response.get_data()[:300])
-    if response.status_code < 300 or response.status_code >= 400:
-        assert response.mimetype == "text/html"
-
-
 @pytest.fixture
-def limits(app):
-    app.config.update(LIMITS)
-
-
-@pytest.fixture
-def admin(client, limits):
+def admin(client, app):
     """The client signed in as an admin (with a second factor)."""
+    app.config.update(LIMITS)
     return factories.signed_in(client, "admin")
 
 
 @pytest.fixture
 def viewer(app):
     return factories.staff("viewer@example.org")
-
-
-@FUZZ
-@given(data=st.data())
-def test_the_login_form_with_odd_fields_is_a_page(app, client, limits, viewer, data):
-    fields = {
-        "email": "viewer@example.org",
-        "password": "wrong password",
-        **hidden_fields(client, "/staff/login"),
-    }
-    body = data.draw(odd_form(fields, ["email", "password", "csrf_token", "next"]))
-    response = client.post("/staff/login", data=body, content_type=FORM)
-    assert_page(response, (200, 302, 400, 401))
-
-
-@pytest.fixture
-def at_code_step(client, limits):
-    """The client past the password, asked for its second factor."""
-    factories.staff("admin@example.org", "admin")
-    factories.sign_in(client, "admin@example.org", code=False)
-    return client
-
-
-@FUZZ
-@given(data=st.data())
-def test_the_code_form_with_odd_fields_is_a_page(app, client, at_code_step, data):
-    fields = {"code": "000000", **hidden_fields(client, "/staff/login/code")}
-    body = data.draw(odd_form(fields, ["code", "csrf_token"]))
-    response = client.post("/staff/login/code", data=body, content_type=FORM)
-    assert_page(response, (200, 302, 400, 401))
-
-
-@FUZZ
-@given(data=st.data())
-def test_the_reset_request_with_odd_fields_is_a_page(app, client, limits, data):
-    fields = {"email": "viewer@example.org", **hidden_fields(client, "/staff/password-reset")}
-    body = data.draw(odd_form(fields, ["email", "csrf_token"]))
-    response = client.post("/staff/password-reset", data=body, content_type=FORM)
-    assert_page(response, (200, 400))
-
-
-@FUZZ
-@given(purpose=st.sampled_from(["reset", "invite"]), token=odd_form_value, data=st.data())
-def test_password_links_with_odd_tokens_or_fields_are_a_page(
-    app, client, viewer, purpose, token, data
-):
-    user = viewer
-    base = "/staff/password-reset/" if purpose == "reset" else "/staff/invitation/"
-    odd_link = base + (quote(token, safe="") or "x")
-    assert_page(client.get(odd_link), (400, 403, 404, 410))
-    path = base + account_links.make_token(user, purpose)
-    fields = {"password": "a long new password", "confirm": "a long new password"}
-    body = data.draw(odd_form({**fields, **hidden_fields(client, path)}))
-    response = client.post(path, data=body, content_type=FORM)
-    assert_page(response, (200, 303, 400, 410))
 
 
 @FUZZ
@@ -252,12 +178,9 @@ def test_filters_that_once_answered_500_are_dropped(app, admin, query):
     assert "%C2%B2" not in response.get_data(as_text=True)
 
 
-def test_a_sign_in_address_with_nul_is_refused_with_the_form(app, client, limits, viewer):
-    token = hidden_fields(client, "/staff/login")["csrf_token"]
-    form = {"email": "viewer@example.org\x00", "password": "x", "csrf_token": token}
-    response = client.post("/staff/login", data=form)
-    assert response.status_code == 401
-    assert "Enter a valid email address." in response.get_data(as_text=True)
+@pytest.fixture
+def admin_token(admin) -> str:
+    return hidden_fields(admin, "/staff/campaigns/new")["csrf_token"]
 
 
 PATHS = [
@@ -274,11 +197,12 @@ PATHS = [
 
 @FUZZ
 @given(route=st.sampled_from(PATHS), segment=odd_form_value)
-def test_odd_names_in_staff_addresses_are_not_found(app, admin, route, segment):
+def test_odd_names_in_staff_addresses_are_not_found(app, admin, admin_token, route, segment):
     method, path = route
     url = path.format(quote(segment, safe="") or "x")
-    token = hidden_fields(admin, "/staff/campaigns/new")["csrf_token"]
+    token = admin_token
     response = admin.open(
         url, method=method, data={"csrf_token": token} if method == "POST" else None
     )
-    assert_page(response, (200, 400, 404))
+    # 308: a "/" (even as %2F) makes an empty segment, which Werkzeug merges away.
+    assert_page(response, (200, 308, 400, 404))
