@@ -14,7 +14,6 @@ sessions) first take a place in the readers' share of Stripe's budget
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import uuid
@@ -25,11 +24,13 @@ from typing import Any
 import stripe
 from flask import current_app
 
-from support import stripe_budget
+from support import json_input, stripe_budget
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "2026-10-28.endive"
+# Stripe's events nest a few levels (event, data, object, items, price); far more is not one.
+WEBHOOK_MAX_DEPTH = 32
 
 # The events the webhook endpoint subscribes to (and the ledger handles).
 WEBHOOK_EVENTS = (
@@ -197,8 +198,8 @@ def verify_webhook(payload: bytes, header: str | None) -> dict:
 
     The event stays a plain dict, which is what the inbox stores and the ledger
     reads. Raises `stripe.SignatureVerificationError`
-    for a missing, wrong or stale signature and `ValueError` for a body that is
-    not a JSON object.
+    for a missing, wrong or stale signature and `ValueError` (`JSONInputError`) for a
+    body that is not a JSON object.
     """
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret:
@@ -207,10 +208,8 @@ def verify_webhook(payload: bytes, header: str | None) -> dict:
         stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=300)
     except UnicodeDecodeError as error:
         raise stripe.SignatureVerificationError("The body is not UTF-8", header) from error
-    event = json.loads(payload)
-    if not isinstance(event, dict):
-        raise ValueError("the event is not a JSON object")
-    return event
+    # Strict (no repeated keys, bounded nesting): a signed body is still outside input.
+    return json_input.loads_object(payload, max_depth=WEBHOOK_MAX_DEPTH, forbidden="\x00")
 
 
 def _unavailable(error: stripe.StripeError) -> StripeUnavailable:

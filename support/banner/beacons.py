@@ -9,7 +9,6 @@ concurrent beacons from many workers never lose a count nor collide on the uniqu
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from support import json_input
 from support.address_keys import address_key
 from support.banner.content import CAMPAIGN, known_variant
 from support.config import LANGUAGES
@@ -29,6 +29,8 @@ CONTENT_TYPES = ("text/plain", "application/json")
 MAX_BODY = 512
 COUNTERS = {"impression": "impressions", "click": "clicks", "dismiss": "dismissals"}
 DEFAULT_LIMIT = "120/minute"
+# Campaign slugs and variant names are shorter (see campaigns.document).
+MAX_NAME = 64
 
 
 class BeaconError(ValueError):
@@ -71,23 +73,29 @@ def read_body() -> bytes:
 
 
 def parse(body: bytes) -> Beacon:
-    """Validate `{type, variant, lang}`; anything else is a 400 with a reason."""
+    """Validate `{type, campaign?, variant, lang}`; anything else is a 400 with a reason.
+
+    Every value is checked for its type before it is used (`json_input`), so a list,
+    an object or a number where a name belongs is refused like an unknown name.
+    """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = json_input.loads_object(body)
+    except json_input.JSONInputError:
         raise BeaconError(400, _("The event must be a JSON object.")) from None
-    if not isinstance(data, dict):
-        raise BeaconError(400, _("The event must be a JSON object."))
-    if data.get("type") not in COUNTERS:
+    kind = json_input.choice(data.get("type"), COUNTERS)
+    if kind is None:
         raise BeaconError(400, _("The event type must be impression, click or dismiss."))
-    campaign = data.get("campaign", CAMPAIGN)
-    if not isinstance(campaign, str) or not isinstance(data.get("variant"), str):
+    campaign, variant = data.get("campaign", CAMPAIGN), data.get("variant")
+    if not (
+        json_input.is_plain_text(campaign, MAX_NAME)
+        and json_input.is_plain_text(variant, MAX_NAME)
+        and known_variant(campaign, variant)
+    ):
         raise BeaconError(400, _("Unknown banner variant."))
-    if not known_variant(campaign, data["variant"]):
-        raise BeaconError(400, _("Unknown banner variant."))
-    if data.get("lang") not in LANGUAGES:
+    lang = json_input.choice(data.get("lang"), LANGUAGES)
+    if lang is None:
         raise BeaconError(400, _("Unknown language."))
-    return Beacon(type=data["type"], variant=data["variant"], lang=data["lang"], campaign=campaign)
+    return Beacon(type=kind, variant=variant, lang=lang, campaign=campaign)
 
 
 def record(beacon: Beacon, day: date | None = None) -> None:

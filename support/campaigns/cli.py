@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from support import json_input
 from support.campaigns import optimise as optimiser
 from support.campaigns import store
 from support.campaigns.live import forget
@@ -32,16 +33,17 @@ def export(slug: str | None) -> None:
 
 
 @campaigns_group.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 def import_(file) -> None:
     """Create or update campaigns by slug from FILE (one campaign or a list), all or nothing.
 
-    An invalid file changes nothing; every problem is named.
+    An invalid file changes nothing; every problem is named. The file is read
+    strictly (`json_input`): a key given twice or text that is not UTF-8 is refused.
     """
     try:
-        data = json.load(file)
-    except ValueError as error:
-        raise click.ClickException(f"{file.name} is not JSON: {error}") from None
+        data = json_input.loads(file.read())
+    except json_input.JSONInputError as error:
+        raise click.ClickException(f"{file.name} is not a campaign file: {error}") from None
     items = data if isinstance(data, list) else [data]
     with force_locale("en"):
         try:

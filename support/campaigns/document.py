@@ -16,7 +16,6 @@ it is always escaped or set as text wherever it is shown.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -26,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from support.attribution import clean_source
 from support.config import FREQUENCIES, LANGUAGES
+from support.json_input import choice, is_plain_text, key_path
 from support.money import MINIMUM_GIFT, exponent
 
 STATUSES = ("draft", "live", "ended")
@@ -94,7 +94,7 @@ class Checker:
             self.add(path, _l("must be text"))
             return ""
         value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        if not is_plain_text(value, len(value), allowed="\n\t"):
             self.add(path, _l("must be plain text, without control characters"))
         elif len(value) > limit:
             self.add(path, _l("must be at most %(limit)s characters"), limit=limit)
@@ -117,7 +117,7 @@ class Checker:
 
     def known_keys(self, value: dict, allowed: set[str], path: str) -> None:
         for key in sorted(set(value) - allowed):
-            self.add(f"{path}.{key}" if path else key, _l("is not a field we know"))
+            self.add(key_path(path, key), _l("is not a field we know"))
 
 
 def validate(data) -> tuple[dict, list[Problem]]:
@@ -186,7 +186,7 @@ def _presets(value, check: Checker) -> dict[str, list]:
     config = current_app.config
     presets: dict[str, list] = {}
     for currency, amounts in value.items():
-        path = f"presets.{currency}"
+        path = key_path("presets", currency)
         if currency not in config["SUPPORT_CURRENCIES"]:
             check.add(path, _l("is not a currency we take"))
             continue
@@ -231,7 +231,8 @@ def _targeting(value, check: Checker) -> dict:
     value = value if isinstance(value, dict) else {}
     check.known_keys(value, {"langs", "url_prefixes"}, "targeting")
     langs = value.get("langs") or list(LANGUAGES)
-    if not isinstance(langs, list) or not set(langs) <= set(LANGUAGES):
+    # Each entry's type first: a list or an object inside cannot even be compared.
+    if not isinstance(langs, list) or not all(choice(x, LANGUAGES) for x in langs):
         check.add("targeting.langs", _l("must be a list of en and ar"))
         langs = list(LANGUAGES)
     prefixes = value.get("url_prefixes") or []

@@ -13,7 +13,7 @@ import json
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from support.campaigns.document import Problem, changed_paths, to_json, validate
+from support.campaigns.document import SLUG, Problem, changed_paths, to_json, validate
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, utcnow
 
@@ -49,6 +49,10 @@ def document(campaign: Campaign) -> dict:
 
 
 def get(slug: str) -> Campaign | None:
+    """The campaign called `slug`; None also for text no slug can be (from a URL, say:
+    PostgreSQL would refuse a NUL in it)."""
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+        return None
     return db.session.scalar(sa.select(Campaign).where(Campaign.slug == slug))
 
 

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from support.campaigns.document import LIMITS, MAX_VARIANTS, VARIANT_TEXTS, Problem
 from support.config import LANGUAGES
+from support.form_values import whole_number
 
 MIN_SLOTS = 2
 _INDEX = re.compile(r"^banner\.variants\[(\d+)\]")
@@ -97,8 +98,7 @@ def from_request(form: MultiDict) -> EditorForm:
     values: dict = {key: form.get(key, "") for key in form}
     values["targeting.langs"] = form.getlist("targeting.langs")
     values["banner.optimise"] = "banner.optimise" in form
-    slots = form.get("slots", "")
-    count = int(slots) if slots.isdigit() else MIN_SLOTS
+    count = whole_number(form.get("slots"), 1000) or MIN_SLOTS
     return EditorForm(values, min(max(count, MIN_SLOTS), MAX_VARIANTS))
 
 
@@ -113,7 +113,8 @@ def _whole(value: str, default=None):
     value = value.strip()
     if not value:
         return default
-    return int(value) if value.isdigit() else value
+    number = whole_number(value, 10**15)
+    return value if number is None else number
 
 
 def _weight(value: str):

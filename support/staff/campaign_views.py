@@ -11,6 +11,7 @@ from support.campaigns import store
 from support.campaigns.document import changed_paths
 from support.campaigns.live import LiveCampaign, effective_weights
 from support.config import LANGUAGES
+from support.form_values import whole_number
 from support.models import Campaign, utcnow
 from support.staff.campaign_labels import field_labels
 
@@ -30,8 +31,7 @@ def conflict_note(campaign: Campaign, base_version: int) -> str:
 
 def base_version(form) -> int | None:
     """The version a submitted form was based on (None when missing or mangled)."""
-    value = form.get("base_version", "")
-    return int(value) if value.isdigit() else None
+    return whole_number(form.get("base_version"), 2**31 - 1)
 
 
 def as_running(campaign: Campaign) -> LiveCampaign:

@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Regexp
 
 from support.accounts import MIN_PASSWORD_LENGTH
 
@@ -23,7 +23,13 @@ class LoginForm(FlaskForm):
     """Staff sign-in: `email` and `password`."""
 
     email = EmailField(
-        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=320)]
+        _l("Email"),
+        validators=[
+            DataRequired(_l("Enter your email.")),
+            Length(max=320),
+            # No address holds a control character; PostgreSQL refuses NUL in a lookup.
+            Regexp(r"[^\x00-\x1f\x7f]*\Z", message=_l("Enter a valid email address.")),
+        ],
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=1024)]

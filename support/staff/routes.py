@@ -19,6 +19,8 @@ from flask_login import current_user
 
 from support import accounts, audit, stats_cache, stats_history
 from support.extensions import db, limiter
+from support.form_values import page_number, search_text, whole_number
+from support.json_input import is_plain_text
 from support.models import StripeEvent, utcnow
 from support.staff import bp, dashboard, events, funnel, paying, sign_in
 from support.staff.access import (
@@ -92,8 +94,8 @@ def stats_json():
 @staff_required
 def banner():
     """Which variant pays, per campaign; the funnel per variant and language; top articles."""
-    days = request.args.get("days", "30")
-    days = int(days) if days.isdigit() and int(days) in funnel.PERIODS else 30
+    days = whole_number(request.args.get("days"), max(funnel.PERIODS))
+    days = days if days in funnel.PERIODS else 30
     today = utcnow().date()
     rows = funnel.funnel(days, today)
     return render_template(
@@ -113,11 +115,10 @@ def banner():
 def events_page():
     """The webhook inbox: failed first, filters by type and status, newest first;
     ignored events only when asked for."""
-    event_type = request.args.get("type", "").strip()[:100] or None
+    event_type = search_text(request.args.get("type"), 100) or None
     status = request.args.get("status")
     status = status if status in (*events.STATUSES, events.ALL) else None
-    page = request.args.get("page", "1")
-    page = min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1
+    page = page_number(request.args.get("page"))
     return render_template(
         "staff/events.html",
         inbox=events.inbox(event_type, status, page),
@@ -146,7 +147,8 @@ def replay(event_id: str):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    if db.session.get(StripeEvent, event_id) is None:
+    # Stored ids are plain text (inbox.check_event); PostgreSQL refuses a NUL in a lookup.
+    if not is_plain_text(event_id, 255) or db.session.get(StripeEvent, event_id) is None:
         abort(404)
     try:
         status = events.replay(event_id)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
+from support.form_values import page_number, search_text
 from support.models import Payment, StripeEvent, Subscription, Supporter
 from support.money import CURRENCY_EXPONENTS
 
@@ -38,13 +39,12 @@ class Filters:
     @classmethod
     def from_args(cls, args) -> Filters:
         """Read the query string; unknown values are dropped rather than failing."""
-        page = args.get("page", "1")
         return cls(
-            q=args.get("q", "").strip()[:200],
+            q=search_text(args.get("q", ""), 200),
             status=args.get("status", "") if args.get("status") in STATUSES else "",
             currency=args.get("currency", "") if args.get("currency") in CURRENCY_EXPONENTS else "",
             interval=args.get("interval", "") if args.get("interval") in INTERVALS else "",
-            page=min(int(page), 100_000) if page.isdigit() and int(page) > 0 else 1,
+            page=page_number(args.get("page")),
         )
 
     def params(self, **changes) -> dict[str, str | int]:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from support.extensions import db
+from support.json_input import is_plain_text
 from support.ledger.fields import timestamp
 from support.models import WAITING_EVENTS, StripeEvent, utcnow
 from support.redaction import dump
@@ -36,6 +37,8 @@ MAX_ATTEMPTS = 10
 # by another.
 LEASE = timedelta(minutes=5)
 ERROR_LENGTH = 2000
+# 9999-12-31T23:59:59Z, the last second a datetime holds.
+LATEST_CREATED = 253_402_300_799
 
 
 class UnknownEvent(LookupError):
@@ -59,12 +62,15 @@ class Claim:
 
 def check_event(event: dict) -> None:
     """Raise MalformedEvent unless `event` has what the inbox needs."""
+    created = event.get("created")
     fine = (
-        isinstance(event.get("id"), str)
-        and 0 < len(event["id"]) <= 255
-        and isinstance(event.get("type"), str)
-        and 0 < len(event["type"]) <= 100
-        and isinstance(event.get("created"), int)
+        is_plain_text(event.get("id"), 255)
+        and event["id"] != ""
+        and is_plain_text(event.get("type"), 100)
+        and event["type"] != ""
+        # A time the database can hold (a bool is an int in Python; 0 would be "no time").
+        and type(created) is int
+        and 0 < created <= LATEST_CREATED
         and isinstance(event.get("livemode"), bool)
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)

@@ -194,7 +194,9 @@ def _contact(session: dict) -> dict:
     contact: dict = {}
     if isinstance(details, dict):
         contact["customer_details"] = {
-            key: details[key] for key in ("email", "name") if _plain(details.get(key))
+            key: details[key]
+            for key in ("email", "name")
+            if key in details and _plain(details[key])
         }
     if _plain(session.get("customer_email")):
         contact["customer_email"] = session.get("customer_email")
