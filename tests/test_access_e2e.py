@@ -44,7 +44,7 @@ def mails_of(supporter: Supporter) -> list[tuple[str, str]]:
     query = sa.select(OutboundEmail.kind, OutboundEmail.key).where(
         OutboundEmail.supporter_id == supporter.id
     )
-    return sorted(db.session.execute(query).tuples())
+    return sorted(tuple(row) for row in db.session.execute(query))
 
 
 def test_an_address_typed_at_checkout_opens_nothing_of_its_owner(
