@@ -299,7 +299,7 @@ def test_an_address_typed_again_makes_a_supporter_of_its_own(client, emulator):
         (once["customer"], "layla@example.org", "en"),
     ]
     query = sa.select(Subscription.stripe_id, Subscription.supporter_id)
-    owners = dict(db.session.execute(query).tuples().all())
+    owners = dict(db.session.execute(query).all())
     assert owners == {first_sub: rows[0].id, second_sub: rows[1].id}
     thanks = {m.key: m.supporter_id for m in mails("thank_you")}
     assert thanks == {

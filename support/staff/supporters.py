@@ -169,7 +169,7 @@ def shared_addresses(emails: list[str | None]) -> dict[str, int]:
         .group_by(Supporter.email)
         .having(sa.func.count() > 1)
     )
-    return dict(db.session.execute(query).tuples().all())
+    return dict(db.session.execute(query).all())
 
 
 def same_address(supporter: Supporter) -> list[tuple[Supporter, str]]:
