@@ -34,10 +34,12 @@ import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from support import create_app, demo, stats_cache  # noqa: E402
-from support.accounts import create_staff  # noqa: E402
+from support import create_app  # noqa: E402
+from support.demo import cli as demo  # noqa: E402
 from support.extensions import db  # noqa: E402
 from support.models import Supporter  # noqa: E402
+from support.staff.auth.accounts import create_staff  # noqa: E402
+from support.stats import snapshot as stats_cache  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 TARGET_MS = 200

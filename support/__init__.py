@@ -51,15 +51,14 @@ def create_app(config: Mapping | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created in `support.extensions`."""
     import support.sqlite_pragmas  # noqa: F401 (WAL and a busy timeout on SQLite)
-
-    # accounts registers the user loader on import.
-    from support import accounts, cookieless, favicon, formatting, i18n, security  # noqa: F401
-    from support.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from support import cookieless, favicon, formatting, i18n, security
+    from support.extensions import babel, csrf, db, limiter, migrate
+    from support.staff.auth.access import init_login
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    init_login(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)

@@ -1,7 +1,7 @@
 """The audit trail: every staff action — who, when, on what, and how it went.
 
 One table holds them all, `staff_action`, in one way: an admin's actions on a
-supporter's page (`support.staff.actions`, which also give their row a unique
+supporter's page (`support.staff.supporters.queries.actions`, which also give their row a unique
 key so a double submit acts once) and every other change recorded here, by
 `record`. A recorded row joins the session of the change it records, so the
 change and its record commit together, or neither does.

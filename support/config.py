@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from support.mail.transport import parse_mail_url
+from support.mail_url import parse_mail_url
 from support.money import CURRENCY_EXPONENTS
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"

@@ -8,9 +8,9 @@ from datetime import datetime
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from support import stats
 from support.extensions import db
 from support.models import utcnow
+from support.stats import figures as stats
 
 log = logging.getLogger(__name__)
 

@@ -443,7 +443,7 @@ class CampaignRevision(db.Model):
 class StatsMonth(db.Model):
     """Subscriptions started and canceled per calendar month and currency.
 
-    A rollup kept by `support.stats_history`, so a year of history is read
+    A rollup kept by `support.stats.history`, so a year of history is read
     from a few hundred rows instead of every subscription. Amounts are the
     monthly equivalent times twelve (a yearly plan adds its amount, a monthly
     one twelve times its amount), which keeps the sums exact integers.

@@ -10,10 +10,10 @@ from itertools import count
 
 import pyotp
 
-from support.accounts import create_staff
 from support.extensions import db
 from support.models import Payment, StripeEvent, Subscription, Supporter, utcnow
-from support.staff import totp_keys
+from support.staff.auth import totp_keys
+from support.staff.auth.accounts import create_staff
 
 PASSWORD = "correct horse battery"
 NOW = utcnow()

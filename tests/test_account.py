@@ -11,8 +11,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from conftest import form_tokens
 
-from support import stripe_api, supporter_access
+from support import stripe_api
 from support.extensions import db
+from support.manage import supporter_access
 from support.models import Supporter, SupporterSession, UsedLink, utcnow
 from support.portal_links import make_token
 from tests import factories
@@ -162,7 +163,7 @@ def test_sign_out_ends_the_session_in_the_database_too(app, client):
 
 
 def test_erasure_ends_a_session(client):
-    from support.erasure import erase_supporter
+    from support.privacy.erasure import erase_supporter
 
     supporter = customer_supporter()
     assert signed_in(client, supporter).status_code == 200

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from support.campaigns import document, live, store
-from support.campaigns.default import default_document
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, utcnow
+from support.staff.campaigns.default import default_document
 
 
 def sample(slug: str = "ramadan", **changes) -> dict:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from support.staff.charts import MAX_SERIES, Series, bar_chart, line_chart, nice_ceiling
+from support.staff.insights.charts import MAX_SERIES, Series, bar_chart, line_chart, nice_ceiling
 
 
 def test_axis_tops_are_round_numbers():

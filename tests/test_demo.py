@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from support import stats
 from support.extensions import db
 from support.models import Payment, StatsMonth, StripeEvent, Subscription, Supporter
+from support.stats import figures as stats
 
 
 def test_seed_builds_supporters_with_history(app, runner):

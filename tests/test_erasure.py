@@ -17,10 +17,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 import sqlalchemy as sa
 
-from support import erasure
 from support.extensions import db
 from support.models import OutboundEmail, Payment, StripeEvent, Supporter
-from support.redaction import REDACTED
+from support.privacy import erasure
+from support.privacy.redaction import REDACTED
 from tests.conftest import free_port
 from tests.factories import signed_in
 from tests.stripe_history import (

@@ -7,11 +7,11 @@ import smtplib
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from support import error_texts
 from support.extensions import db
 from support.mail import transport
 from support.models import Supporter
-from support.redaction import REDACTED
+from support.privacy import error_texts
+from support.privacy.redaction import REDACTED
 
 NAME = "ليلى حداد"
 EMAIL = "Layla.Haddad@Example.ORG"

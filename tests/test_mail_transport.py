@@ -12,7 +12,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from conftest import MailSink, free_port
 
-from support.mail.transport import MailError, mask_address, parse_mail_url, send
+from support.addresses import mask_address
+from support.mail.transport import MailError, parse_mail_url, send
 
 
 def test_plain_smtp_url_with_credentials():

@@ -149,7 +149,7 @@ def test_failed_renewal_mails_once_in_arabic(live_server, emulator, smtp_server)
 
 
 def test_an_erased_supporter_gets_no_more_mail(live_server, emulator, smtp_server, runner):
-    pytest.importorskip("support.erasure", reason="the erasure module has not landed yet")
+    pytest.importorskip("support.privacy.erasure", reason="the erasure module has not landed yet")
     subscribe(live_server.url)
     live_server.settle()
     assert kinds(smtp_server.wait_for(1)) == ["thank_you"]
@@ -167,7 +167,7 @@ def test_an_erased_supporter_gets_no_more_mail(live_server, emulator, smtp_serve
 
 
 def test_erasure_can_delete_the_stripe_customer(live_server, emulator, smtp_server, runner):
-    pytest.importorskip("support.erasure", reason="the erasure module has not landed yet")
+    pytest.importorskip("support.privacy.erasure", reason="the erasure module has not landed yet")
     subscribe(live_server.url)
     live_server.settle()
     customer = db.session.scalar(sa.select(Supporter.stripe_customer_id))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from support.staff import account_links
+from support.staff.auth import account_links
 from tests import factories
 from tests.odd_inputs import (
     FORM,

@@ -8,7 +8,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from support.redaction import (
+from support.privacy.redaction import (
     REDACTED,
     pattern,
     redact_json,

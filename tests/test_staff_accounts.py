@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import OutboundEmail, StaffUser
-from support.staff import account_admin, account_links
+from support.staff.auth import account_admin, account_links
 from tests.factories import PASSWORD, csrf, sign_in, signed_in, staff
 from tests.staff_mail import sent_link
 

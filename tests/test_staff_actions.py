@@ -16,7 +16,6 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from support import stats_cache
 from support.extensions import db
 from support.models import (
     OutboundEmail,
@@ -26,7 +25,8 @@ from support.models import (
     Subscription,
     Supporter,
 )
-from support.staff import actions
+from support.staff.supporters import actions
+from support.stats import snapshot as stats_cache
 from tests.factories import (
     PASSWORD,
     csrf,

@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from support import stats_cache
 from support.extensions import db
 from support.models import Payment, StaffAction, StatsSnapshot, Subscription, Supporter
+from support.stats import snapshot as stats_cache
 from tests.factories import PASSWORD, ago, payment, staff, subscription, supporter, totp_code
 from tests.stripe_history import give
 

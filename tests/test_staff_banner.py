@@ -10,7 +10,7 @@ import pytest
 
 from support.extensions import db
 from support.models import BannerDailyStat, CheckoutAttempt, utcnow
-from support.staff import funnel
+from support.staff.insights import funnel
 from tests.factories import ago, signed_in
 
 _ids = count(1)

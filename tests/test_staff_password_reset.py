@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import OutboundEmail
-from support.staff import account_links
+from support.staff.auth import account_links
 from tests.factories import PASSWORD, csrf, sign_in, signed_in, staff
 from tests.staff_mail import sent_link
 

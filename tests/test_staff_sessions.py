@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import StaffSession, StaffUser, utcnow
-from support.staff import sessions
+from support.staff.auth import sessions
 from tests.factories import PASSWORD, csrf, sign_in, sign_out, signed_in, staff
 
 SETUP = "/staff/account/two-factor"

@@ -8,11 +8,12 @@ import json
 
 import pytest
 
-from support import erasure, stripe_api
+from support import stripe_api
 from support.extensions import db
 from support.models import OutboundEmail, Payment, Subscription, Supporter
-from support.staff import csv_export
-from support.staff.supporters import PER_PAGE
+from support.privacy import erasure
+from support.staff.supporters import csv_export
+from support.staff.supporters.queries import PER_PAGE
 from tests.factories import ago, csrf, event, payment, signed_in, subscription, supporter
 
 

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 
 from support.extensions import db
 from support.models import StaffUser
-from support.staff import totp_keys
+from support.staff.auth import totp_keys
 from tests.factories import (
     TOTP_SECRET,
     csrf,

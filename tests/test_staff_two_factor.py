@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import StaffRecoveryCode, StaffUser
-from support.staff import sign_in as sign_in_module
-from support.staff import totp_keys
+from support.staff.auth import sign_in as sign_in_module
+from support.staff.auth import totp_keys
 from tests.factories import (
     PASSWORD,
     csrf,

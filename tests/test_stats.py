@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from support import stats, stats_history
 from support.extensions import db
 from support.models import StatsMonth
+from support.stats import figures as stats
+from support.stats import history as stats_history
 from tests.factories import NOW, ago, payment, signed_in, subscription, supporter
 
 
@@ -207,8 +208,8 @@ def test_an_empty_churn_rate_says_why(client, app):
 
 
 def test_applying_a_change_marks_the_figures_stale(client, app, ledger):
-    from support import stats_cache
     from support.models import StatsSnapshot
+    from support.stats import snapshot as stats_cache
 
     signed_in(client, "viewer")
     assert client.get("/staff/api/stats.json").json["active_supporters"] == 6
@@ -224,8 +225,8 @@ def test_applying_a_change_marks_the_figures_stale(client, app, ledger):
 
 
 def test_the_worker_recomputes_stale_figures_when_idle(app, ledger, monkeypatch):
-    from support import stats_cache
     from support.models import StatsSnapshot
+    from support.stats import snapshot as stats_cache
 
     stats_cache.refresh(goal=10)
     assert stats_cache.refresh_if_stale(10) is False  # not stale: nothing to do
@@ -243,8 +244,8 @@ def test_the_worker_recomputes_stale_figures_when_idle(app, ledger, monkeypatch)
 
 
 def test_a_failed_refresh_leaves_the_figures_stale(app, ledger, monkeypatch):
-    from support import stats_cache
     from support.models import StatsSnapshot
+    from support.stats import snapshot as stats_cache
 
     stats_cache.refresh(goal=10)
     stats_cache.mark_stale()
@@ -291,8 +292,8 @@ def test_people_are_counted_by_address_beside_stripe_customers(client, ledger):
 def test_figures_stored_before_people_were_counted_still_show(client, ledger):
     import json
 
-    from support import stats_cache
     from support.models import StatsSnapshot
+    from support.stats import snapshot as stats_cache
 
     body = stats_cache.refresh(goal=10)
     del body["active_people"]

@@ -10,10 +10,10 @@ import json
 
 import sqlalchemy as sa
 
-from support import erasure
 from support.extensions import db
 from support.models import CheckoutAttempt, Payment, StripeEvent, Subscription
-from support.stored_sources import clean_payload
+from support.privacy import erasure
+from support.privacy.stored_sources import clean_payload
 from tests import factories
 from tests.factories import signed_in
 from tests.stripe_history import deliver, oldest_first, start_checkout

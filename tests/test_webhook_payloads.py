@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import Payment, StripeEvent, Subscription, Supporter, utcnow
-from support.redaction import REDACTED
+from support.privacy.redaction import REDACTED
 from support.webhooks.payloads import reduce_event, reduce_stored_payload
 from tests.stripe_history import apply_due, deliver, give, oldest_first, post_event
 

@@ -1,6 +1,6 @@
 """`/<lang>/account`: the supporter page, for a browser holding a supporter session.
 
-Thin views: `support.supporter_access` decides who this browser may act for,
+Thin views: `support.manage.supporter_access` decides who this browser may act for,
 `gifts` reads the ledger, `manage.portal` opens Stripe's Billing Portal.
 """
 
@@ -10,10 +10,10 @@ from flask import abort, g, make_response, redirect, render_template, request, u
 from flask_babel import format_date
 from flask_wtf import FlaskForm
 
-from support import supporter_access
 from support.account import bp
 from support.account.gifts import customers_gifts
 from support.errors import busy_page
+from support.manage import supporter_access
 from support.manage.forms import ManageForm
 from support.manage.portal import portal_session_url
 from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable

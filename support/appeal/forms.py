@@ -12,8 +12,8 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
+from support.appeal.checkout import Choice
 from support.attribution import Attribution
-from support.checkout import Choice
 from support.config import FREQUENCIES
 from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, parse_amount

@@ -6,7 +6,7 @@ from urllib.parse import quote, urlencode
 
 from flask import url_for
 
-from support.checkout import fee_terms
+from support.appeal.checkout import fee_terms
 from support.models import CheckoutAttempt
 from support.money import fee_for, gross_up, to_major
 

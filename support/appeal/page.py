@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import current_app, g, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from support import checkout, stats
+from support.appeal import checkout
 from support.appeal.copy import default_appeal
 from support.appeal.forms import CUSTOM, AppealForm
 from support.attribution import Attribution, clean_token
@@ -17,6 +17,7 @@ from support.campaigns.live import LiveCampaign
 from support.config import FREQUENCIES
 from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, exponent, parse_amount, to_major
+from support.stats import figures as stats
 
 
 def shown_campaign(slug: str | None) -> LiveCampaign | None:

@@ -7,8 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from support import browser_checkouts, checkout
-from support.appeal import bp, throttle
+from support.appeal import bp, checkout, throttle
 from support.appeal.confirmation import confirmation
 from support.appeal.forms import AppealForm
 from support.appeal.next_steps import monthly_offer_url, share_mail_url
@@ -16,6 +15,7 @@ from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
 from support.errors import retry_after
 from support.i18n import best_language
+from support.manage import browser_checkouts
 from support.manage.portal import thanks_manage_url
 from support.stripe_api import StripeBusy, StripeUnavailable
 

@@ -21,7 +21,7 @@ from flask import current_app
 from flask_limiter import RateLimitExceeded
 
 from support import address_keys
-from support.checkout import Choice, idempotency_key
+from support.appeal.checkout import Choice, idempotency_key
 from support.extensions import limiter
 
 # A double or triple click, or one more press after Stripe did not answer.

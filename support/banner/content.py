@@ -20,13 +20,13 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from support import stats
 from support.campaigns import live
 from support.campaigns.document import DEFAULT_SLUG
 from support.campaigns.live import LiveCampaign
 from support.config import LANGUAGES
 from support.formatting import format_money_major, format_number
 from support.i18n import direction
+from support.stats import figures as stats
 
 # The default campaign's slug (support/campaigns/document.py).
 CAMPAIGN = DEFAULT_SLUG

@@ -32,6 +32,20 @@ def find_supporter(customer_id: str | None) -> sa.Row | None:
     return db.session.execute(for_update(query)).first()
 
 
+def find_supporters(email: str) -> list[Supporter]:
+    """Every supporter row with this address (case-insensitive), oldest first.
+
+    One person may have several rows, one per Stripe customer; the address is
+    what was typed at Checkout, so none of them is proven by it.
+    """
+    address = normalise_email(email)
+    if not address:
+        return []
+    # The ledger stores addresses in their normal form, so the index answers.
+    query = sa.select(Supporter).where(Supporter.email == address).order_by(Supporter.id)
+    return list(db.session.scalars(query))
+
+
 def is_known(customer_id: str | None) -> bool:
     """Whether a supporter exists for this customer (a plain read, no lock)."""
     if not customer_id:

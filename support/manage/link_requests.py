@@ -12,29 +12,13 @@ from __future__ import annotations
 import logging
 import secrets
 
-import sqlalchemy as sa
-
-from support.addresses import normalise_email
 from support.extensions import db
+from support.ledger.supporters import find_supporters
 from support.mail.queue import queue_mail
 from support.models import Supporter, utcnow
 from support.portal_links import can_manage
 
 log = logging.getLogger(__name__)
-
-
-def find_supporters(email: str) -> list[Supporter]:
-    """Every supporter row with this address (case-insensitive), oldest first.
-
-    One person may have several rows, one per Stripe customer; the address is
-    what was typed at Checkout, so none of them is proven by it.
-    """
-    address = normalise_email(email)
-    if not address:
-        return []
-    # The ledger stores addresses in their normal form, so the index answers.
-    query = sa.select(Supporter).where(Supporter.email == address).order_by(Supporter.id)
-    return list(db.session.scalars(query))
 
 
 def find_supporter(email: str) -> Supporter | None:

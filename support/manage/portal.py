@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import url_for
 
-from support import stripe_api, supporter_access
+from support import stripe_api
 from support.extensions import db
-from support.manage import single_use
+from support.manage import single_use, supporter_access
 from support.manage.done import return_token
 from support.models import CheckoutAttempt, Supporter
 from support.portal_links import ManageLink, can_manage, make_token, public_url

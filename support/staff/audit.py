@@ -1,7 +1,7 @@
 """The audit page's rows: staff actions newest first, filtered, paginated, and worded.
 
 The rows are `staff_action` (recorded by `support.audit` and
-`support.staff.actions`); what each says is worded here, in the reader's
+`support.staff.supporters.queries.actions`); what each says is worded here, in the reader's
 language, from codes stored in the row, so one row reads right in English
 and in Arabic.
 """

@@ -6,7 +6,7 @@ from flask import render_template, request
 
 from support import audit as kinds
 from support.staff import audit, bp
-from support.staff.access import admin_required
+from support.staff.auth.access import admin_required
 
 MAX_PAGE = 100_000
 

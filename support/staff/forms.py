@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Regexp
 
-from support.accounts import MIN_PASSWORD_LENGTH
+from support.staff.auth.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -27,10 +27,11 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from support import error_texts, stats_cache
 from support.extensions import db
 from support.mail import outbox
 from support.mail.queue import forget_queued, queued
+from support.privacy import error_texts
+from support.stats import snapshot as stats_cache
 from support.stripe_api import StripeUnavailable
 from support.webhooks import inbox, payloads
 from support.webhooks.handlers import HANDLERS, Fetched

@@ -27,7 +27,7 @@ from support.extensions import db
 from support.json_input import is_plain_text
 from support.ledger.fields import timestamp
 from support.models import WAITING_EVENTS, StripeEvent, utcnow
-from support.redaction import dump
+from support.privacy.redaction import dump
 from support.webhooks import payloads
 
 DONE = ("processed", "ignored")

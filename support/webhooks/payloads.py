@@ -25,7 +25,7 @@ worker, because:
   from the workers' shared Stripe budget, and a gift that waits on Stripe;
 - the same two values are written to the `supporter` row moments later, which
   erasure blanks; an event that keeps failing keeps them until it is applied,
-  and erasure redacts it too (`support.erasure`);
+  and erasure redacts it too (`support.privacy.erasure`);
 - a replay of an applied session finds its supporter by its customer or by
   our attempt for it, so it never needs them again.
 
@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from support.attribution import reduce_source
 from support.extensions import db
 from support.models import CheckoutAttempt, StripeEvent, Supporter
-from support.redaction import REDACTED, dump, is_personal
+from support.privacy.redaction import REDACTED, dump, is_personal
 
 # Plain values kept wherever they appear (never free text a reader typed).
 VALUES = frozenset(

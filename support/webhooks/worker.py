@@ -29,11 +29,12 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.dialects import postgresql, sqlite
 
-from support import stats_cache, stripe_budget, wakeup
+from support import stripe_budget, wakeup
 from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
 from support.models import WorkerHeartbeat, utcnow
+from support.stats import snapshot as stats_cache
 from support.webhooks import inbox
 from support.webhooks.applying import apply_claimed, database_down
 

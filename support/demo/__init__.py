@@ -1,0 +1,1 @@
+"""Demo data: `flask demo seed` and the realistic rows it writes in bulk."""

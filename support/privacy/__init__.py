@@ -1,0 +1,1 @@
+"""Privacy: erasure, redaction, safe error texts, addresses, limiter keys, stored sources."""

@@ -1,0 +1,106 @@
+"""Erasing a supporter's personal data on request, keeping the books whole.
+
+Name and email go; the supporter row, subscriptions and payments stay (with
+amounts, dates and currency) because the newsroom must account for money it
+received. Used by the staff area and `flask supporters erase`.
+
+Copies go too: the stored webhook events of the reader lose their personal
+fields, every spelling of the reader's names and addresses, and their error
+texts (`support.privacy.erased_events`); their mails lose their context (it may hold
+the name and address) and error text, and unsent ones are not sent. The
+sources of their checkout attempts, subscriptions and payments keep only the
+article and its campaign (`support.privacy.stored_sources`): a link the reader
+followed may have carried their address. Events that arrive afterwards are
+stored without the Checkout contact (`payloads.erased_contact`), and the
+ledger never writes a name or an address into an erased supporter.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from support import audit, stripe_api
+from support.addresses import normalise_email
+from support.extensions import db
+from support.models import OutboundEmail, Supporter, utcnow
+from support.privacy.erased_events import Reader, redact_events
+from support.privacy.stored_sources import erase_sources
+
+log = logging.getLogger(__name__)
+
+
+def _scrub_mail(supporter: Supporter) -> None:
+    """Drop the mail context and error text (they may hold the name and address);
+    unsent mail is not sent."""
+    db.session.execute(
+        sa.update(OutboundEmail)
+        .where(OutboundEmail.supporter_id == supporter.id)
+        .values(context="{}", last_error=None)
+    )
+    db.session.execute(
+        sa.update(OutboundEmail)
+        .where(OutboundEmail.supporter_id == supporter.id, OutboundEmail.status == "pending")
+        .values(status="canceled")
+    )
+
+
+def _erase_one(supporter: Supporter) -> Reader:
+    """Blank one row and redact its events; the reader as the events showed them."""
+    _, reader = redact_events(supporter)
+    _scrub_mail(supporter)
+    erase_sources(supporter, [supporter.email, supporter.name])
+    supporter.email = None
+    supporter.name = None
+    supporter.erased_at = utcnow()
+    return reader
+
+
+def _same_reader(reader: Reader, done: set[int]) -> list[Supporter]:
+    """Rows not erased yet that hold one of the reader's addresses or customers."""
+    emails = {normalise_email(e) for e in reader.emails} - {""}
+    ids = {i for i in reader.ids if i.startswith("cus_")}
+    if not emails and not ids:
+        return []
+    query = sa.select(Supporter).where(
+        sa.or_(Supporter.email.in_(sorted(emails)), Supporter.stripe_customer_id.in_(sorted(ids))),
+        Supporter.erased_at.is_(None),
+    )
+    return [row for row in db.session.scalars(query.order_by(Supporter.id)) if row.id not in done]
+
+
+def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) -> list[Supporter]:
+    """Remove the reader's personal data locally (not committed); amounts are kept.
+
+    A reader has one row per Stripe customer, and any of them may carry their
+    address: every row with the supporter's address is erased too, and so is
+    every row holding an address or customer that the reader's own events show
+    as theirs (an address changed at Stripe, a second gift). The rows erased,
+    this one first.
+
+    With `delete_stripe_customer`, each row's customer is deleted at Stripe
+    first (which also ends their subscriptions there); if Stripe fails,
+    `StripeUnavailable` is raised and the caller rolls back, so the request can
+    be repeated. Erasing twice is harmless.
+    """
+    done: set[int] = set()
+    erased: list[Supporter] = []
+    waiting = [supporter]
+    if supporter.email:
+        waiting += _same_reader(Reader(emails={supporter.email}), {supporter.id})
+    while waiting:
+        row = waiting.pop(0)
+        if row.id in done:
+            continue
+        done.add(row.id)
+        if delete_stripe_customer and row.stripe_customer_id:
+            stripe_api.delete_customer(row.stripe_customer_id)
+        audit.record_erasure(row, delete_stripe_customer)
+        if row.erased_at is not None and row.email is None and row.name is None:
+            continue
+        reader = _erase_one(row)
+        erased.append(row)
+        log.info("Erased supporter %s", row.id)
+        waiting += _same_reader(reader, done)
+    return erased

@@ -1,0 +1,1 @@
+"""Staff sign-in: accounts, sessions, passwords, two-step sign-in, invitations, access."""

@@ -1,0 +1,1 @@
+"""Staff campaign pages: list, editor, preview, publish, history, revert."""

@@ -1,0 +1,1 @@
+"""Staff insights: dashboard and charts, banner funnel, which variant pays, webhook inbox."""

@@ -1,0 +1,1 @@
+"""Staff supporter pages: the list, a supporter's page, the CSV and admins' actions."""

@@ -1,0 +1,1 @@
+"""Dashboard figures: computed (figures), kept as a snapshot, and the monthly history."""
