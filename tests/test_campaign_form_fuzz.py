@@ -10,7 +10,7 @@ from support.campaigns import store
 from support.extensions import db
 from support.models import Campaign, CampaignRevision
 from tests.factories import csrf, signed_in
-from tests.test_staff_campaigns import form_data
+from tests.helpers.campaigns import form_data
 
 ODD = [
     "",

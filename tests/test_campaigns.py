@@ -12,46 +12,7 @@ from support.campaigns import document, live, store
 from support.campaigns.default import default_document
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, utcnow
-
-
-def sample(slug: str = "ramadan", **changes) -> dict:
-    """A complete, valid campaign in both languages with two banner variants."""
-    doc = {
-        "slug": slug,
-        "name": "Ramadan drive",
-        "status": "draft",
-        "starts_at": None,
-        "ends_at": None,
-        "goal": {"supporters": 500},
-        "presets": {"usd": [3, 7, 15]},
-        "default_frequency": "month",
-        "appeal": {
-            "en": {"headline": "Keep Ramadan reporting free", "body": "First.\n\nSecond line."},
-            "ar": {"headline": "ادعم تغطيتنا في رمضان", "body": "الفقرة الأولى.\n\nالثانية."},
-        },
-        "banner": {
-            "optimise": False,
-            "variants": [
-                {
-                    "name": "iftar",
-                    "weight": 2,
-                    "headline": {"en": "Iftar stories", "ar": "حكايات الإفطار"},
-                    "text": {"en": "Support us this Ramadan.", "ar": "ادعمنا في رمضان."},
-                    "cta": {"en": "Give now", "ar": "ادعم الآن"},
-                },
-                {
-                    "name": "night",
-                    "weight": 1,
-                    "headline": {"en": "Late-night news", "ar": "أخبار الليل"},
-                    "text": {"en": "Readers keep us going.", "ar": "القرّاء يبقوننا."},
-                    "cta": {"en": "Join them", "ar": "انضم إليهم"},
-                },
-            ],
-        },
-        "targeting": {"langs": ["en", "ar"], "url_prefixes": []},
-    }
-    doc.update(changes)
-    return doc
+from tests.helpers.campaigns import sample
 
 
 def paths(problems) -> set[str]:

@@ -19,7 +19,7 @@ from support.security import page_policy
 from support.stripe_api import StripeUnavailable
 from tests.conftest import ARTICLE_HOST, form_tokens
 from tests.factories import event, signed_in, supporter
-from tests.test_manage import customer_supporter
+from tests.helpers.manage import customer_supporter
 
 
 def policy_for(app: Flask, frame_ancestors: str = "'none'") -> str:

@@ -19,7 +19,7 @@ from support.extensions import db
 from support.manage.done import return_token
 from support.models import CheckoutAttempt, utcnow
 from tests.factories import PASSWORD, event, payment, staff, subscription, supporter, totp_code
-from tests.test_campaigns import sample
+from tests.helpers.campaigns import sample
 
 pytestmark = pytest.mark.browser
 

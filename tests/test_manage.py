@@ -9,24 +9,15 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import form_tokens
 
-from support import stripe_api
 from support.extensions import db
 from support.models import CheckoutAttempt, OutboundEmail, Supporter, utcnow
 from support.portal_links import make_token
+from tests.conftest import form_tokens
+from tests.helpers.manage import customer_supporter
 from tests.stripe_history import apply_due, give, oldest_first, post_event
 
 LINK = re.compile(r"http://support\.test(/manage/[A-Za-z0-9_.\-]+)")
-
-
-def customer_supporter(email="layla@example.com", lang="en"):
-    """A supporter with a real customer in the emulator."""
-    customer = stripe_api.client().v1.customers.create(params={"email": email})
-    row = Supporter(email=email, name="Layla", lang=lang, stripe_customer_id=customer.id)
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def ask(client, email, lang="en"):

@@ -15,7 +15,7 @@ from support.extensions import db
 from support.manage.single_use import KEEP
 from support.models import UsedLink, utcnow
 from support.portal_links import SALT, make_token, portal_url
-from tests.test_manage import customer_supporter
+from tests.helpers.manage import customer_supporter
 
 
 def portal_sessions(emulator) -> list[dict]:

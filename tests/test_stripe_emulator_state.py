@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import stripe
-from test_stripe_emulator import subscription_params
 
 from devtools.stripe_emulator import Emulator
+from tests.helpers.emulator import subscription_params
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import stripe
-import test_stripe_emulator as base
-from test_stripe_emulator import SECRET, Receiver, http, subscription_params
 
 from devtools.stripe_emulator import Emulator, EmulatorClient, EmulatorError
+from tests.helpers import emulator as base
+from tests.helpers.emulator import SECRET, Receiver, http, subscription_params
 
 receiver, emu, sc = base.receiver, base.emu, base.sc
 ROOT = Path(__file__).resolve().parent.parent
