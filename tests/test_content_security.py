@@ -240,6 +240,7 @@ def test_the_banner_iframe_page_keeps_its_frame_ancestors(app, client, lang):
     assert b".g progress" in stylesheet.data
 
 
+@pytest.mark.one_database
 def test_the_policy_allows_this_site_and_stripe_checkout_only(app, emulator):
     policy = policy_for(app)
     assert policy == (

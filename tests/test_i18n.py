@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from flask_babel import force_locale, gettext
 
 from devtools.i18n import DOMAINS, _files, main, missing, uncovered
@@ -11,6 +12,7 @@ def test_every_string_has_an_arabic_translation():
     assert missing() == {}
 
 
+@pytest.mark.one_database
 def test_catalogs_of_every_domain_are_loaded(app):
     with app.test_request_context(), force_locale("ar"):
         assert gettext("Monthly") == "شهريًا"

@@ -26,6 +26,7 @@ def ask(client, email, lang="en"):
     return client.post(f"/{lang}/manage", data={"email": email, "csrf_token": token}, buffered=True)
 
 
+@pytest.mark.one_database
 def test_manage_page_in_both_languages(client):
     english = client.get("/en/manage")
     assert english.status_code == 200
@@ -74,6 +75,7 @@ def test_the_mailed_link_opens_the_portal_of_the_right_customer(client, smtp_ser
     assert portal["locale"] == "auto"
 
 
+@pytest.mark.one_database
 def test_malformed_address_is_a_400_with_the_form(client, smtp_server):
     response = ask(client, "not an address")
     assert response.status_code == 400
@@ -97,6 +99,7 @@ def test_requests_are_limited_per_ip(app, client, smtp_server):
     assert ask(client, "c@example.com").status_code == 429
 
 
+@pytest.mark.one_database
 def test_a_tampered_link_is_a_friendly_400_offering_a_new_one(client):
     token = make_token(1, "ar")
     response = client.get(f"/manage/{token[:-2]}xx", headers={"Accept-Language": "ar"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 
+import pytest
+
 from support.campaigns import store
 from support.extensions import db
 from support.models import Campaign
@@ -12,6 +14,7 @@ from tests.factories import csrf, signed_in
 from tests.helpers.campaigns import create, draft_document, form_data, saved, text
 
 
+@pytest.mark.one_database
 def test_anonymous_is_sent_to_the_login_form(client):
     for path in ("/staff/campaigns", "/staff/campaigns/new", "/staff/campaigns/x/preview"):
         response = client.get(path)
