@@ -77,10 +77,14 @@ def pytest_generate_tests(metafunc) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test driving Chromium `browser`, so `-m "not browser"` leaves it out
-    however it was written."""
+    however it was written; and every test through a live server (HTTP, the worker's
+    threads, webhooks) `slow`, so the quick loop leaves those out too."""
     for item in items:
-        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if BROWSER_FIXTURES & fixtures:
             item.add_marker(pytest.mark.browser)
+        if "live_server" in fixtures:
+            item.add_marker(pytest.mark.slow)
 
 
 def base_config(database_url: str, emulator_url: str) -> dict:

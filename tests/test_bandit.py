@@ -38,6 +38,7 @@ def test_binomial_draws_have_the_right_mean():
     assert sum(draws) / len(draws) == pytest.approx(30, rel=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_optimise_finds_the_best_variant_and_wastes_fewer_impressions(seed):
     rates = [0.002, 0.003, 0.005]

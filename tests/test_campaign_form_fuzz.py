@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import sqlalchemy as sa
 
 from support.campaigns import store
@@ -40,6 +41,7 @@ ODD = [
 ]
 
 
+@pytest.mark.slow
 def test_odd_values_in_every_field_never_break_the_editor(app, client):
     signed_in(client, "editor")
     token = csrf(client, "/staff/campaigns/new")

@@ -80,6 +80,7 @@ def test_latency_delays_each_api_call_and_concurrent_calls_overlap(emu):
     assert (stats["requests"], stats["accepted"], stats["refused"]) == (7, 7, 0)
 
 
+@pytest.mark.slow
 def test_rate_limit_refuses_over_limit_without_side_effects_then_recovers(emu):
     sc = client(emu)
     emu.max_requests_per_second = 2
@@ -237,6 +238,7 @@ def test_helper_routes_change_knobs_and_read_counters(emu):
     assert status == 200 and json.loads(body)["accepted_at"] == []
 
 
+@pytest.mark.slow
 def test_cli_flags_set_latency_and_limit():
     proc = subprocess.Popen(
         [

@@ -188,6 +188,7 @@ def test_emulator_client_over_http(sc, emu, receiver):
     assert client.state()["objects"] == {} and emu.hold_events is False
 
 
+@pytest.mark.slow
 def test_cli_serves_until_terminated(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "devtools.stripe_emulator", "--port", "0", "--webhook-secret", "x"],

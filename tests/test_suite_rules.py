@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 
@@ -21,6 +23,9 @@ def test_drives_chromium(page):
     pass
 
 def test_drives_chromium_with_the_app(page, app):
+    pass
+
+def test_through_a_live_server(live_server):
     pass
 
 @pytest.mark.one_database
@@ -46,6 +51,7 @@ def collected(tmp_path, *options: str) -> set[str]:
     return {line.split("::")[1] for line in done.stdout.splitlines() if "::" in line}
 
 
+@pytest.mark.slow
 def test_only_database_tests_run_on_both_databases(tmp_path):
     assert collected(tmp_path) == {
         "test_pure",
@@ -54,9 +60,12 @@ def test_only_database_tests_run_on_both_databases(tmp_path):
         "test_needs_only_the_app_context[sqlite]",
         "test_queries[sqlite]",
         "test_queries[postgresql]",
+        "test_through_a_live_server[sqlite]",
+        "test_through_a_live_server[postgresql]",
     }
 
 
+@pytest.mark.slow
 def test_a_test_using_the_browser_is_a_browser_test_without_saying_so(tmp_path):
     assert collected(tmp_path, "-m", "browser") == {
         "test_drives_chromium",
@@ -64,8 +73,10 @@ def test_a_test_using_the_browser_is_a_browser_test_without_saying_so(tmp_path):
     }
 
 
-def test_the_fast_loop_runs_no_browser_and_no_postgresql(tmp_path):
-    fast = collected(tmp_path, "--databases", "sqlite", "-m", "not browser and not pgcluster")
+@pytest.mark.slow
+def test_the_fast_loop_runs_no_browser_no_postgresql_and_no_live_server(tmp_path):
+    quick = "not browser and not pgcluster and not slow"
+    fast = collected(tmp_path, "--databases", "sqlite", "-m", quick)
     assert fast == {"test_pure", "test_needs_only_the_app_context[sqlite]", "test_queries[sqlite]"}
 
 
