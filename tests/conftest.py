@@ -204,18 +204,37 @@ class RequestScopedClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+def _statements(engine) -> list[str]:
+    """Every SQL statement `engine` runs from now on."""
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
 @pytest.fixture
-def app(database, emulator):
-    """The app on one database, with the emulator as Stripe; emptied afterwards."""
+def app(request, database, emulator):
+    """The app on one database, with the emulator as Stripe; emptied afterwards.
+
+    A test marked `one_database` runs on SQLite only, so it must not query the
+    database at all: were it to, it would lose its PostgreSQL run unseen. It fails.
+    """
     emulator.reset()
     emulator.webhook_url = None
     app = create_app(base_config(database, emulator.url))
     app.test_client_class = RequestScopedClient
     with app.app_context():
+        one_database = request.node.get_closest_marker("one_database") is not None
+        statements = _statements(db.engine) if one_database else []
         yield app
         db.session.remove()
+        ran = list(statements)
         _empty_tables()
         db.engine.dispose()
+        if ran:
+            pytest.fail(
+                f"marked one_database, yet ran SQL (so it needs both databases): {ran[0]}",
+                pytrace=False,
+            )
 
 
 @pytest.fixture

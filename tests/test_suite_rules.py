@@ -4,6 +4,7 @@ count as browser tests, and where shared helpers live."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,31 @@ def test_the_fast_loop_runs_no_browser_no_postgresql_and_no_live_server(tmp_path
     quick = "not browser and not pgcluster and not slow"
     fast = collected(tmp_path, "--databases", "sqlite", "-m", quick)
     assert fast == {"test_pure", "test_needs_only_the_app_context[sqlite]", "test_queries[sqlite]"}
+
+
+@pytest.mark.slow
+def test_a_one_database_test_that_queries_fails(tmp_path):
+    test = tmp_path / "test_marked.py"
+    test.write_text(
+        "import pytest\n"
+        "from support.extensions import db\n"
+        "from support.models import Supporter\n\n"
+        "@pytest.mark.one_database\n"
+        "def test_needs_no_database(app):\n"
+        "    assert app.config['TESTING']\n\n"
+        "@pytest.mark.one_database\n"
+        "def test_reads_supporters(app):\n"
+        "    assert db.session.query(Supporter).count() == 0\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+         "-p", "no:xdist", str(test)],
+        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert re.search(r"2 passed, .*1 error", done.stdout), done.stdout + done.stderr
+    assert "ERROR at teardown of test_reads_supporters[sqlite]" in done.stdout
+    assert "marked one_database, yet ran SQL (so it needs both databases): SELECT" in done.stdout
 
 
 def imported_modules(path: Path) -> set[str]:
