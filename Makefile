@@ -1,4 +1,4 @@
-# Two commands matter: `make run` and `make test` (`make test-fast` while working). All set everything up.
+# Two commands matter: `make run` and `make test` (`make test-fast` is the quick loop). All set everything up.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
