@@ -1,10 +1,10 @@
-# Two commands matter: `make run` and `make test`. Both set everything up.
+# Two commands matter: `make run` and `make test` (`make test-fast` is the quick loop). All set everything up.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test install translations lint format bench clean
+.PHONY: run reset test test-fast install translations lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,16 @@ reset:
 		instance/stripe-emulator.json instance/demo-staff-login.txt
 
 ## make test: lint, check translations, run every test on SQLite, PostgreSQL and in Chromium
+## (in two processes: pytest-xdist, each with its own databases and emulator)
 test: translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m devtools.i18n check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+## make test-fast: the loop while working: SQLite only, no browser, no PostgreSQL, no slow tests
+test-fast: translations
+	$(BIN)/python -m pytest -n 2 --databases sqlite -m "not browser and not pgcluster and not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,10 +7,12 @@ time (see `BABEL_DOMAIN` in support/config.py).
     python -m devtools.i18n update    # extract strings, merge into every .po
     python -m devtools.i18n compile   # .po -> .mo (make does this; create_app too, when needed)
     python -m devtools.i18n check     # list strings without an Arabic translation
+                                      # and translatable files no domain extracts
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -25,34 +27,61 @@ CATALOGS = ROOT / "support" / "translations"
 LOCALES = ("ar",)
 
 # Which files feed which domain. The order of DOMAINS is the lookup order.
+# Every pattern below a package or template folder recurses (`**`), so a module or
+# template moved into a sub-folder stays extracted; `support/*.py` is the top-level
+# modules only, as each sub-package belongs to one domain. A translatable file no
+# pattern covers is listed by `uncovered()`, and `check` fails on it.
 DOMAINS: dict[str, list[str]] = {
     "messages": [
         "support/*.py",
-        "support/appeal/*.py",
+        "support/appeal/**/*.py",
         "templates/base.html",
-        "templates/appeal/*.html",
-        "templates/errors/*.html",
+        "templates/appeal/**/*.html",
+        "templates/errors/**/*.html",
     ],
-    "banner": ["support/banner/*.py", "templates/banner/*.html"],
-    "staff": ["support/staff/*.py", "support/campaigns/*.py", "templates/staff/*.html"],
+    "banner": ["support/banner/**/*.py", "templates/banner/**/*.html"],
+    "staff": [
+        "support/staff/**/*.py",
+        "support/campaigns/**/*.py",
+        "templates/staff/**/*.html",
+    ],
     "manage": [
-        "support/manage/*.py",
-        "support/account/*.py",
-        "support/mail/*.py",
-        "templates/manage/*.html",
-        "templates/account/*.html",
-        "templates/email/*",
+        "support/manage/**/*.py",
+        "support/account/**/*.py",
+        "support/mail/**/*.py",
+        "templates/manage/**/*.html",
+        "templates/account/**/*.html",
+        "templates/email/**/*",
     ],
 }
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "silent": "false"}
 
 
-def _files(patterns: list[str]) -> list[Path]:
+def _files(patterns: list[str], root: Path = ROOT) -> list[Path]:
     found: set[Path] = set()
     for pattern in patterns:
-        found.update(p for p in ROOT.glob(pattern) if p.is_file())
+        found.update(p for p in root.glob(pattern) if p.is_file())
     return sorted(found)
+
+
+# A call of any gettext function Flask-Babel or Jinja offers: `_(`, `gettext(`,
+# `ngettext(`, `lazy_gettext(`, `_l(`... (also as a method: `.gettext(`).
+_TRANSLATION_CALL = re.compile(r"(?<![\w])(?:_|_l|(?:lazy_)?n?gettext|pgettext|npgettext)\(")
+SOURCES = ("support/**/*.py", "templates/**/*")
+
+
+def uncovered(root: Path = ROOT) -> list[str]:
+    """Files that call a gettext function but feed no domain: their strings would
+    silently never be translated, so `check` fails on them."""
+    covered = {path for patterns in DOMAINS.values() for path in _files(patterns, root)}
+    return [
+        str(path.relative_to(root))
+        for path in _files(list(SOURCES), root)
+        if path not in covered
+        and "__pycache__" not in path.parts
+        and _TRANSLATION_CALL.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
 
 
 def extract(domain: str) -> Catalog:
@@ -137,12 +166,15 @@ def main(argv: list[str]) -> int:
     elif command == "compile":
         compile_all()
     elif command == "check":
+        strays = uncovered()
+        for path in strays:
+            print(f"{path}: calls gettext but no domain in devtools/i18n.py extracts it")
         gaps = missing()
         for key, ids in gaps.items():
             print(f"{key}: {len(ids)} untranslated")
             for message_id in ids:
                 print(f"  {message_id}")
-        return 1 if gaps else 0
+        return 1 if gaps or strays else 0
     else:
         print(__doc__)
         return 2

@@ -1,11 +1,14 @@
 """Shared fixtures: the app on SQLite and PostgreSQL, the Stripe emulator, a live server.
 
 Every test that takes `app` (or `client`) runs twice: on a SQLite file and on
-PostgreSQL (`TEST_DATABASE_URL`, default the local `test` database's server).
+PostgreSQL (`TEST_DATABASE_URL`, default the local `test` database's server),
+except tests marked `one_database` (they touch no database, or nothing one
+database does differently) and browser tests, which run on SQLite only;
+`--databases sqlite` runs everything on SQLite alone (`make test-fast`).
 When PostgreSQL cannot be reached those runs are skipped, saying why, as are
 the tests needing Redis or Chromium without them; under `CI=true` each of
-these fails instead (`unavailable`). Each database is built once per run with
-the real migrations, then emptied between tests.
+these fails instead (`unavailable`). Each database is built once per run (and
+per xdist worker) with the real migrations, then emptied between tests.
 """
 
 from __future__ import annotations
@@ -35,6 +38,53 @@ from support.webhooks.worker import Worker
 WEBHOOK_SECRET = "whsec_test_secret"
 ARTICLE_HOST = "news.example.org"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DATABASES = ("sqlite", "postgresql")
+BROWSER_FIXTURES = {"page", "browser"}
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--databases",
+        choices=("both", "sqlite"),
+        default="both",
+        help="run database tests on SQLite and PostgreSQL (both, the default) or SQLite only",
+    )
+
+
+def _sqlite_only(metafunc) -> bool:
+    """Whether a test needs one run only: it asked for it (`one_database`), it drives
+    the browser (whose value is in the browser, not the database), or the run is
+    SQLite-only (`--databases sqlite`)."""
+    definition = metafunc.definition
+    return (
+        metafunc.config.getoption("databases") == "sqlite"
+        or definition.get_closest_marker("one_database") is not None
+        or definition.get_closest_marker("browser") is not None
+        or bool(BROWSER_FIXTURES & set(metafunc.fixturenames))
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc) -> None:
+    # A direct parametrisation of `database` takes precedence over the fixture's own
+    # params (both databases), and keeps the `[sqlite]` test id.
+    if "database" in metafunc.fixturenames and _sqlite_only(metafunc):
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test driving Chromium `browser`, so `-m "not browser"` leaves it out
+    however it was written; and every test through a live server (HTTP, the worker's
+    threads, webhooks) `slow`, so the quick loop leaves those out too."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if BROWSER_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "live_server" in fixtures:
+            item.add_marker(pytest.mark.slow)
 
 
 def base_config(database_url: str, emulator_url: str) -> dict:
@@ -108,7 +158,7 @@ def emulator() -> Iterator[Emulator]:
     emu.stop()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=DATABASES)
 def database(request, tmp_path_factory, emulator) -> Iterator[str]:
     """A migrated database URL, once per run and kind."""
     if request.param == "sqlite":
@@ -154,18 +204,37 @@ class RequestScopedClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+def _statements(engine) -> list[str]:
+    """Every SQL statement `engine` runs from now on."""
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
 @pytest.fixture
-def app(database, emulator):
-    """The app on one database, with the emulator as Stripe; emptied afterwards."""
+def app(request, database, emulator):
+    """The app on one database, with the emulator as Stripe; emptied afterwards.
+
+    A test marked `one_database` runs on SQLite only, so it must not query the
+    database at all: were it to, it would lose its PostgreSQL run unseen. It fails.
+    """
     emulator.reset()
     emulator.webhook_url = None
     app = create_app(base_config(database, emulator.url))
     app.test_client_class = RequestScopedClient
     with app.app_context():
+        one_database = request.node.get_closest_marker("one_database") is not None
+        statements = _statements(db.engine) if one_database else []
         yield app
         db.session.remove()
+        ran = list(statements)
         _empty_tables()
         db.engine.dispose()
+        if ran:
+            pytest.fail(
+                f"marked one_database, yet ran SQL (so it needs both databases): {ran[0]}",
+                pytrace=False,
+            )
 
 
 @pytest.fixture

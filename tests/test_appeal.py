@@ -14,6 +14,7 @@ def test_root_redirects_by_accept_language_and_keeps_the_query(client):
     assert response.location == "/ar/?amount=5&source=x"
 
 
+@pytest.mark.one_database
 def test_root_defaults_to_english(client):
     assert client.get("/").location == "/en/"
     assert client.get("/", headers={"Accept-Language": "fr, de"}).location == "/en/"
@@ -35,6 +36,7 @@ def test_arabic_page_says_payment_continues_on_stripe(client):
     assert "صفحة الدفع لدى Stripe غير متوفرة بالعربية" in html
 
 
+@pytest.mark.one_database
 def test_unknown_language_is_a_clear_404(client):
     response = client.get("/fr/", headers={"Accept-Language": "ar"})
     assert response.status_code == 404

@@ -38,6 +38,7 @@ def test_binomial_draws_have_the_right_mean():
     assert sum(draws) / len(draws) == pytest.approx(30, rel=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_optimise_finds_the_best_variant_and_wastes_fewer_impressions(seed):
     rates = [0.002, 0.003, 0.005]
@@ -57,7 +58,7 @@ def test_the_worker_moves_live_campaigns_weights_hourly_and_banner_json_follows(
     from support.campaigns import live, optimise, store
     from support.extensions import db
     from support.models import BannerDailyStat, CheckoutAttempt, utcnow
-    from tests.test_campaigns import sample
+    from tests.helpers.campaigns import sample
 
     doc = sample(status="live", banner={**sample()["banner"], "optimise": True})
     campaign = store.create(doc, None)
@@ -97,7 +98,7 @@ def test_the_funnel_ranks_variants_by_paid_per_impression_with_intervals(app, cl
     from support.extensions import db
     from support.models import BannerDailyStat, CheckoutAttempt, utcnow
     from tests.factories import signed_in
-    from tests.test_campaigns import sample
+    from tests.helpers.campaigns import sample
 
     doc = sample(status="live", banner={**sample()["banner"], "optimise": True})
     campaign = store.create(doc, None)

@@ -48,6 +48,7 @@ def test_script_fits_the_size_budget():
     assert b"attachShadow" in asset.body and b"sendBeacon" in asset.body
 
 
+@pytest.mark.one_database
 def test_script_is_cacheable_and_revalidates(client):
     plain = client.get("/embed/banner.js")
     zipped = client.get("/embed/banner.js", headers={"Accept-Encoding": "gzip, br"})
@@ -395,6 +396,7 @@ def test_bad_beacons_are_refused_with_json(client, body, content_type, status):
     assert stats() == {}
 
 
+@pytest.mark.one_database
 def test_oversized_beacon_without_length_is_refused(client):
     response = client.post(
         "/embed/events",
@@ -487,6 +489,7 @@ def test_iframe_page_draws_a_variant_when_none_is_named(client):
     assert '<html lang="en" dir="ltr">' in response.get_data(as_text=True)
 
 
+@pytest.mark.one_database
 def test_preview_shows_both_languages_and_the_snippet(client):
     response = client.get("/embed/", headers={"Accept-Language": "en"})
     assert response.status_code == 200 and response.mimetype == "text/html"
@@ -498,6 +501,7 @@ def test_preview_shows_both_languages_and_the_snippet(client):
     assert 'data-support-banner data-lang="ar"' in page
 
 
+@pytest.mark.one_database
 def test_events_only_accept_posts(client):
     response = client.get("/embed/events")
     assert response.status_code == 405 and response.is_json

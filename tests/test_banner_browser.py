@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,65 +11,11 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import BannerDailyStat
+from tests.helpers.article import Article
 
 pytestmark = pytest.mark.browser
 
 SOURCE = "https://news.example.org/en/article-123"
-PARAGRAPH = (
-    "<p>The council met on Tuesday to discuss the water supply of the eastern districts. "
-    "Residents say the pumps have been silent for three weeks.</p>"
-)
-ARTICLE = """<!doctype html>
-<html lang="{html_lang}"><head><meta charset="utf-8"><title>An article</title>
-<script>
-window.layoutShift = 0;
-new PerformanceObserver((list) => {{
-  for (const e of list.getEntries()) if (!e.hadRecentInput) window.layoutShift += e.value;
-}}).observe({{type: "layout-shift", buffered: true}});
-</script>
-<style>body{{font:18px/1.6 Georgia,serif;max-width:40rem;margin:1rem auto;padding:0 1rem}}</style>
-</head><body>
-<h1 id="title">Water returns to the eastern districts</h1>
-{paragraphs}
-<div data-support-banner {attributes}></div>
-<script async src="{support}/embed/banner.js"></script>
-<footer id="footer"><p>Published by an independent newsroom.</p></footer>
-</body></html>"""
-
-
-class Article:
-    """Serves article pages from its own origin (another port on 127.0.0.1)."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, str] = {}
-        pages = self.pages
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = pages.get(urlsplit(self.path).path, "").encode()
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def page(self, support: str, attributes: str, html_lang: str = "en", paragraphs: int = 3):
-        """Publish an article embedding the banner; its URL."""
-        path = f"/article-{len(self.pages)}.html"
-        self.pages[path] = ARTICLE.format(
-            html_lang=html_lang,
-            paragraphs=PARAGRAPH * paragraphs,
-            attributes=attributes,
-            support=support,
-        )
-        return self.origin + path
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import sqlalchemy as sa
 
 from support.campaigns import store
 from support.extensions import db
 from support.models import Campaign, CampaignRevision
 from tests.factories import csrf, signed_in
-from tests.test_staff_campaigns import form_data
+from tests.helpers.campaigns import form_data
 
 ODD = [
     "",
@@ -40,6 +41,7 @@ ODD = [
 ]
 
 
+@pytest.mark.slow
 def test_odd_values_in_every_field_never_break_the_editor(app, client):
     signed_in(client, "editor")
     token = csrf(client, "/staff/campaigns/new")

@@ -12,58 +12,21 @@ from support.campaigns import document, live, store
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, utcnow
 from support.staff.campaigns.default import default_document
-
-
-def sample(slug: str = "ramadan", **changes) -> dict:
-    """A complete, valid campaign in both languages with two banner variants."""
-    doc = {
-        "slug": slug,
-        "name": "Ramadan drive",
-        "status": "draft",
-        "starts_at": None,
-        "ends_at": None,
-        "goal": {"supporters": 500},
-        "presets": {"usd": [3, 7, 15]},
-        "default_frequency": "month",
-        "appeal": {
-            "en": {"headline": "Keep Ramadan reporting free", "body": "First.\n\nSecond line."},
-            "ar": {"headline": "ادعم تغطيتنا في رمضان", "body": "الفقرة الأولى.\n\nالثانية."},
-        },
-        "banner": {
-            "optimise": False,
-            "variants": [
-                {
-                    "name": "iftar",
-                    "weight": 2,
-                    "headline": {"en": "Iftar stories", "ar": "حكايات الإفطار"},
-                    "text": {"en": "Support us this Ramadan.", "ar": "ادعمنا في رمضان."},
-                    "cta": {"en": "Give now", "ar": "ادعم الآن"},
-                },
-                {
-                    "name": "night",
-                    "weight": 1,
-                    "headline": {"en": "Late-night news", "ar": "أخبار الليل"},
-                    "text": {"en": "Readers keep us going.", "ar": "القرّاء يبقوننا."},
-                    "cta": {"en": "Join them", "ar": "انضم إليهم"},
-                },
-            ],
-        },
-        "targeting": {"langs": ["en", "ar"], "url_prefixes": []},
-    }
-    doc.update(changes)
-    return doc
+from tests.helpers.campaigns import sample
 
 
 def paths(problems) -> set[str]:
     return {p.path for p in problems}
 
 
+@pytest.mark.one_database
 def test_a_complete_campaign_is_valid_and_round_trips(app):
     doc, problems = document.validate(sample())
     assert problems == []
     assert document.validate(document.to_json(doc)) == (doc, [])
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("change", "path"),
     [
@@ -91,6 +54,7 @@ def test_each_bad_field_is_named(app, change, path):
     assert path in paths(document.validate(sample(**change))[1])
 
 
+@pytest.mark.one_database
 def test_variant_and_copy_problems_are_named_at_their_path(app):
     bad = sample()
     variants = bad["banner"]["variants"]
@@ -107,6 +71,7 @@ def test_variant_and_copy_problems_are_named_at_their_path(app):
     } <= found
 
 
+@pytest.mark.one_database
 def test_a_draft_may_be_half_written_but_a_live_campaign_must_be_complete(app):
     half = sample()
     half["appeal"]["ar"] = {"headline": "", "body": ""}
@@ -125,12 +90,14 @@ def test_a_draft_may_be_half_written_but_a_live_campaign_must_be_complete(app):
     assert "banner.variants" in paths(document.validate(empty)[1])
 
 
+@pytest.mark.one_database
 def test_line_breaks_are_kept_and_control_characters_refused(app):
     doc, problems = document.validate(sample(name="Two\r\nlines"))
     assert problems == [] and doc["name"] == "Two\nlines"
     assert "name" in paths(document.validate(sample(name="bell\x07"))[1])
 
 
+@pytest.mark.one_database
 def test_problems_speak_the_editors_language(app):
     from flask_babel import force_locale
 

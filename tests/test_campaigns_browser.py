@@ -7,7 +7,7 @@ import pytest
 from support.campaigns import store
 from support.extensions import db
 from tests.factories import PASSWORD, staff
-from tests.test_staff_campaigns import draft_document
+from tests.helpers.campaigns import draft_document
 
 COPY = {
     "name": "Ramadan appeal",

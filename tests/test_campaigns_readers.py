@@ -10,11 +10,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from support.banner import content as banner_content
 from support.campaigns import live, store
 from support.extensions import db
 from support.models import BannerDailyStat, CheckoutAttempt, Subscription, utcnow
 from tests.conftest import form_tokens
-from tests.test_campaigns import sample
+from tests.helpers.campaigns import sample
+from tests.helpers.clock import ShiftedClock
 
 ARTICLE = "https://news.example.org/en/sport/match-report"
 
@@ -172,15 +174,17 @@ def test_beacons_of_a_draft_are_refused_and_of_an_ended_campaign_counted(client)
     assert over.status_code == 204
 
 
-def test_publishing_reaches_readers_without_a_restart(app, client):
+def test_publishing_reaches_readers_without_a_restart(app, client, monkeypatch):
+    clock = ShiftedClock()  # both caches read it: the live campaigns and the rendered banner
+    monkeypatch.setattr(live, "time", clock)
+    monkeypatch.setattr(banner_content, "time", clock)
     app.config["SUPPORT_BANNER_CACHE_SECONDS"] = 0.2
     live.forget()
     assert banner_json(client)["campaigns"] == []
     store.create({**sample(), "status": "live"}, None)  # another process: no forget()
     db.session.commit()
-    import time
-
-    time.sleep(0.3)
+    assert banner_json(client)["campaigns"] == []  # still this process's snapshot
+    clock.advance(0.3)
     assert banner_json(client)["campaigns"][0]["slug"] == "ramadan"
 
 
@@ -226,7 +230,7 @@ def test_the_campaign_travels_into_stripe_and_the_ledger(live_server, emulator):
 
 @pytest.mark.browser
 def test_the_banner_picks_the_campaign_aimed_at_the_article(page, live_server):
-    from tests.test_banner_browser import Article
+    from tests.helpers.article import Article
 
     publish(sample("sport", targeting={"url_prefixes": ["https://news.example.org/en/sport/"]}))
     server = Article()

@@ -209,6 +209,7 @@ def test_stripe_unreachable_gives_a_502(app, client, emulator):
     assert "The payment service is not answering" in response.get_data(as_text=True)
 
 
+@pytest.mark.one_database
 def test_huge_body_is_refused(client, emulator):
     response = client.post("/en/checkout", data={"amount": "5", "email": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413

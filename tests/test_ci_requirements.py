@@ -40,6 +40,7 @@ def run_database_test(tmp_path, ci: bool) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_without_postgresql_ci_fails_saying_why(tmp_path):
     done = run_database_test(tmp_path, ci=True)
     assert done.returncode != 0, done.stdout
@@ -48,6 +49,7 @@ def test_without_postgresql_ci_fails_saying_why(tmp_path):
     assert "1 error" in done.stdout
 
 
+@pytest.mark.slow
 def test_without_postgresql_a_local_run_skips_saying_why(tmp_path):
     done = run_database_test(tmp_path, ci=False)
     assert done.returncode == 0, done.stdout

@@ -19,7 +19,7 @@ from support.security import page_policy
 from support.stripe_api import StripeUnavailable
 from tests.conftest import ARTICLE_HOST, form_tokens
 from tests.factories import event, signed_in, supporter
-from tests.test_manage import customer_supporter, open_portal, press, sign_in
+from tests.helpers.manage import customer_supporter, open_portal, press, sign_in
 
 
 def policy_for(app: Flask, frame_ancestors: str = "'none'") -> str:
@@ -253,6 +253,7 @@ def test_the_banner_iframe_page_keeps_its_frame_ancestors(app, client, lang):
     assert b".g progress" in stylesheet.data
 
 
+@pytest.mark.one_database
 def test_the_policy_allows_this_site_and_stripe_checkout_only(app, emulator):
     policy = policy_for(app)
     assert policy == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from support.extensions import db
@@ -31,6 +32,7 @@ def test_seeding_again_adds_more(app, runner):
     assert db.session.scalar(sa.select(sa.func.count(Supporter.id))) == 40
 
 
+@pytest.mark.one_database
 def test_seed_refuses_nonsense(app, runner):
     result = runner.invoke(args=["demo", "seed", "--supporters", "0"])
     assert result.exit_code == 2 and "Invalid value" in result.output

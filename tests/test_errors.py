@@ -4,6 +4,7 @@ import pytest
 from flask import abort
 
 
+@pytest.mark.one_database
 def test_wrong_method_on_a_page_is_a_405_page(client):
     response = client.get("/en/checkout")
     assert response.status_code == 405
@@ -11,12 +12,14 @@ def test_wrong_method_on_a_page_is_a_405_page(client):
     assert "That action is not possible here." in response.get_data(as_text=True)
 
 
+@pytest.mark.one_database
 def test_wrong_method_on_an_api_is_json(client):
     response = client.get("/stripe/webhook")
     assert response.status_code == 405
     assert response.get_json()["error"]["status"] == 405
 
 
+@pytest.mark.one_database
 def test_unknown_page_in_arabic(client):
     response = client.get("/ar/nowhere")
     assert response.status_code == 404
@@ -25,6 +28,7 @@ def test_unknown_page_in_arabic(client):
     assert "الصفحة غير موجودة" in html
 
 
+@pytest.mark.one_database
 def test_unexpected_error_is_a_500_page_and_rolls_back(app, client):
     @app.get("/boom")
     def boom():
@@ -40,6 +44,7 @@ def _raising(app, path, status):
     app.add_url_rule(path, f"raise_{status}", lambda: abort(status))
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("status", "lang", "title", "text"),
     [
@@ -61,6 +66,7 @@ def test_401_and_410_are_pages_in_the_readers_language(app, client, status, lang
     assert "Something went wrong on our side" not in html
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("status", [401, 410])
 def test_401_and_410_on_an_api_are_json(app, client, status):
     _raising(app, "/staff/api/raises", status)
@@ -69,6 +75,7 @@ def test_401_and_410_on_an_api_are_json(app, client, status):
     assert response.get_json()["error"]["status"] == status
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(("status", "words"), [(418, "not right"), (503, "on our side")])
 def test_other_statuses_keep_their_code_with_their_class_words(app, client, status, words):
     _raising(app, "/en/raises", status)

@@ -21,7 +21,7 @@ from support.manage.done import return_token
 from support.models import CheckoutAttempt, utcnow
 from support.portal_links import make_token
 from tests.factories import PASSWORD, event, payment, staff, subscription, supporter, totp_code
-from tests.test_campaigns import sample
+from tests.helpers.campaigns import sample
 
 pytestmark = pytest.mark.browser
 

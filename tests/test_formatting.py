@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from support.formatting import format_money, format_number, money_pattern
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("lang", "digits", "minor", "expected"),
     [
@@ -26,6 +27,7 @@ def test_money_is_written_the_way_each_language_reads_it(app, lang, digits, mino
         assert format_money(minor, "usd") == expected
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("lang", "digits", "expected"),
     [("en", "latn", "1,000"), ("ar", "latn", "1,000"), ("ar", "arab", "١٬٠٠٠")],
@@ -36,6 +38,7 @@ def test_counts_share_the_format(app, lang, digits, expected):
         assert format_number(1000) == expected
 
 
+@pytest.mark.one_database
 def test_the_pattern_for_the_browser_matches(app):
     with app.test_request_context():
         with force_locale("en"):

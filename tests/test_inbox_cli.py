@@ -128,6 +128,7 @@ def test_reconcile_when_stripe_is_down(runner, emulator):
     assert result.exit_code == 1 and "Stripe did not answer" in result.output
 
 
+@pytest.mark.one_database
 def test_setup_webhook_prints_the_secret(runner, emulator):
     result = runner.invoke(
         args=["stripe", "setup-webhook", "https://support.example.org/stripe/webhook"]
@@ -140,6 +141,7 @@ def test_setup_webhook_prints_the_secret(runner, emulator):
     assert "charge.dispute.created" in endpoint["enabled_events"]
 
 
+@pytest.mark.one_database
 def test_setup_webhook_refuses_a_non_url(runner):
     result = runner.invoke(args=["stripe", "setup-webhook", "support.example.org"])
     assert result.exit_code == 2 and "http(s) URL" in result.output

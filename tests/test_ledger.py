@@ -139,6 +139,7 @@ def history(client, emulator):
     emulator.cancel(sub_a)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ["reversed", "shuffled", "duplicated"])
 def test_any_order_gives_the_same_ledger(client, emulator, order):
     history(client, emulator)

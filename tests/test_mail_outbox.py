@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import free_port
 
 from support.extensions import db
 from support.mail import outbox
 from support.mail.queue import queue_mail, queued
 from support.models import OutboundEmail, Supporter, utcnow
+from tests.conftest import free_port
 
 
 def supporter(email="layla@example.com", lang="en", name="Layla", customer="cus_test1"):

@@ -10,10 +10,10 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import MailSink, free_port
 
 from support.addresses import mask_address
 from support.mail.transport import MailError, parse_mail_url, send
+from tests.conftest import MailSink, free_port
 
 
 def test_plain_smtp_url_with_credentials():

@@ -10,45 +10,22 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import form_tokens
 
-from support import stripe_api
 from support.extensions import db
-from support.models import CheckoutAttempt, OutboundEmail, Supporter, utcnow
+from support.models import OutboundEmail, Supporter, utcnow
 from support.portal_links import make_token
-from tests.stripe_history import apply_due, give, oldest_first, post_event
+from tests.conftest import form_tokens
+from tests.helpers.manage import (
+    customer_supporter,
+    open_portal,
+    paid_in,
+    portal_link,
+    press,
+    sign_in,
+)
+from tests.stripe_history import apply_due, oldest_first, post_event
 
 LINK = re.compile(r"http://support\.test(/manage/[A-Za-z0-9_.\-]+)")
-
-
-def customer_supporter(email="layla@example.com", lang="en"):
-    """A supporter with a real customer in the emulator."""
-    customer = stripe_api.client().v1.customers.create(params={"email": email})
-    row = Supporter(email=email, name="Layla", lang=lang, stripe_customer_id=customer.id)
-    db.session.add(row)
-    db.session.commit()
-    return row
-
-
-def press(client, path: str):
-    """Press the one button of a /manage/<token> page (GET shows it, POST spends the link)."""
-    page = client.get(path)
-    assert page.status_code == 200, page.get_data(as_text=True)[:300]
-    token = form_tokens(page.get_data(as_text=True))["csrf_token"]
-    return client.post(path, data={"csrf_token": token})
-
-
-def open_portal(client, supporter_id: int, lang: str = "en"):
-    """Press the account page's Stripe button for one customer."""
-    page = client.get(f"/{lang}/account").get_data(as_text=True)
-    data = {"supporter": supporter_id, "csrf_token": form_tokens(page)["csrf_token"]}
-    return client.post(f"/{lang}/account/portal", data=data)
-
-
-def sign_in(client, supporter_id: int, lang: str = "en"):
-    """Spend a mailed link in `client`: a supporter session."""
-    response = press(client, f"/manage/{make_token(supporter_id, lang, 'mail')}")
-    assert response.status_code == 303 and response.headers["Location"] == f"/{lang}/account"
 
 
 def ask(client, email, lang="en"):
@@ -57,6 +34,7 @@ def ask(client, email, lang="en"):
     return client.post(f"/{lang}/manage", data={"email": email, "csrf_token": token}, buffered=True)
 
 
+@pytest.mark.one_database
 def test_manage_page_in_both_languages(client):
     english = client.get("/en/manage")
     assert english.status_code == 200
@@ -109,6 +87,7 @@ def test_the_mailed_link_opens_the_portal_of_the_right_customer(client, smtp_ser
     assert portal["locale"] == "auto"
 
 
+@pytest.mark.one_database
 def test_malformed_address_is_a_400_with_the_form(client, smtp_server):
     response = ask(client, "not an address")
     assert response.status_code == 400
@@ -132,6 +111,7 @@ def test_requests_are_limited_per_ip(app, client, smtp_server):
     assert ask(client, "c@example.com").status_code == 429
 
 
+@pytest.mark.one_database
 def test_a_tampered_link_is_a_friendly_400_offering_a_new_one(client):
     token = make_token(1, "ar")
     response = client.get(f"/manage/{token[:-2]}xx", headers={"Accept-Language": "ar"})
@@ -217,22 +197,6 @@ def test_the_portal_sends_the_reader_back_to_what_changed(client, emulator):
     # Without a valid token the page still says the changes are saved, and shows no gift.
     bare = client.get("/en/manage/done?r=forged").get_data(as_text=True)
     assert "Your changes are saved" in bare and "data-gifts" not in bare
-
-
-def paid_in(client, emulator) -> CheckoutAttempt:
-    """A monthly gift started in `client`'s browser, paid, and applied by the ledger."""
-    session, _, _ = give(client, emulator)
-    for event in oldest_first(emulator):
-        post_event(client, event)
-    apply_due()
-    attempt = db.session.scalar(sa.select(CheckoutAttempt))
-    assert attempt.session_id == session["id"] and attempt.completed_at is not None
-    return attempt
-
-
-def portal_link(page: str) -> str | None:
-    match = re.search(r'href="(/manage/[^"]+)"', page)
-    return match.group(1) if match else None
 
 
 def test_thanks_page_links_the_paying_browser_straight_to_the_portal_once(client, emulator):

@@ -10,10 +10,10 @@ import threading
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import form_tokens
 
 from support.extensions import db
 from support.models import OutboundEmail, Subscription, Supporter
+from tests.conftest import form_tokens
 
 EMAIL = "reader@example.org"
 

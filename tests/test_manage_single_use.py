@@ -17,7 +17,7 @@ from support.extensions import db
 from support.manage.single_use import KEEP
 from support.models import SupporterSession, UsedLink, utcnow
 from support.portal_links import SALT, make_token, portal_url
-from tests.test_manage import customer_supporter, paid_in, portal_link, press
+from tests.helpers.manage import customer_supporter, paid_in, portal_link, press
 
 
 def portal_sessions(emulator) -> list[dict]:

@@ -48,6 +48,7 @@ def test_anonymous_pages_redirect_to_login(client, ids, path):
     assert response.headers["Location"].startswith("/staff/login?next=")
 
 
+@pytest.mark.one_database
 def test_anonymous_api_answers_401_json(client):
     response = client.get("/staff/api/stats.json")
     assert response.status_code == 401

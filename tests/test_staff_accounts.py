@@ -53,6 +53,7 @@ def test_only_admins_reach_the_accounts_page(client, role):
     assert account("new@example.org") is None
 
 
+@pytest.mark.one_database
 def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get("/staff/accounts")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]

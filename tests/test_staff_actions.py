@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 
 import pytest
 import requests
@@ -268,7 +267,7 @@ def test_a_lost_answer_then_pressing_again_refunds_once(client, gifts, emulator,
     assert action.outcome == "requested" and action.detail.startswith("re_")
     # The emulator is still holding the library's retry: let it answer, or it would
     # take the failure the next test injects.
-    time.sleep(1.6)
+    assert emulator.wait_answered(5)
 
 
 def test_a_stripe_refusal_is_shown_and_pressing_again_works(client, gifts, emulator):

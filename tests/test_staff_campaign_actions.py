@@ -11,7 +11,7 @@ from support.campaigns import store
 from support.extensions import db
 from support.models import CampaignRevision
 from tests.factories import csrf, signed_in
-from tests.test_staff_campaigns import HOSTILE, create, form_data, saved, text
+from tests.helpers.campaigns import HOSTILE, create, form_data, saved, text
 
 
 def test_create_edit_publish_end_happy_path(client):

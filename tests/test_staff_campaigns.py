@@ -5,66 +5,16 @@ from __future__ import annotations
 import html
 import json
 
+import pytest
+
 from support.campaigns import store
 from support.extensions import db
 from support.models import Campaign
 from tests.factories import csrf, signed_in
-
-HOSTILE = '<script>alert("x")</script>'
-
-
-def form_data(token: str, **changes) -> dict:
-    """A complete editor form for the campaign `winter` with two banner variants."""
-    data = {
-        "csrf_token": token,
-        "base_version": "0",
-        "slots": "2",
-        "name": "Winter appeal",
-        "slug": "winter",
-        "starts_at": "",
-        "ends_at": "",
-        "goal.supporters": "500",
-        "presets.usd": "3, 7, 12",
-        "default_frequency": "year",
-        "appeal.en.headline": "Keep the lights on this winter",
-        "appeal.en.body": "First paragraph.\n\nSecond paragraph.",
-        "appeal.ar.headline": "أبقوا الأضواء مضاءة هذا الشتاء",
-        "appeal.ar.body": "الفقرة الأولى.",
-        "targeting.url_prefixes": "",
-    }
-    for slot, name in enumerate(("calm", "urgent")):
-        prefix = f"banner.variants[{slot}]"
-        data.update(
-            {
-                f"{prefix}.name": name,
-                f"{prefix}.weight": "1",
-                f"{prefix}.headline.en": f"Headline {name}",
-                f"{prefix}.headline.ar": f"عنوان {slot}",
-                f"{prefix}.text.en": f"Text {name}",
-                f"{prefix}.text.ar": f"نص {slot}",
-                f"{prefix}.cta.en": f"Give {name}",
-                f"{prefix}.cta.ar": f"تبرع {slot}",
-            }
-        )
-    data.update(changes)
-    return data
+from tests.helpers.campaigns import create, draft_document, form_data, saved, text
 
 
-def create(client, **changes):
-    """Create `winter` (or as changed) through the editor; the response."""
-    token = csrf(client, "/staff/campaigns/new")
-    return client.post("/staff/campaigns/new", data=form_data(token, **changes))
-
-
-def saved(slug: str = "winter") -> Campaign | None:
-    db.session.expire_all()
-    return store.get(slug)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
+@pytest.mark.one_database
 def test_anonymous_is_sent_to_the_login_form(client):
     for path in ("/staff/campaigns", "/staff/campaigns/new", "/staff/campaigns/x/preview"):
         response = client.get(path)
@@ -184,22 +134,3 @@ def test_preview_shows_a_draft_in_both_languages_without_counting(client):
     assert "أبقوا الأضواء" in text(appeal) and 'dir="rtl"' in text(appeal)
     assert "frame-ancestors 'self'" in appeal.headers["Content-Security-Policy"]
     assert client.get("/staff/campaigns/winter/preview/fr/").status_code == 404
-
-
-def draft_document() -> dict:
-    """A complete document for `winter`, as import would take it."""
-    variant = {
-        "weight": 1,
-        "headline": {"en": "Hello", "ar": "مرحبا"},
-        "text": {"en": "Text", "ar": "نص"},
-        "cta": {"en": "Give", "ar": "تبرع"},
-    }
-    return {
-        "slug": "winter",
-        "name": "Winter appeal",
-        "appeal": {
-            "en": {"headline": "Keep the lights on", "body": "Body."},
-            "ar": {"headline": "أبقوا الأضواء مضاءة", "body": "نص."},
-        },
-        "banner": {"variants": [{**variant, "name": "a"}, {**variant, "name": "b"}]},
-    }

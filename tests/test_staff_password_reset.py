@@ -3,6 +3,7 @@ and a new password that ends every other session."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from support.extensions import db
@@ -27,6 +28,7 @@ def set_new(client, path: str, password: str = NEW_PASSWORD):
     return client.post(path, data={"password": password, "confirm": password, "csrf_token": token})
 
 
+@pytest.mark.one_database
 def test_the_login_page_links_to_the_reset_page(client):
     page = client.get("/staff/login").get_data(as_text=True)
     assert 'href="/staff/password-reset"' in page and "Forgot your password?" in page
@@ -93,6 +95,7 @@ def test_an_invitation_link_is_no_reset_link(client, smtp_server):
     assert client.get(f"/staff/password-reset/{token}").status_code == 400
 
 
+@pytest.mark.one_database
 def test_a_bad_address_gets_a_clear_error_in_arabic(client):
     response = ask(client, "not an address", **{"Accept-Language": "ar"})
     assert response.status_code == 400

@@ -4,6 +4,7 @@ import itertools
 import threading
 import time
 
+import pytest
 import redis
 
 from support.stripe_budget import READERS_KEY, Budget
@@ -21,12 +22,14 @@ def spend_all(budgets: list[Budget], count: int) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_the_budget_holds_a_burst_to_its_rate():
     budget = Budget("memory://", per_second=5)
     # One every 0.2 s: the 12th leaves 2.2 s after the first.
     assert 2.1 <= spend_all([budget], 12) < 3.5
 
 
+@pytest.mark.slow
 def test_reads_leave_evenly_not_in_bursts():
     budget = Budget("memory://", per_second=10)
     leaving: list[float] = []
@@ -48,6 +51,7 @@ def test_reads_leave_evenly_not_in_bursts():
     assert busiest <= 11
 
 
+@pytest.mark.slow
 def test_workers_share_one_count_through_redis():
     redis_server()
     uri = f"{REDIS_URL}/15"

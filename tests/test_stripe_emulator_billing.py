@@ -2,8 +2,9 @@
 
 import pytest
 import stripe
-import test_stripe_emulator as base
-from test_stripe_emulator import http, payment_params, subscription_params
+
+from tests.helpers import emulator as base
+from tests.helpers.emulator import http, payment_params, subscription_params
 
 receiver, emu, sc = base.receiver, base.emu, base.sc
 RENEWAL_EVENTS = [

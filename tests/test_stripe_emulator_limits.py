@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import stripe
-from test_stripe_emulator import http
 
 from devtools.stripe_emulator import Emulator, EmulatorClient, EmulatorError
+from tests.helpers.emulator import http
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,13 +65,6 @@ def in_threads(call, n: int) -> list:
     return results
 
 
-def wait_idle(emu, timeout=5.0) -> None:
-    """Wait until no /v1 request is still being answered (e.g. a stalled one)."""
-    deadline = time.monotonic() + timeout
-    while emu.api_stats()["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
 def test_latency_delays_each_api_call_and_concurrent_calls_overlap(emu):
     sc = client(emu)
     sc.v1.customers.list()  # open the keep-alive connection outside the timings
@@ -87,6 +80,7 @@ def test_latency_delays_each_api_call_and_concurrent_calls_overlap(emu):
     assert (stats["requests"], stats["accepted"], stats["refused"]) == (7, 7, 0)
 
 
+@pytest.mark.slow
 def test_rate_limit_refuses_over_limit_without_side_effects_then_recovers(emu):
     sc = client(emu)
     emu.max_requests_per_second = 2
@@ -182,7 +176,7 @@ def test_stall_next_times_out_a_short_timeout_client(emu):
         impatient.v1.customers.create(params={"email": "lost@example.com"})
     assert time.monotonic() - start < 0.55
     # The call still ran once its stall was over, as when Stripe's answer is lost.
-    wait_idle(emu)
+    assert emu.wait_answered(5)
     assert [c["email"] for c in emu.state()["objects"]["customer"]] == ["lost@example.com"]
     assert impatient.v1.customers.list().data[0].email == "lost@example.com"
     stats = emu.api_stats()
@@ -225,7 +219,7 @@ def test_helper_routes_change_knobs_and_read_counters(emu):
     remote.stall_next(0.6)
     with pytest.raises(stripe.APIConnectionError):
         client(emu, timeout=0.2).v1.customers.list()
-    wait_idle(emu)
+    assert emu.wait_answered(5)
 
     stats = remote.api_stats(timestamps=True)
     assert {k: stats[k] for k in ("requests", "accepted", "refused", "injected", "stalled")} == {
@@ -244,6 +238,7 @@ def test_helper_routes_change_knobs_and_read_counters(emu):
     assert status == 200 and json.loads(body)["accepted_at"] == []
 
 
+@pytest.mark.slow
 def test_cli_flags_set_latency_and_limit():
     proc = subprocess.Popen(
         [

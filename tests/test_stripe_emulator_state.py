@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import stripe
-from test_stripe_emulator import subscription_params
 
 from devtools.stripe_emulator import Emulator
+from tests.helpers.emulator import subscription_params
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,7 @@ def stop(proc: subprocess.Popen) -> None:
     assert proc.wait(timeout=5) == 0
 
 
+@pytest.mark.slow
 def test_a_customer_survives_a_restart(tmp_path):
     state = tmp_path / "instance" / "stripe-emulator.json"
     proc, url = start_cli(state)
@@ -54,6 +55,7 @@ def test_a_customer_survives_a_restart(tmp_path):
         stop(proc)
 
 
+@pytest.mark.slow
 def test_a_paid_subscription_and_its_numbering_survive(tmp_path):
     state = tmp_path / "stripe.json"
     with Emulator(state_file=state) as first:
@@ -82,6 +84,7 @@ def test_reset_empties_the_file_and_memory_is_the_default(tmp_path):
         assert emu.state_file is None
 
 
+@pytest.mark.slow
 def test_a_damaged_state_file_is_named(tmp_path):
     state = tmp_path / "stripe.json"
     state.write_text("{not json")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import stripe
-import test_stripe_emulator as base
-from test_stripe_emulator import SECRET, Receiver, http, subscription_params
 
 from devtools.stripe_emulator import Emulator, EmulatorClient, EmulatorError
+from tests.helpers import emulator as base
+from tests.helpers.emulator import SECRET, Receiver, http, subscription_params
 
 receiver, emu, sc = base.receiver, base.emu, base.sc
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +188,7 @@ def test_emulator_client_over_http(sc, emu, receiver):
     assert client.state()["objects"] == {} and emu.hold_events is False
 
 
+@pytest.mark.slow
 def test_cli_serves_until_terminated(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "devtools.stripe_emulator", "--port", "0", "--webhook-secret", "x"],

@@ -202,6 +202,7 @@ def rate_limit_next(emulator, count: int = 1) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_running_worker_applies_a_burst_of_deliveries_exactly_once(
     app, client, emulator, smtp_server
 ):
@@ -264,6 +265,7 @@ def test_two_workers_racing_on_one_backlog_apply_each_event_once(
     assert {first.name, second.name} <= names
 
 
+@pytest.mark.slow
 def test_stripe_rate_limiting_then_erroring_then_silent_each_wait_then_it_applies(
     app, client, emulator
 ):
@@ -324,6 +326,7 @@ def test_a_500_that_stripe_says_not_to_retry_waits_a_minute(app, client, emulato
     assert actual_ledger() == expected_ledger(emulator)
 
 
+@pytest.mark.slow
 def test_a_worker_meeting_429s_pauses_instead_of_hammering_stripe(app, client, emulator):
     """While Stripe answers 429 to everything, a worker with a backlog makes a handful
     of requests over two seconds and leaves the rest of the backlog for later, rather
@@ -360,6 +363,7 @@ def test_a_worker_meeting_429s_pauses_instead_of_hammering_stripe(app, client, e
     assert failed and all("RateLimitError" in error for error in failed)
 
 
+@pytest.mark.slow
 def test_sigterm_mid_batch_finishes_the_events_in_hand_and_exits(app, client, emulator, tmp_path):
     """Stopping the worker (a deploy, systemd stop) while it works through a batch: it
     exits cleanly within seconds, no event is left claimed or failed, and the next

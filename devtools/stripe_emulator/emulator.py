@@ -237,6 +237,15 @@ class Emulator:
         """
         self.limits.stall_next(seconds, count)
 
+    def wait_answered(self, timeout: float = 10.0) -> bool:
+        """Wait until every /v1 request received so far has been answered, stalled ones
+        included (their clients may have given up long ago); False after ``timeout``.
+
+        A test that stalled a call waits on this rather than sleeping, so the stalled
+        call cannot take a failure the next test injects.
+        """
+        return self.limits.wait_answered(timeout)
+
     def api_stats(self, timestamps: bool = False) -> dict:
         """Counters of /v1 requests since the last reset (fields in the README)."""
         return self.limits.stats(timestamps)

@@ -57,6 +57,8 @@ class Limits:
         self._window: deque[float] = deque()
         self.stalls: list[float] = []
         self.in_flight = 0
+        # Notified whenever the last request in flight is answered (see wait_answered).
+        self._answered = threading.Condition(self._lock)
         self.reset_stats()
 
     # -- settings --------------------------------------------------------------------------
@@ -112,6 +114,13 @@ class Limits:
             self.in_flight -= 1
             self.requests += 1
             self.statuses[status] = self.statuses.get(status, 0) + 1
+            if not self.in_flight:
+                self._answered.notify_all()
+
+    def wait_answered(self, timeout: float) -> bool:
+        """Block until no request is in flight (a stalled one answered too); False on timeout."""
+        with self._answered:
+            return self._answered.wait_for(lambda: not self.in_flight, timeout)
 
     def count_injected(self) -> None:
         """Count an accepted request answered with a ``fail_next`` error."""

@@ -1,0 +1,1 @@
+"""Helpers several test modules share; test modules import from here, never from each other."""
