@@ -9,10 +9,10 @@ import re
 
 import requests
 import sqlalchemy as sa
-from conftest import form_tokens
 
 from support.extensions import db
 from support.models import CheckoutAttempt, OutboundEmail, Subscription, Supporter
+from tests.conftest import form_tokens
 
 VICTIM = "victim@example.org"
 

@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
-from conftest import form_tokens
 
 from support import stripe_api
 from support.extensions import db
@@ -17,6 +16,7 @@ from support.manage import supporter_access
 from support.models import Supporter, SupporterSession, UsedLink, utcnow
 from support.portal_links import make_token
 from tests import factories
+from tests.conftest import form_tokens
 
 
 def customer_supporter(email="layla@example.com", lang="en", name="Layla") -> Supporter:

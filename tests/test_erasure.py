@@ -10,9 +10,7 @@ by an SMTP server that quotes the address, and an event fails with an error quot
 from __future__ import annotations
 
 import json
-import sqlite3
-import subprocess
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +21,7 @@ from support.privacy import erasure
 from support.privacy.redaction import REDACTED
 from tests.conftest import free_port
 from tests.factories import signed_in
+from tests.helpers.erasure import logical_dump, spellings
 from tests.stripe_history import (
     actual_ledger,
     apply_due,
@@ -41,47 +40,12 @@ ADDRESS = {"line1": "12 Hamra Street", "city": "Beirut", "postal_code": "1103"}
 PHONE = "+961 1 234 567"
 
 
-def spellings(value: str) -> set[str]:
-    """How a dump could hold `value` (searched ignoring case)."""
-    escaped = json.dumps(value)
-    return {
-        value,
-        value.lower(),
-        value.upper(),
-        escaped,
-        escaped[1:-1],
-        json.dumps(value, ensure_ascii=False),
-        quote(value),
-        quote(value, safe=""),
-        quote_plus(value),
-        value.encode("ascii", "xmlcharrefreplace").decode(),
-        "".join(f"&#{ord(c)};" for c in value),
-    }
-
-
 def leaks(text: str) -> list[str]:
     """Every spelling of the reader's name, addresses or phone found in `text`."""
     folded = text.casefold()
     found = [s for v in (NAME, EMAIL, NEW_EMAIL) for s in spellings(v) if s.casefold() in folded]
     found += [v for v in (PHONE, ADDRESS["line1"]) if v.casefold() in folded]
     return sorted(found)
-
-
-def logical_dump() -> str:
-    """The whole database as SQL: pg_dump on PostgreSQL, iterdump on SQLite."""
-    db.session.commit()
-    url = db.engine.url
-    if url.get_backend_name() == "postgresql":
-        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        done = subprocess.run(
-            ["pg_dump", "--data-only", dsn], capture_output=True, text=True, check=True
-        )
-        return done.stdout
-    connection = sqlite3.connect(url.database)
-    try:
-        return "\n".join(connection.iterdump())
-    finally:
-        connection.close()
 
 
 class RefusingHandler:

@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
-from conftest import form_tokens
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from support.extensions import db
 from support.manage.single_use import KEEP
 from support.models import SupporterSession, UsedLink, utcnow
 from support.portal_links import SALT, make_token, portal_url
+from tests.conftest import form_tokens
 from tests.helpers.manage import customer_supporter, paid_in, portal_link, press
 
 

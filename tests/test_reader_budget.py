@@ -15,8 +15,8 @@ from support.portal_links import make_token
 from support.stripe_api import StripeBusy
 from tests.conftest import form_tokens
 from tests.factories import signed_in
-from tests.test_manage import customer_supporter
-from tests.test_staff_actions import gifts, refund_form, refunded_at_stripe  # noqa: F401
+from tests.helpers.manage import customer_supporter
+from tests.helpers.staff_actions import gifts, refund_form, refunded_at_stripe  # noqa: F401
 
 
 def use_up_the_readers_share() -> None:

@@ -14,8 +14,8 @@ from support.extensions import db
 from support.models import StaffAction, Supporter
 from support.staff.audit import PER_PAGE
 from tests.factories import csrf, event, sign_in, signed_in, staff, supporter
-from tests.test_campaigns import sample
-from tests.test_staff_actions import confirmation, gifts, refund_form  # noqa: F401
+from tests.helpers.campaigns import sample
+from tests.helpers.staff_actions import confirmation, gifts, refund_form  # noqa: F401
 
 READER_EMAIL = "layla.haddad@example.org"
 READER_NAME = "Layla Haddad"

@@ -16,8 +16,8 @@ from support.privacy import erasure
 from support.privacy.stored_sources import clean_payload
 from tests import factories
 from tests.factories import signed_in
+from tests.helpers.erasure import logical_dump, spellings
 from tests.stripe_history import deliver, oldest_first, start_checkout
-from tests.test_erasure import logical_dump, spellings
 
 ADDRESS = "them@example.org"
 TYPED = "Them@Example.org"

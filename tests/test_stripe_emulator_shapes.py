@@ -15,9 +15,9 @@ import pytest
 import stripe
 import test_stripe_emulator as base
 from stripe_shapes import ShapeChecker, declared_fields
-from test_stripe_emulator import payment_params, subscription_params
 
 from devtools.stripe_emulator import Emulator
+from tests.helpers.emulator import payment_params, subscription_params
 
 # Every kind of object the emulator stores; a new kind must be added here (and so checked).
 STORED_KINDS = [
