@@ -90,7 +90,7 @@ def test_the_portal_button_past_the_share_is_a_503_and_the_session_stays(client,
     assert client.post(f"/{lang}/account/portal", data=button).status_code == 303
 
 
-def test_readers_past_their_share_do_not_hold_up_a_refund(client, gifts, emulator):  # noqa: F811
+def test_readers_past_their_share_do_not_hold_up_a_refund(client, gifts, emulator):
     signed_in(client, "admin")
     form = refund_form(client, gifts, "4")
     use_up_the_readers_share()

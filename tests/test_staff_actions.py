@@ -40,6 +40,7 @@ from tests.helpers.staff_actions import (
     FORM_TOKEN,
     confirmation,
     deliver_new,
+    gifts,  # noqa: F401 (a fixture)
     refund_form,
     refunded_at_stripe,
 )

@@ -65,7 +65,7 @@ def test_admins_see_the_page_linked_from_the_header_in_both_languages(client):
 # A row for each kind of action
 
 
-def test_refunds_cancellations_and_resends_are_listed(client, gifts, emulator):  # noqa: F811
+def test_refunds_cancellations_and_resends_are_listed(client, gifts, emulator):
     signed_in(client, "admin")
     assert client.post(gifts["refund"], data=refund_form(client, gifts, "4")).status_code == 303
     data = {**confirmation(client, gifts["cancel"]), "when": "period_end"}
