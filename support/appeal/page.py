@@ -105,7 +105,7 @@ def goal_progress(campaign: LiveCampaign | None) -> dict[str, int]:
     else:
         target = current_app.config["SUPPORT_GOAL"]
         supporters = stats.public_supporter_count() if target else 0
-    if supporters < current_app.config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+    if supporters < current_app.config["SUPPORT_GOAL_MIN_SHOWN"]:
         target = 0  # "3 of 1,000" at launch discourages more than it invites
     return {"goal": target, "supporters": supporters}
 

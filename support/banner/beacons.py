@@ -28,7 +28,6 @@ from support.models import BannerDailyStat, utcnow
 CONTENT_TYPES = ("text/plain", "application/json")
 MAX_BODY = 512
 COUNTERS = {"impression": "impressions", "click": "clicks", "dismiss": "dismissals"}
-DEFAULT_LIMIT = "120/minute"
 
 
 class BeaconError(ValueError):
@@ -50,7 +49,7 @@ class Beacon:
 
 def rate_limit() -> str:
     """Beacons one address may send (Flask-Limiter syntax), `SUPPORT_BANNER_EVENTS_LIMIT`."""
-    return current_app.config.get("SUPPORT_BANNER_EVENTS_LIMIT", DEFAULT_LIMIT)
+    return current_app.config["SUPPORT_BANNER_EVENTS_LIMIT"]
 
 
 def rate_limit_key() -> str:

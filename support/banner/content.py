@@ -30,7 +30,6 @@ from support.i18n import direction
 
 # The default campaign's slug (support/campaigns/document.py).
 CAMPAIGN = DEFAULT_SLUG
-DEFAULT_CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ def _campaign(campaign: LiveCampaign, lang: str, currency: str) -> dict:
 def _goal(supporters: int, target: int) -> dict | None:
     """Goal progress for the banner; None below `SUPPORT_GOAL_MIN_SHOWN` supporters, where
     "3 of 1,000" would discourage more than it invites."""
-    if supporters < current_app.config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+    if supporters < current_app.config["SUPPORT_GOAL_MIN_SHOWN"]:
         return None
     return {
         "supporters": supporters,
@@ -215,7 +214,7 @@ def rendered(lang: str) -> Rendered:
     if entry is None or entry.expires <= now:
         content = build(lang)
         body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-        ttl = current_app.config.get("SUPPORT_BANNER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+        ttl = current_app.config["SUPPORT_BANNER_CACHE_SECONDS"]
         etag = hashlib.sha256(body).hexdigest()[:20]
         # A campaign starting or ending sooner makes the content lapse then.
         expires = min(now + ttl, live.snapshot().expires)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
@@ -39,7 +40,8 @@ def import_(file) -> None:
     An invalid file changes nothing; every problem is named.
     """
     try:
-        data = json.load(file)
+        # Numbers as written, so an amount such as 1e1 meets money.py's rules as typed.
+        data = json.load(file, parse_float=Decimal)
     except ValueError as error:
         raise click.ClickException(f"{file.name} is not JSON: {error}") from None
     items = data if isinstance(data, list) else [data]
