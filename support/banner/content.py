@@ -14,7 +14,6 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import force_locale
@@ -27,6 +26,7 @@ from support.campaigns.live import LiveCampaign
 from support.config import LANGUAGES
 from support.formatting import format_money_major, format_number
 from support.i18n import direction
+from support.urls import public_url
 
 # The default campaign's slug (support/campaigns/document.py).
 CAMPAIGN = DEFAULT_SLUG
@@ -80,7 +80,7 @@ def _appeal_link(
     """An absolute link to the appeal; banner.js adds the article as `source`."""
     params = {"amount": str(amount), "frequency": frequency} if amount is not None else {}
     params.update(campaign=campaign, variant=variant)
-    return f"{current_app.config['SUPPORT_PUBLIC_URL']}/{lang}/?{urlencode(params)}"
+    return public_url("appeal.appeal", lang=lang, **params)
 
 
 def _amount_label(amount: str, frequency: str) -> str:

@@ -21,7 +21,8 @@ from support.config import LANGUAGES
 from support.formatting import format_money
 from support.i18n import direction, newsroom_name
 from support.models import OutboundEmail, Supporter
-from support.portal_links import portal_url, public_url
+from support.portal_links import portal_url
+from support.urls import public_url
 
 SUBJECTS = {
     "thank_you": _l("Thank you for supporting %(newsroom)s"),

@@ -17,7 +17,7 @@ from support.config import LANGUAGES
 from support.i18n import direction
 from support.mail.messages import assemble
 from support.models import OutboundEmail, StaffUser
-from support.portal_links import public_url
+from support.urls import public_url
 
 SUBJECTS = {
     "staff_invite": _l("You are invited to the %(newsroom)s staff area"),
