@@ -294,3 +294,26 @@ def test_every_setting_the_code_reads_comes_from_config():
     }
     assert read, "the pattern finds the settings read"
     assert sorted((name, path) for name, path in read if name not in known) == []
+
+
+class Recorded(dict):
+    """An empty environment that notes every name asked of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.names: set[str] = set()
+
+    def get(self, name, default=None):
+        self.names.add(name)
+        return super().get(name, default)
+
+
+def test_every_setting_is_documented_in_env_example_and_the_readme():
+    env = Recorded()
+    load_config(env)
+    assert {"SECRET_KEY", "MANAGE_LIMIT_PORTAL", "SUPPORT_BANNER_CACHE_SECONDS"} <= env.names
+    example = (SUPPORT.parent / ".env.example").read_text(encoding="utf-8")
+    readme = (SUPPORT.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    assert sorted(n for n in env.names if not re.search(rf"^#? ?{n}=", example, re.M)) == []
+    assert sorted(n for n in env.names if f"`{n}`" not in table) == []
