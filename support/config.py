@@ -149,12 +149,11 @@ def _banner_variants(value: str, amounts: dict, problems: list[str]) -> list[dic
         entry["copy"] = variant.get("copy", BANNER_COPIES[0])
         if entry["copy"] not in BANNER_COPIES:
             problems.append(f"{where}.copy: must be one of {', '.join(BANNER_COPIES)}")
-        if "amounts" in variant:
-            given = variant["amounts"]
-            if not isinstance(given, list) or not given:
-                problems.append(f"{where}.amounts: must be a list of amounts")
-            else:
-                entry["amounts"] = _amounts(f"{where}.amounts", given, **amounts, problems=problems)
+        given = variant.get("amounts", [])
+        if not isinstance(given, list):
+            problems.append(f"{where}.amounts: must be a list of amounts")
+        elif given:  # none: the presets
+            entry["amounts"] = _amounts(f"{where}.amounts", given, **amounts, problems=problems)
         clean.append(entry)
     problems += [str(problem) for problem in check.problems]
     return clean
