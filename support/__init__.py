@@ -6,7 +6,6 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,8 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping | None = None) -> Flask:
-    """Build the app: settings from the environment, overridden by `config`."""
-    load_dotenv(ROOT / ".env")
+    """Build the app: settings from the environment, overridden by `config`.
+
+    It never reads `.env`: `wsgi.py`, the entry point of `flask --app wsgi` and
+    gunicorn, adds it to the environment first (`config.load_env_file`).
+    """
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

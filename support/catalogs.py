@@ -18,7 +18,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from support.config import LANGUAGES, ConfigError
+from support.choices import LANGUAGES
+from support.config import ConfigError
 
 log = logging.getLogger(__name__)
 

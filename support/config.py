@@ -1,27 +1,29 @@
-"""Settings read from the environment (and `.env` through python-dotenv).
+"""Settings: the one place each is read from the environment, defaulted and checked.
 
-Everything the service needs is named in `.env.example`. `load_config()` turns
-the environment into a plain dict for `app.config` and fails at start-up, with
-one message naming every problem, when a required setting is missing or wrong.
+Everything the service needs is named in `.env.example` and the README's
+Configuration table. `load_config()` turns the environment into a plain dict for
+`app.config` and fails at start-up, with one message naming every problem, when a
+required setting is missing or wrong. `load_env_file()` adds `.env` to the
+environment; only the command-line and WSGI entry point (`wsgi.py`) calls it, so an
+app built for tests sees the settings it is given and never a developer's `.env`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from support.mail_url import parse_mail_url
-from support.money import CURRENCY_EXPONENTS
+from support.money import CURRENCY_EXPONENTS, MINIMUM_GIFT, AmountError, parse_amount, parse_number
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+ENV_FILE = ROOT / ".env"
 
-LANGUAGES = ("en", "ar")
-FREQUENCIES = ("month", "year", "once")
 TRANSLATION_DOMAINS = ("messages", "banner", "staff", "manage")
 # Translated copy sets a banner variant can use (their strings: support/banner/content.py).
 BANNER_COPIES = ("monthly", "goal")
@@ -32,7 +34,6 @@ DEFAULT_BANNER_VARIANTS = [
 # `.env.example`'s value, which `make run` replaces in the .env it writes.
 PLACEHOLDER_SECRET_KEY = "change-me"
 MIN_SECRET_KEY_BYTES = 32
-_VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Stripe's requests per second for a whole account, and what the workers' and
 # readers' shares must leave of it for staff actions (refunds, cancellations).
 STRIPE_ACCOUNT_LIMITS = {False: 25, True: 100}  # by livemode
@@ -43,74 +44,166 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the environment cannot run the service."""
 
 
+def load_env_file() -> None:
+    """Add the settings in `.env` to the environment; those already set there win.
+
+    For the command line and the WSGI server (`wsgi.py`) only: `create_app` never
+    reads `.env`, so tests and other embedders get exactly the settings they pass.
+    """
+    from dotenv import load_dotenv
+
+    load_dotenv(ENV_FILE)
+
+
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _decimal(name: str, value: str, problems: list[str]) -> Decimal:
+def _number(name: str, value: str, problems: list[str]) -> Decimal:
+    """A plain non-negative number, written as money.py reads amounts ("2.9", not "29e-1")."""
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        problems.append(f"{name} must be a number, not {value!r}")
+        return parse_number(value)
+    except AmountError:
+        problems.append(f"{name} must be a number such as 5 or 2.9, not {value!r}")
         return Decimal(0)
-    if not number.is_finite() or number < 0:
-        problems.append(f"{name} must be a positive number, not {value!r}")
-        return Decimal(0)
-    return number
 
 
-def _banner_variants(value: str, problems: list[str]) -> list[dict]:
+# Why money.py refused a configured amount → what the start-up message says.
+AMOUNT_PROBLEMS = {
+    "missing": "is empty",
+    "invalid": "must be a number such as 5 or 7.50",
+    "too_many_decimals": "has more decimals than {currency} has",
+    "too_small": f"is below the minimum gift ({MINIMUM_GIFT})",
+    "too_large": "is above SUPPORT_MAX_AMOUNT ({maximum})",
+}
+
+
+def _amounts(where: str, values: list, currencies: list[str], maximum: Decimal, problems) -> list:
+    """Amounts in major units by money.py's rules, the ones readers' typed amounts obey:
+    within the minimum and maximum gift, with no more decimals than each currency has."""
+    from support.campaigns.document import MAX_PRESETS
+
+    amounts = []
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            problems.append(f"{where}[{index}]: {value!r} must be a number such as 5 or 7.50")
+            continue
+        text = value if isinstance(value, str) else str(value)
+        codes = set()
+        for currency in currencies:
+            try:
+                parse_amount(text, currency, MINIMUM_GIFT, maximum)
+            except AmountError as error:
+                if error.code not in codes:
+                    codes.add(error.code)
+                    problem = AMOUNT_PROBLEMS[error.code].format(currency=currency, maximum=maximum)
+                    problems.append(f"{where}[{index}]: {text!r} {problem}")
+        if not codes:
+            amounts.append(parse_number(text))
+    if len(values) > MAX_PRESETS:
+        problems.append(f"{where} must list at most {MAX_PRESETS} amounts")
+    if len(set(amounts)) != len(amounts):
+        problems.append(f"{where} lists an amount twice")
+    return amounts
+
+
+def _banner_variants(value: str, amounts: dict, problems: list[str]) -> list[dict]:
     """`SUPPORT_BANNER_VARIANTS`: inline JSON (starts with `[`) or the path of a JSON file.
 
-    A list of `{"name", "weight", "copy", "amounts"?, "headline"/"text"/"cta"?: {"en", "ar"}}`;
-    names are short tokens so they survive `attribution.clean_token` into Checkout.
+    A list of `{"name", "weight", "copy", "amounts"?, "headline"/"text"/"cta"?: {"en", "ar"}}`.
+    They are the default campaign's variants, so the campaign editor's validator checks
+    them (support/campaigns/document.py): the same names, weights and text lengths, and
+    the same message, prefixed with the setting, for each problem.
     """
+    from support.campaigns.document import MAX_VARIANTS, Checker, check_variant
+
     if not value:
         return [dict(v) for v in DEFAULT_BANNER_VARIANTS]
     name = "SUPPORT_BANNER_VARIANTS"
     try:
         text = value if value.startswith("[") else Path(value).read_text(encoding="utf-8")
-        variants = json.loads(text)
+        # Numbers as written, so amounts meet money.py's rules ("1e1" is refused).
+        variants = json.loads(text, parse_float=Decimal)
     except (OSError, ValueError) as error:
         problems.append(f"{name}: cannot read a JSON list of variants ({error})")
         return []
-    if not isinstance(variants, list) or not variants:
-        problems.append(f"{name} must be a non-empty JSON list of variants")
+    if not isinstance(variants, list) or not 1 <= len(variants) <= MAX_VARIANTS:
+        problems.append(f"{name} must be a JSON list of 1 to {MAX_VARIANTS} variants")
         return []
-    seen: set[str] = set()
+    check, seen, clean = Checker(), set(), []
     for index, variant in enumerate(variants):
         where = f"{name}[{index}]"
-        if not isinstance(variant, dict):
-            problems.append(f"{where} must be an object")
+        entry = check_variant(
+            variant,
+            where,
+            [],
+            seen,
+            check,
+            extra_keys=frozenset({"copy", "amounts"}),
+            own_words_optional=True,
+        )
+        if entry is None:
             continue
-        unknown = set(variant) - {"name", "weight", "copy", "amounts", "headline", "text", "cta"}
-        if unknown:
-            problems.append(f"{where}: unknown keys {sorted(unknown)}")
-        vname = variant.get("name")
-        if not isinstance(vname, str) or not _VARIANT_NAME.fullmatch(vname) or vname in seen:
-            problems.append(f"{where}: name must be a unique token like 'monthly-a'")
-        else:
-            seen.add(vname)
-        weight = variant.setdefault("weight", 1)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            problems.append(f"{where}: weight must be a positive number")
-        if variant.setdefault("copy", BANNER_COPIES[0]) not in BANNER_COPIES:
-            problems.append(f"{where}: copy must be one of {', '.join(BANNER_COPIES)}")
-        amounts = variant.get("amounts", [])
-        if not isinstance(amounts, list) or not all(
-            isinstance(a, int | float) and not isinstance(a, bool) and 0 < a <= 100000
-            for a in amounts
-        ):
-            problems.append(f"{where}: amounts must be a list of positive numbers")
-        for key in ("headline", "text", "cta"):
-            texts = variant.get(key)
-            if texts is not None and not (
-                isinstance(texts, dict)
-                and set(texts) == set(LANGUAGES)
-                and all(isinstance(t, str) and 0 < len(t) <= 300 for t in texts.values())
-            ):
-                problems.append(f"{where}: {key} must give a short text for each of en, ar")
-    return variants
+        entry["copy"] = variant.get("copy", BANNER_COPIES[0])
+        if entry["copy"] not in BANNER_COPIES:
+            problems.append(f"{where}.copy: must be one of {', '.join(BANNER_COPIES)}")
+        given = variant.get("amounts", [])
+        if not isinstance(given, list):
+            problems.append(f"{where}.amounts: must be a list of amounts")
+        elif given:  # none: the presets
+            entry["amounts"] = _amounts(f"{where}.amounts", given, **amounts, problems=problems)
+        clean.append(entry)
+    problems += [str(problem) for problem in check.problems]
+    return clean
+
+
+def _campaign_settings(get, currencies: list[str], problems: list[str]) -> dict:
+    """The default campaign: presets, goal and banner variants, by the editor's rules,
+    and the largest gift, which bounds every amount."""
+    from support.campaigns.document import MAX_GOAL
+
+    maximum = _number("SUPPORT_MAX_AMOUNT", get("SUPPORT_MAX_AMOUNT", "10000"), problems)
+    if maximum < MINIMUM_GIFT:
+        problems.append(f"SUPPORT_MAX_AMOUNT must be at least the minimum gift ({MINIMUM_GIFT})")
+    limits = {"currencies": [c for c in currencies if c in CURRENCY_EXPONENTS], "maximum": maximum}
+    presets = _amounts(
+        "SUPPORT_PRESETS", _split(get("SUPPORT_PRESETS", "1,5,10")), **limits, problems=problems
+    )
+    goal = get("SUPPORT_GOAL", "1000")
+    if not (goal.isdigit() and int(goal) <= MAX_GOAL):
+        problems.append(
+            f"SUPPORT_GOAL must be a whole number of supporters up to {MAX_GOAL}, not {goal!r}"
+        )
+    return {
+        "SUPPORT_MAX_AMOUNT": maximum,
+        "SUPPORT_PRESETS": presets,
+        "SUPPORT_GOAL": int(goal) if goal.isdigit() else 0,
+        "SUPPORT_BANNER_VARIANTS": _banner_variants(
+            get("SUPPORT_BANNER_VARIANTS"), limits, problems
+        ),
+    }
+
+
+def _banner_settings(get, problems: list[str]) -> dict:
+    """The banner's content cache and its beacons' rate limit."""
+    seconds = _number(
+        "SUPPORT_BANNER_CACHE_SECONDS", get("SUPPORT_BANNER_CACHE_SECONDS", "30"), problems
+    )
+    return {
+        # How long each process reuses the banner's content and the running campaigns.
+        "SUPPORT_BANNER_CACHE_SECONDS": float(seconds),
+        "SUPPORT_BANNER_EVENTS_LIMIT": _rate(
+            get, "SUPPORT_BANNER_EVENTS_LIMIT", "120/minute", problems
+        ),
+    }
+
+
+def _whole(get, name: str, default: str, problems: list[str]) -> int:
+    """A whole number, 0 or more."""
+    value = get(name, default)
+    if not value.isdigit():
+        problems.append(f"{name} must be a whole number, not {value!r}")
+    return int(value) if value.isdigit() else int(default)
 
 
 def _rate(get, name: str, default: str, problems: list[str]) -> str:
@@ -265,7 +358,7 @@ def _reader_settings(get, problems: list[str]) -> dict:
     contact = get("SUPPORT_CONTACT_EMAIL")
     if contact and "@" not in contact:
         problems.append(f"SUPPORT_CONTACT_EMAIL must be an email address, not {contact!r}")
-    english_name = get("SUPPORT_NEWSROOM_NAME", "The Newsroom")
+    english_name = get("SUPPORT_NEWSROOM_NAME") or "The Newsroom"
     return {
         "SUPPORT_NEWSROOM_NAME": english_name,
         "SUPPORT_NEWSROOM_NAME_AR": get("SUPPORT_NEWSROOM_NAME_AR") or english_name,
@@ -291,15 +384,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     if not currencies:
         problems.append("SUPPORT_CURRENCIES must name at least one currency")
 
-    presets = [
-        _decimal("SUPPORT_PRESETS", p, problems) for p in _split(get("SUPPORT_PRESETS", "1,5,10"))
-    ]
     proxies = get("SUPPORT_PROXY_COUNT", "0")
     if not proxies.isdigit():
         problems.append(f"SUPPORT_PROXY_COUNT must be a whole number, not {proxies!r}")
-    goal = get("SUPPORT_GOAL", "1000")
-    if not goal.isdigit():
-        problems.append(f"SUPPORT_GOAL must be a whole number of supporters, not {goal!r}")
 
     public_url = get("SUPPORT_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     if urlsplit(public_url).scheme not in ("http", "https"):
@@ -344,19 +431,13 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "SUPPORT_PUBLIC_URL": public_url,
         "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],
         "SUPPORT_CURRENCIES": currencies,
-        "SUPPORT_PRESETS": presets,
-        "SUPPORT_GOAL": int(goal) if goal.isdigit() else 0,
         "SUPPORT_PROXY_COUNT": int(proxies) if proxies.isdigit() else 0,
-        "SUPPORT_BANNER_VARIANTS": _banner_variants(get("SUPPORT_BANNER_VARIANTS"), problems),
-        "SUPPORT_MAX_AMOUNT": _decimal(
-            "SUPPORT_MAX_AMOUNT", get("SUPPORT_MAX_AMOUNT", "10000"), problems
-        ),
-        "SUPPORT_FEE_PERCENT": _decimal(
+        **_campaign_settings(get, currencies, problems),
+        **_banner_settings(get, problems),
+        "SUPPORT_FEE_PERCENT": _number(
             "SUPPORT_FEE_PERCENT", get("SUPPORT_FEE_PERCENT", "2.9"), problems
         ),
-        "SUPPORT_FEE_FIXED": int(
-            _decimal("SUPPORT_FEE_FIXED", get("SUPPORT_FEE_FIXED", "30"), problems)
-        ),
+        "SUPPORT_FEE_FIXED": _whole(get, "SUPPORT_FEE_FIXED", "30", problems),
         **_reader_settings(get, problems),
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
@@ -365,6 +446,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "CHECKOUT_LIMIT_PER_IP": _rate(
             get, "CHECKOUT_LIMIT_PER_IP", "5 per minute;30 per hour", problems
         ),
+        # Manage-link requests (each owes a mail) per client address and per address
+        # asked for, and Billing Portal sessions (each asks Stripe) per client address.
+        "MANAGE_LIMIT_PER_IP": _rate(get, "MANAGE_LIMIT_PER_IP", "10 per hour", problems),
+        "MANAGE_LIMIT_PER_EMAIL": _rate(get, "MANAGE_LIMIT_PER_EMAIL", "3 per hour", problems),
+        "MANAGE_LIMIT_PORTAL": _rate(get, "MANAGE_LIMIT_PORTAL", "30 per hour", problems),
         **_staff_settings(get, problems),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,

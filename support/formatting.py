@@ -26,7 +26,7 @@ _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 def numbering_system() -> str:
     """`latn` or `arab`: the digits of the current language."""
     if get_locale().language == "ar":
-        return current_app.config.get("SUPPORT_ARABIC_DIGITS", "latn")
+        return current_app.config["SUPPORT_ARABIC_DIGITS"]
     return "latn"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, g, request
 
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 
 RTL_LANGUAGES = frozenset({"ar"})
 
@@ -57,7 +57,7 @@ def newsroom_name(lang: str) -> str:
     """The newsroom's name as readers of `lang` know it (SUPPORT_NEWSROOM_NAME[_AR])."""
     config = current_app.config
     if lang == "ar":
-        return config.get("SUPPORT_NEWSROOM_NAME_AR") or config["SUPPORT_NEWSROOM_NAME"]
+        return config["SUPPORT_NEWSROOM_NAME_AR"] or config["SUPPORT_NEWSROOM_NAME"]
     return config["SUPPORT_NEWSROOM_NAME"]
 
 

@@ -95,15 +95,18 @@ def problem(value, max_depth: int = MAX_DEPTH, forbidden: str = "") -> str | Non
     return None
 
 
-def loads(data: bytes | str, max_depth: int = MAX_DEPTH, forbidden: str = ""):
-    """Parse a JSON document strictly (UTF-8, then see `problem`)."""
+def loads(data: bytes | str, max_depth: int = MAX_DEPTH, forbidden: str = "", parse_float=float):
+    """Parse a JSON document strictly (UTF-8, then see `problem`); `parse_float=Decimal`
+    keeps numbers as written."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise JSONInputError("it is not UTF-8") from None
     try:
-        value = json.loads(data, object_pairs_hook=_pairs, parse_constant=_Constant)
+        value = json.loads(
+            data, object_pairs_hook=_pairs, parse_constant=_Constant, parse_float=parse_float
+        )
     except RecursionError:
         raise JSONInputError(TOO_DEEP) from None
     except ValueError as error:

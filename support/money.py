@@ -41,13 +41,11 @@ def exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS[currency.lower()]
 
 
-def parse_amount(text: str, currency: str, minimum: Decimal, maximum: Decimal) -> int:
-    """Parse a typed amount in major units into minor units, strictly.
+def parse_number(text: str) -> Decimal:
+    """A plain non-negative number as typed ("5", "7.50", "٧٫٥"), as the Decimal written.
 
-    Accepts ASCII and Arabic-Indic digits with at most one decimal point ("."
-    or "٫"); refuses signs, exponents, thousands separators, NaN/Infinity and
-    more decimals than the currency has. Raises AmountError with a code:
-    `missing`, `invalid`, `too_many_decimals`, `too_small`, `too_large`.
+    The one syntax for amounts, typed or configured: no signs, exponents ("1e1"),
+    thousands separators or NaN/Infinity. Raises AmountError `missing` or `invalid`.
     """
     text = (text or "").strip().translate(_DIGITS)
     if not text:
@@ -56,10 +54,21 @@ def parse_amount(text: str, currency: str, minimum: Decimal, maximum: Decimal) -
     if match is None:
         raise AmountError("invalid")
     whole, fraction = match.group(1), match.group(2) or ""
+    return Decimal(f"{whole}.{fraction}") if fraction else Decimal(whole)
+
+
+def parse_amount(text: str, currency: str, minimum: Decimal, maximum: Decimal) -> int:
+    """Parse a typed amount in major units into minor units, strictly.
+
+    Accepts ASCII and Arabic-Indic digits with at most one decimal point ("."
+    or "٫"); refuses signs, exponents, thousands separators, NaN/Infinity and
+    more decimals than the currency has. Raises AmountError with a code:
+    `missing`, `invalid`, `too_many_decimals`, `too_small`, `too_large`.
+    """
+    value = parse_number(text)
     places = exponent(currency)
-    if len(fraction) > places:
+    if -value.as_tuple().exponent > places:
         raise AmountError("too_many_decimals")
-    value = Decimal(f"{whole}.{fraction or '0'}")
     if value < minimum:
         raise AmountError("too_small")
     if value > maximum:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.models import Supporter, utcnow
+from support.urls import public_url
 
 SALT = "support.manage.portal-link"
 
@@ -120,12 +121,6 @@ def read_token(token: str) -> ManageLink:
         said = f"{link.supporter_id}:{link.lang}:{link.purpose}:{signed_at.timestamp():.0f}"
         link = replace(link, nonce=hashlib.sha256(said.encode()).hexdigest())
     return link
-
-
-def public_url(endpoint: str, **values: object) -> str:
-    """An absolute URL on SUPPORT_PUBLIC_URL, also outside a request (for mails)."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["SUPPORT_PUBLIC_URL"] + path
 
 
 def portal_url(supporter_id: int, lang: str, purpose: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from support.campaigns import document, live, store
+from support.config import ConfigError, load_config
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, utcnow
 from support.staff.campaigns.default import default_document
@@ -44,6 +45,12 @@ def test_a_complete_campaign_is_valid_and_round_trips(app):
         ({"presets": {"usd": [0.5]}}, "presets.usd[0]"),
         ({"presets": {"usd": [1.234]}}, "presets.usd[0]"),
         ({"presets": {"usd": [5, 5]}}, "presets.usd"),
+        # money.py's rules, as for a reader's typed amount: no exponents, signs or words.
+        ({"presets": {"usd": ["1e1"]}}, "presets.usd[0]"),
+        ({"presets": {"usd": ["-5"]}}, "presets.usd[0]"),
+        ({"presets": {"usd": ["Infinity"]}}, "presets.usd[0]"),
+        ({"presets": {"usd": ["0.50"]}}, "presets.usd[0]"),
+        ({"presets": {"usd": [20000]}}, "presets.usd[0]"),
         ({"default_frequency": "weekly"}, "default_frequency"),
         ({"targeting": {"langs": ["fr"]}}, "targeting.langs"),
         ({"targeting": {"url_prefixes": ["https://evil.example/"]}}, "targeting.url_prefixes[0]"),
@@ -264,3 +271,77 @@ def test_an_invalid_import_names_every_problem_and_changes_nothing(app, runner, 
 def test_export_of_an_unknown_slug_fails_clearly(app, runner):
     result = runner.invoke(args=["campaigns", "export", "nope"])
     assert result.exit_code == 1 and "no campaign is called 'nope'" in result.output
+
+
+def test_an_amount_in_an_imported_file_follows_money_rules(app, runner, tmp_path):
+    """A JSON number is read as written: `1e1` is no more an amount there than typed."""
+    path = tmp_path / "exponent.json"
+    text = json.dumps(sample(presets={"usd": [3, 7.5]})).replace("7.5", "1e1")
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["campaigns", "import", str(path)])
+    assert result.exit_code == 1
+    assert "[0].presets.usd[1]: must be an amount between 1 and 10000" in result.output
+    assert store.get("ramadan") is None
+
+    path.write_text(json.dumps(sample(presets={"usd": [3, 7.5]})), encoding="utf-8")
+    result = runner.invoke(args=["campaigns", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert store.document(store.get("ramadan"))["presets"] == {"usd": [3, 7.5]}
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"name": "x" * 41},
+        {"name": "a", "weight": 101},
+        {"name": "a", "weight": 0},
+        {"name": "a", "cta": {"en": "x" * 41, "ar": "ادعم"}},
+        {"name": "a", "headline": {"en": "Support us", "ar": ""}},
+        {"name": "a", "text": {"en": "Plain\x07text", "ar": "نص"}},
+        {"name": "a", "colour": "red"},
+    ],
+)
+def test_a_bad_settings_variant_is_named_at_start_up_as_the_editor_names_it(app, variant):
+    """The settings' variants form the default campaign: one validator, one message.
+
+    Like a live campaign's, a variant's own words, once given, are needed in both languages.
+    """
+    editor = sample(status="live")
+    editor["banner"]["variants"] = [
+        {
+            "headline": {"en": "Support us", "ar": "ادعمونا"},
+            "text": {"en": "t", "ar": "ن"},
+            "cta": {"en": "Give", "ar": "تبرع"},
+            **variant,
+        }
+    ]
+    problems = [p for p in document.validate(editor)[1] if p.path.startswith("banner.")]
+    assert problems
+    with pytest.raises(ConfigError) as refused:
+        load_config({"SUPPORT_BANNER_VARIANTS": json.dumps([variant])})
+    for problem in problems:
+        path = problem.path.replace("banner.variants", "SUPPORT_BANNER_VARIANTS")
+        assert f"  - {path}: {problem.message}" in str(refused.value)
+
+
+def test_the_settings_campaign_obeys_the_editors_rules(app):
+    app.config.update(
+        load_config(
+            {
+                "SUPPORT_PRESETS": "2, 7.50",
+                "SUPPORT_BANNER_VARIANTS": json.dumps(
+                    [
+                        {"name": "own", "weight": 2.5, "cta": {"en": "Give", "ar": "تبرع"}},
+                        {"name": "goal", "copy": "goal", "amounts": [3, 12]},
+                    ]
+                ),
+            }
+        )
+    )
+    doc, problems = document.validate({**default_document(), "slug": "from-settings"})
+    assert problems == []
+    assert [(v["name"], v["weight"], v["cta"]["ar"]) for v in doc["banner"]["variants"]] == [
+        ("own", 2.5, "تبرع"),
+        ("goal", 1, "كن من داعمينا"),
+    ]
+    assert doc["presets"] == {"usd": [2, 7.5]}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from support import stripe_api
@@ -22,6 +22,7 @@ from support.attribution import Attribution
 from support.extensions import db
 from support.models import CheckoutAttempt
 from support.money import fee_for, gross_up, to_major
+from support.urls import public_url
 
 SESSION_ID = re.compile(r"cs_(test|live)_[A-Za-z0-9]{1,200}")
 
@@ -88,10 +89,6 @@ def idempotency_key(choice: Choice) -> str:
     return f"checkout-{digest}"
 
 
-def _public(path: str) -> str:
-    return current_app.config["SUPPORT_PUBLIC_URL"] + path
-
-
 def appeal_params(choice: Choice) -> dict[str, str]:
     """Query parameters that bring a reader back to the appeal with their choice kept."""
     params = {
@@ -113,9 +110,10 @@ def start_checkout(choice: Choice) -> tuple[str, str]:
         amount=choice.charged,
         currency=choice.currency,
         frequency=choice.frequency,
-        success_url=_public(url_for("appeal.thanks", lang=choice.lang))
+        # Stripe fills in the session's id; url_for would escape the braces.
+        success_url=public_url("appeal.thanks", lang=choice.lang)
         + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=_public(url_for("appeal.cancelled", lang=choice.lang, **appeal_params(choice))),
+        cancel_url=public_url("appeal.cancelled", lang=choice.lang, **appeal_params(choice)),
         # Checkout has no Arabic: "auto" follows the reader's browser.
         locale="en" if choice.lang == "en" else "auto",
         metadata=metadata,

@@ -14,7 +14,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 
 from support.appeal.checkout import Choice
 from support.attribution import Attribution
-from support.config import FREQUENCIES
+from support.choices import FREQUENCIES
 from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, parse_amount
 

@@ -14,7 +14,7 @@ from support.appeal.forms import CUSTOM, AppealForm
 from support.attribution import Attribution, clean_token
 from support.campaigns import live
 from support.campaigns.live import LiveCampaign
-from support.config import FREQUENCIES
+from support.choices import FREQUENCIES
 from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, exponent, parse_amount, to_major
 from support.stats import figures as stats
@@ -106,7 +106,7 @@ def goal_progress(campaign: LiveCampaign | None) -> dict[str, int]:
     else:
         target = current_app.config["SUPPORT_GOAL"]
         supporters = stats.public_supporter_count() if target else 0
-    if supporters < current_app.config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+    if supporters < current_app.config["SUPPORT_GOAL_MIN_SHOWN"]:
         target = 0  # "3 of 1,000" at launch discourages more than it invites
     return {"goal": target, "supporters": supporters}
 

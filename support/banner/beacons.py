@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from support import json_input
 from support.address_keys import address_key
 from support.banner.content import CAMPAIGN, known_variant
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.extensions import db
 from support.models import BannerDailyStat, utcnow
 
@@ -28,7 +28,6 @@ from support.models import BannerDailyStat, utcnow
 CONTENT_TYPES = ("text/plain", "application/json")
 MAX_BODY = 512
 COUNTERS = {"impression": "impressions", "click": "clicks", "dismiss": "dismissals"}
-DEFAULT_LIMIT = "120/minute"
 # Campaign slugs and variant names are shorter (see campaigns.document).
 MAX_NAME = 64
 
@@ -52,7 +51,7 @@ class Beacon:
 
 def rate_limit() -> str:
     """Beacons one address may send (Flask-Limiter syntax), `SUPPORT_BANNER_EVENTS_LIMIT`."""
-    return current_app.config.get("SUPPORT_BANNER_EVENTS_LIMIT", DEFAULT_LIMIT)
+    return current_app.config["SUPPORT_BANNER_EVENTS_LIMIT"]
 
 
 def rate_limit_key() -> str:

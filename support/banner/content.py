@@ -14,7 +14,6 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import force_locale
@@ -23,14 +22,14 @@ from flask_babel import gettext as _
 from support.campaigns import live
 from support.campaigns.document import DEFAULT_SLUG
 from support.campaigns.live import LiveCampaign
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.formatting import format_money_major, format_number
 from support.i18n import direction
 from support.stats import figures as stats
+from support.urls import public_url
 
 # The default campaign's slug (support/campaigns/document.py).
 CAMPAIGN = DEFAULT_SLUG
-DEFAULT_CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def _appeal_link(
     """An absolute link to the appeal; banner.js adds the article as `source`."""
     params = {"amount": str(amount), "frequency": frequency} if amount is not None else {}
     params.update(campaign=campaign, variant=variant)
-    return f"{current_app.config['SUPPORT_PUBLIC_URL']}/{lang}/?{urlencode(params)}"
+    return public_url("appeal.appeal", lang=lang, **params)
 
 
 def _amount_label(amount: str, frequency: str) -> str:
@@ -160,7 +159,7 @@ def _campaign(campaign: LiveCampaign, lang: str, currency: str) -> dict:
 def _goal(supporters: int, target: int) -> dict | None:
     """Goal progress for the banner; None below `SUPPORT_GOAL_MIN_SHOWN` supporters, where
     "3 of 1,000" would discourage more than it invites."""
-    if supporters < current_app.config.get("SUPPORT_GOAL_MIN_SHOWN", 0):
+    if supporters < current_app.config["SUPPORT_GOAL_MIN_SHOWN"]:
         return None
     return {
         "supporters": supporters,
@@ -215,7 +214,7 @@ def rendered(lang: str) -> Rendered:
     if entry is None or entry.expires <= now:
         content = build(lang)
         body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-        ttl = current_app.config.get("SUPPORT_BANNER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+        ttl = current_app.config["SUPPORT_BANNER_CACHE_SECONDS"]
         etag = hashlib.sha256(body).hexdigest()[:20]
         # A campaign starting or ending sooner makes the content lapse then.
         expires = min(now + ttl, live.snapshot().expires)

@@ -11,6 +11,7 @@ from support.banner import beacons, bp, caching, content
 from support.errors import render_error
 from support.extensions import csrf, db, limiter
 from support.security import page_policy
+from support.urls import public_url
 
 
 def _cached(body: bytes, etag: str, headers: caching.Headers) -> Response:
@@ -117,10 +118,9 @@ def events():
 @bp.get("/")
 def preview():
     """A live preview in both languages and the snippet to paste into articles."""
-    base = current_app.config["SUPPORT_PUBLIC_URL"]
     return render_template(
         "banner/preview.html",
-        script_url=f"{base}/embed/banner.js",
-        iframe_url=f"{base}/embed/banner.html",
+        script_url=public_url("banner.script"),
+        iframe_url=public_url("banner.banner_html"),
         example_source="https://news.example.org/ar/article-123",
     )

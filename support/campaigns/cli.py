@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
@@ -41,7 +42,8 @@ def import_(file) -> None:
     strictly (`json_input`): a key given twice or text that is not UTF-8 is refused.
     """
     try:
-        data = json_input.loads(file.read())
+        # Numbers as written, so an amount such as 1e1 meets money.py's rules as typed.
+        data = json_input.loads(file.read(), parse_float=Decimal)
     except json_input.JSONInputError as error:
         raise click.ClickException(f"{file.name} is not a campaign file: {error}") from None
     items = data if isinstance(data, list) else [data]

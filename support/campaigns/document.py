@@ -18,15 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from support.attribution import clean_source
-from support.config import FREQUENCIES, LANGUAGES
+from support.choices import FREQUENCIES, LANGUAGES
 from support.json_input import choice, is_plain_text, key_path
-from support.money import MINIMUM_GIFT, exponent
+from support.money import MINIMUM_GIFT, AmountError, parse_amount, to_major
 
 STATUSES = ("draft", "live", "ended")
 # The settings' variants form the default campaign; its slug is what banner links
@@ -212,19 +212,20 @@ def _presets(value, check: Checker) -> dict[str, list]:
 
 
 def _amount(value, currency: str) -> int | Decimal | None:
-    """A preset in major units (int when whole), or None when unusable."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+    """A preset in major units (int when whole), or None when unusable.
+
+    Written as a reader would type it, by money.py's rules: "1e1" is refused as a
+    reader's "1e1" is, and so are amounts below the minimum gift or above the maximum.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
     maximum = current_app.config["SUPPORT_MAX_AMOUNT"]
-    if not number.is_finite() or not MINIMUM_GIFT <= number <= maximum:
+    try:
+        minor = parse_amount(str(value), currency, MINIMUM_GIFT, maximum)
+    except AmountError:
         return None
-    if number.as_tuple().exponent < -exponent(currency):
-        return None
-    return int(number) if number == number.to_integral_value() else number
+    number = to_major(minor, currency)
+    return int(number) if number == number.to_integral_value() else number.normalize()
 
 
 def _targeting(value, check: Checker) -> dict:
@@ -295,43 +296,64 @@ def _banner(value, required: list[str], check: Checker) -> dict:
         check.add("banner.variants", _l("needs at least one variant to go live"))
     clean, seen = [], set()
     for index, variant in enumerate(variants):
-        path = f"banner.variants[{index}]"
-        if not isinstance(variant, dict):
-            check.add(path, _l("must be an object"))
-            continue
-        check.known_keys(variant, VARIANT_KEYS, path)
-        name = variant.get("name")
-        if not isinstance(name, str) or not VARIANT_NAME.fullmatch(name):
-            check.add(f"{path}.name", _l("must be letters, digits, '-', '_' or '.', at most 40"))
-            name = ""
-        elif name in seen:
-            check.add(f"{path}.name", _l("is used by another variant"))
-        seen.add(name)
-        weight = variant.get("weight", 1)
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, int | float)
-            or not 0 < weight <= MAX_WEIGHT
-        ):
-            check.add(
-                f"{path}.weight", _l("must be a number above 0, at most %(max)s"), max=MAX_WEIGHT
-            )
-            weight = 1
-        entry = {"name": name, "weight": weight}
-        for key in VARIANT_TEXTS:
-            texts = variant.get(key) if isinstance(variant.get(key), dict) else {}
-            check.known_keys(texts, set(LANGUAGES), f"{path}.{key}")
-            entry[key] = {
-                lang: check.text(
-                    texts.get(lang),
-                    f"{path}.{key}.{lang}",
-                    LIMITS[f"variant.{key}"],
-                    lang in required,
-                )
-                for lang in LANGUAGES
-            }
-        clean.append(entry)
+        entry = check_variant(variant, f"banner.variants[{index}]", required, seen, check)
+        if entry is not None:
+            clean.append(entry)
     return {"optimise": optimise, "variants": clean}
+
+
+def check_variant(
+    variant,
+    path: str,
+    required: list[str],
+    seen: set[str],
+    check: Checker,
+    extra_keys: frozenset[str] = frozenset(),
+    own_words_optional: bool = False,
+) -> dict | None:
+    """One banner variant by the editor's rules, normalised (None when not an object).
+
+    The settings' variants (`SUPPORT_BANNER_VARIANTS`, the default campaign) go
+    through here too, so they obey the same names, weights and text lengths: they
+    may also carry `extra_keys` (a built-in copy set, amounts), and their own words
+    are optional (`own_words_optional`) but, when given, needed in every language.
+    """
+    if not isinstance(variant, dict):
+        check.add(path, _l("must be an object"))
+        return None
+    check.known_keys(variant, VARIANT_KEYS | extra_keys, path)
+    name = variant.get("name")
+    if not isinstance(name, str) or not VARIANT_NAME.fullmatch(name):
+        check.add(f"{path}.name", _l("must be letters, digits, '-', '_' or '.', at most 40"))
+        name = ""
+    elif name in seen:
+        check.add(f"{path}.name", _l("is used by another variant"))
+    seen.add(name)
+    weight = variant.get("weight", 1)
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float | Decimal)
+        or not 0 < weight <= MAX_WEIGHT
+    ):
+        check.add(f"{path}.weight", _l("must be a number above 0, at most %(max)s"), max=MAX_WEIGHT)
+        weight = 1
+    entry = {"name": name, "weight": float(weight) if isinstance(weight, Decimal) else weight}
+    for key in VARIANT_TEXTS:
+        given = variant.get(key)
+        if own_words_optional and given is None:
+            continue
+        texts = given if isinstance(given, dict) else {}
+        check.known_keys(texts, set(LANGUAGES), f"{path}.{key}")
+        entry[key] = {
+            lang: check.text(
+                texts.get(lang),
+                f"{path}.{key}.{lang}",
+                LIMITS[f"variant.{key}"],
+                own_words_optional or lang in required,
+            )
+            for lang in LANGUAGES
+        }
+    return entry
 
 
 def to_json(doc: dict) -> dict:

@@ -20,8 +20,6 @@ from support.campaigns.document import DEFAULT_SLUG
 from support.extensions import db
 from support.models import Campaign, utcnow
 
-DEFAULT_CACHE_SECONDS = 30
-
 
 @dataclass(frozen=True)
 class LiveCampaign:
@@ -64,7 +62,7 @@ def load(now: datetime | None = None) -> Snapshot:
     from support.campaigns.store import document
 
     now = now or utcnow()
-    ttl = current_app.config.get("SUPPORT_BANNER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    ttl = current_app.config["SUPPORT_BANNER_CACHE_SECONDS"]
     expires_in = float(ttl)
     running, variants = [], {}
     campaigns = db.session.scalars(

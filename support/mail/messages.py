@@ -17,11 +17,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.formatting import format_money
 from support.i18n import direction, newsroom_name
 from support.models import OutboundEmail, Supporter
-from support.portal_links import portal_url, public_url
+from support.portal_links import portal_url
+from support.urls import public_url
 
 SUBJECTS = {
     "thank_you": _l("Thank you for supporting %(newsroom)s"),

@@ -27,15 +27,10 @@ from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable
 # Why a link did not open the portal → the status of the page saying so.
 PROBLEM_STATUS = {"invalid": 400, "elsewhere": 403, "expired": 410, "used": 410}
 
-DEFAULT_LIMITS = {
-    "MANAGE_LIMIT_PER_IP": "10 per hour",
-    "MANAGE_LIMIT_PER_EMAIL": "3 per hour",
-    "MANAGE_LIMIT_PORTAL": "30 per hour",
-}
-
 
 def _limit(name: str):
-    return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
+    """A limit read from the settings (support/config.py) at request time."""
+    return lambda: current_app.config[name]
 
 
 def _address_key() -> str:

@@ -36,7 +36,6 @@ from support.stats import history as stats_history
 log = logging.getLogger(__name__)
 
 KEY = "dashboard"
-DEFAULT_MAX_AGE = 60
 # A refresh that has not finished after this long is presumed dead (worker killed).
 CLAIM_TIMEOUT = timedelta(minutes=5)
 # The worker recomputes stale figures at most this often (a burst of events
@@ -171,7 +170,7 @@ def _refresh_in_background(goal: int) -> None:
 
 def figures(goal: int) -> dict:
     """The dashboard's figures (as `compute` returns them), at most a little stale."""
-    max_age = int(current_app.config.get("STAFF_STATS_MAX_AGE", DEFAULT_MAX_AGE))
+    max_age = current_app.config["STAFF_STATS_MAX_AGE"]
     now = utcnow()
     if max_age <= 0:
         return compute(goal, now)

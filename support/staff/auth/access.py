@@ -30,9 +30,6 @@ from support.extensions import login_manager
 from support.staff import bp
 from support.staff.auth.sign_in import pending_user_id
 
-DEFAULT_LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"
-DEFAULT_LOGIN_LIMIT_IP = "20 per 15 minutes"
-
 
 def unauthorized():
     """401 JSON for the API, a redirect to the login form for pages."""
@@ -55,12 +52,12 @@ def init_login(app) -> None:
 
 @bp.record_once
 def session_lifetime(state) -> None:
-    """The cookie lasts `STAFF_SESSION_HOURS` (default 12), not Flask's 31 days.
+    """The cookie lasts `STAFF_SESSION_HOURS`, not Flask's 31 days.
 
     The server-side session (support/staff/sessions.py) is what counts: its
     lifetime runs from signing in, and an idle browser is signed out sooner.
     """
-    hours = int(state.app.config.get("STAFF_SESSION_HOURS", 12))
+    hours = state.app.config["STAFF_SESSION_HOURS"]
     state.app.permanent_session_lifetime = timedelta(hours=hours)
 
 
@@ -139,12 +136,12 @@ def ip_key() -> str:
 
 def account_limit() -> str:
     """Failed sign-ins allowed per account and address (`STAFF_LOGIN_LIMIT_ACCOUNT`)."""
-    return current_app.config.get("STAFF_LOGIN_LIMIT_ACCOUNT", DEFAULT_LOGIN_LIMIT_ACCOUNT)
+    return current_app.config["STAFF_LOGIN_LIMIT_ACCOUNT"]
 
 
 def ip_limit() -> str:
     """Failed sign-ins allowed per client address (`STAFF_LOGIN_LIMIT_IP`)."""
-    return current_app.config.get("STAFF_LOGIN_LIMIT_IP", DEFAULT_LOGIN_LIMIT_IP)
+    return current_app.config["STAFF_LOGIN_LIMIT_IP"]
 
 
 def code_account_key() -> str:

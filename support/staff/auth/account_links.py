@@ -19,8 +19,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from support.extensions import db
 from support.manage import single_use
 from support.models import StaffUser
-from support.portal_links import public_url
 from support.staff.auth import accounts
+from support.urls import public_url
 
 SALT = "support.staff.account-link"
 # An invitation may wait over a weekend; a reset is asked for and used at once.

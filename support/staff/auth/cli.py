@@ -91,7 +91,7 @@ def staff_totp_key(current: bool) -> None:
     if not current:
         click.echo(Fernet.generate_key().decode())
         return
-    keys = current_app.config.get("STAFF_TOTP_KEYS")
+    keys = current_app.config["STAFF_TOTP_KEYS"]
     click.echo(keys[0] if keys else derived_key(current_app.config["SECRET_KEY"]))
 
 

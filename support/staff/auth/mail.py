@@ -17,13 +17,13 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.i18n import direction
 from support.mail.messages import assemble
 from support.models import OutboundEmail, StaffUser
-from support.portal_links import public_url
 from support.staff import bp
 from support.staff.auth.account_links import MAX_AGE, link_url
+from support.urls import public_url
 
 SUBJECTS = {
     "staff_invite": _l("You are invited to the %(newsroom)s staff area"),

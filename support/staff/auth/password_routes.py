@@ -19,15 +19,11 @@ log = logging.getLogger(__name__)
 
 # Why a link does not work → the status of the page saying so.
 PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410}
-DEFAULT_LIMITS = {
-    "STAFF_RESET_LIMIT_PER_IP": "10 per hour",
-    "STAFF_RESET_LIMIT_PER_EMAIL": "3 per hour",
-}
 
 
 def _limit(name: str):
-    """A limit read from the settings at request time, with its default."""
-    return lambda: current_app.config.get(name, DEFAULT_LIMITS[name])
+    """A limit read from the settings (support/config.py) at request time."""
+    return lambda: current_app.config[name]
 
 
 def _address_key() -> str:

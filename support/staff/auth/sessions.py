@@ -32,8 +32,8 @@ def _digest(token: str) -> str:
 def _ends(row: StaffSession, now: datetime) -> bool:
     """Whether `row` is over: revoked, too old, or idle too long."""
     config = current_app.config
-    lifetime = timedelta(hours=config.get("STAFF_SESSION_HOURS", 12))
-    idle = timedelta(minutes=config.get("STAFF_SESSION_IDLE_MINUTES", 60))
+    lifetime = timedelta(hours=config["STAFF_SESSION_HOURS"])
+    idle = timedelta(minutes=config["STAFF_SESSION_IDLE_MINUTES"])
     return (
         row.revoked_at is not None
         or now >= row.created_at + lifetime
@@ -49,7 +49,7 @@ def start(user: StaffUser) -> str:
     """
     now = utcnow()
     config = current_app.config
-    oldest = now - timedelta(hours=config.get("STAFF_SESSION_HOURS", 12))
+    oldest = now - timedelta(hours=config["STAFF_SESSION_HOURS"])
     db.session.execute(
         sa.delete(StaffSession).where(
             StaffSession.staff_user_id == user.id,

@@ -45,9 +45,7 @@ def derived_key(secret_key: str) -> str:
 
 
 def _keys() -> MultiFernet:
-    keys = current_app.config.get("STAFF_TOTP_KEYS") or [
-        derived_key(current_app.config["SECRET_KEY"])
-    ]
+    keys = current_app.config["STAFF_TOTP_KEYS"] or [derived_key(current_app.config["SECRET_KEY"])]
     return MultiFernet([Fernet(key) for key in keys])
 
 

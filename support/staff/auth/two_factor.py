@@ -41,7 +41,7 @@ def new_secret() -> str:
 
 def provisioning_uri(secret: str, email: str) -> str:
     """The `otpauth://` address an authenticator app reads from the QR code."""
-    issuer = current_app.config.get("SUPPORT_NEWSROOM_NAME") or "Reader support"
+    issuer = current_app.config["SUPPORT_NEWSROOM_NAME"]
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 

@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from support.appeal.copy import default_appeal
 from support.banner.content import variant_copy
 from support.campaigns.document import DEFAULT_SLUG, to_json
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.formatting import format_money_major
 
 

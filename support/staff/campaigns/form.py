@@ -16,7 +16,7 @@ from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from support.campaigns.document import LIMITS, MAX_VARIANTS, VARIANT_TEXTS, Problem
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.form_values import whole_number
 
 MIN_SLOTS = 2

@@ -15,7 +15,7 @@ from support.appeal.forms import AppealForm
 from support.appeal.page import preselect, render_appeal
 from support.campaigns import live, store
 from support.campaigns.document import DEFAULT_SLUG, MAX_VARIANTS
-from support.config import FREQUENCIES, LANGUAGES
+from support.choices import FREQUENCIES, LANGUAGES
 from support.extensions import db
 from support.models import Campaign, utcnow
 from support.security import page_policy

@@ -10,7 +10,7 @@ from support.banner import content
 from support.campaigns import store
 from support.campaigns.document import changed_paths
 from support.campaigns.live import LiveCampaign, effective_weights
-from support.config import LANGUAGES
+from support.choices import LANGUAGES
 from support.form_values import whole_number
 from support.models import Campaign, utcnow
 from support.staff.campaigns.labels import field_labels
