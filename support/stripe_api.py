@@ -2,10 +2,13 @@
 
 One `StripeClient` per app, pinned to the API version the code was written
 for, pointed at `STRIPE_API_BASE` when set (the emulator in development and
-tests). Callers get plain values or Stripe objects back; every Stripe failure
-that a reader could meet becomes `StripeUnavailable` (a 502 page), except an
-answer that the object we named does not exist there, which is
-`StripeNotFound` (not an outage: trying again will not help).
+tests). Callers get plain values or Stripe objects back, and never see the
+library's errors: every Stripe failure goes through one mapping (`mapped`)
+into `StripeUnavailable` (a 502 page), saying whether trying again soon may
+help (`transient`, Stripe's own retry advice), or into `StripeNotFound` when
+Stripe answered that the object we named does not exist (not an outage:
+trying again will not help). A webhook whose signature does not hold is
+`BadSignature`.
 
 Readers' requests (checkout creation, the thanks page's read, Billing Portal
 sessions) first take a place in the readers' share of Stripe's budget
@@ -18,6 +21,7 @@ import logging
 import math
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +84,8 @@ class StripeNotFound(StripeUnavailable):
     outage still refuse safely; readers' pages tell it apart.
     """
 
-    def __init__(self, message: str):
-        super().__init__(message, transient=False)
+    def __init__(self, message: str, stripe_message: str | None = None, code: str | None = None):
+        super().__init__(message, transient=False, stripe_message=stripe_message, code=code)
 
 
 class StripeBusy(StripeUnavailable):
@@ -98,6 +102,10 @@ class StripeBusy(StripeUnavailable):
         self.retry_after = retry_after
 
 
+class BadSignature(Exception):
+    """A webhook body whose `Stripe-Signature` is missing, wrong or stale."""
+
+
 def _reader_turn() -> None:
     """Take a place in the readers' share of Stripe's budget, or raise `StripeBusy`."""
     wait = stripe_budget.reader_turn()
@@ -106,9 +114,77 @@ def _reader_turn() -> None:
         raise StripeBusy(max(math.ceil(wait), 1))
 
 
-def _missing(error: stripe.StripeError) -> bool:
-    """Whether Stripe's refusal says an object we named does not exist."""
-    return isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing"
+# Passing trouble when Stripe gives no advice: a rate limit, a conflict with a
+# request still in flight (the library's own retry rule), Stripe's own errors.
+TRANSIENT_STATUSES = frozenset({409, 429})
+
+
+def not_found(error: stripe.StripeError) -> bool:
+    """Whether Stripe's refusal says an object we named does not exist.
+
+    Its code says so (`resource_missing`); its words too ("No such customer: …"),
+    for an answer that carries no code.
+    """
+    if not isinstance(error, stripe.InvalidRequestError):
+        return False
+    return error.code == "resource_missing" or (error.user_message or "").startswith("No such ")
+
+
+def _header(error: stripe.StripeError, name: str) -> str | None:
+    """A header of Stripe's answer, by its lower-case name (None without an answer)."""
+    for key, value in (error.headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def should_retry(error: stripe.StripeError) -> bool:
+    """Whether trying again soon may help: Stripe's advice, else the kind of failure.
+
+    Stripe says so itself in `Stripe-Should-Retry` when it can. Otherwise no
+    answer at all (a timeout, a lost connection), a rate limit, a conflict or
+    a server error is passing trouble, and any other answer is a refusal.
+    """
+    advice = _header(error, "stripe-should-retry")
+    if advice in ("true", "false"):
+        return advice == "true"
+    status = error.http_status
+    return status is None or status in TRANSIENT_STATUSES or status >= 500
+
+
+def mapped(error: stripe.StripeError) -> StripeUnavailable:
+    """`error` as the exception callers catch: `StripeNotFound` or `StripeUnavailable`.
+
+    `stripe_message` keeps what Stripe itself said, when it answered (the
+    library's own words about a lost connection are not Stripe's).
+    """
+    message = f"{type(error).__name__}: {error}"
+    said = error.user_message if error.http_status is not None else None
+    if not_found(error):
+        return StripeNotFound(message, stripe_message=said, code=error.code)
+    return StripeUnavailable(
+        message, transient=should_retry(error), stripe_message=said, code=error.code
+    )
+
+
+@contextmanager
+def _asking(what: str) -> Iterator[None]:
+    """Run the Stripe call inside, raising its failure as `mapped` and logging it.
+
+    Passing trouble is a warning; a refusal (our request was wrong, or the key)
+    is an error; a missing object is the caller's to judge.
+    """
+    try:
+        yield
+    except stripe.StripeError as error:
+        failure = mapped(error)
+        if isinstance(failure, StripeNotFound):
+            log.info("%s: Stripe has no such object (request %s)", what, error.request_id)
+        elif failure.transient:
+            log.warning("%s failed: %s (request %s)", what, error, error.request_id)
+        else:
+            log.error("%s refused: %s (request %s)", what, error, error.request_id)
+        raise failure from error
 
 
 @dataclass(frozen=True)
@@ -184,52 +260,30 @@ def create_checkout_session(
         params["mode"] = "subscription"
         params["subscription_data"] = {"metadata": request.metadata}
     _reader_turn()
-    try:
+    with _asking("Checkout Session create"):
         return client().v1.checkout.sessions.create(
             params=params, options={"idempotency_key": idempotency_key}
         )
-    except stripe.StripeError as error:
-        log.error("Checkout Session create failed: %s (request %s)", error, error.request_id)
-        raise StripeUnavailable(str(error)) from error
 
 
 def verify_webhook(payload: bytes, header: str | None) -> dict:
     """Check a webhook's `Stripe-Signature` (300 s tolerance) and parse its JSON.
 
     The event stays a plain dict, which is what the inbox stores and the ledger
-    reads. Raises `stripe.SignatureVerificationError`
-    for a missing, wrong or stale signature and `ValueError` (`JSONInputError`) for a
-    body that is not a JSON object.
+    reads. Raises `BadSignature` for a missing, wrong or stale signature and
+    `ValueError` (`JSONInputError`) for a body that is not a JSON object.
     """
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret:
-        raise stripe.SignatureVerificationError("No webhook secret is configured", header)
+        raise BadSignature("No webhook secret is configured")
     try:
         stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=300)
+    except stripe.SignatureVerificationError as error:
+        raise BadSignature(error.user_message or str(error)) from error
     except UnicodeDecodeError as error:
-        raise stripe.SignatureVerificationError("The body is not UTF-8", header) from error
+        raise BadSignature("The body is not UTF-8") from error
     # Strict (no repeated keys, bounded nesting): a signed body is still outside input.
     return json_input.loads_object(payload, max_depth=WEBHOOK_MAX_DEPTH, forbidden="\x00")
-
-
-def _unavailable(error: stripe.StripeError) -> StripeUnavailable:
-    """`error` as StripeUnavailable, saying whether trying again soon may help.
-
-    Stripe says so itself in `Stripe-Should-Retry` when it can; otherwise a
-    rate limit, a conflict, a server error or no answer at all is passing.
-    """
-    should_retry = (error.headers or {}).get("stripe-should-retry")
-    status = error.http_status
-    if should_retry in ("true", "false"):
-        transient = should_retry == "true"
-    else:
-        transient = status is None or status in (409, 429) or status >= 500
-    return StripeUnavailable(
-        f"{type(error).__name__}: {error}",
-        transient=transient,
-        stripe_message=error.user_message if status is not None else None,
-        code=error.code,
-    )
 
 
 def _retrieve(
@@ -248,14 +302,10 @@ def _retrieve(
         stripe_budget.spend()
     params = {"expand": expand} if expand else None
     try:
-        found = resource.retrieve(object_id, params=params, options={"max_network_retries": 0})
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404 and error.code == "resource_missing":
-            return None
-        raise _unavailable(error) from error
-    except stripe.StripeError as error:
-        log.warning("Stripe read of %s failed: %s", object_id, error)
-        raise _unavailable(error) from error
+        with _asking(f"Stripe read of {object_id}"):
+            found = resource.retrieve(object_id, params=params, options={"max_network_retries": 0})
+    except StripeNotFound:
+        return None
     return found.to_dict()
 
 
@@ -293,11 +343,9 @@ def retrieve_customer(customer_id: str) -> dict | None:
 
 
 def _paged(call, params: dict[str, Any]) -> Iterator[dict]:
-    try:
+    with _asking("Stripe list"):
         for obj in call(params=params).auto_paging_iter():
             yield obj.to_dict()
-    except stripe.StripeError as error:
-        raise StripeUnavailable(str(error)) from error
 
 
 def list_subscriptions(created_since: int | None = None) -> Iterator[dict]:
@@ -318,7 +366,7 @@ def list_invoices(created_since: int | None = None) -> Iterator[dict]:
 
 def create_webhook_endpoint(url: str) -> dict:
     """Create the endpoint for `url` with our API version and events; has its `secret`."""
-    try:
+    with _asking("Webhook endpoint create"):
         endpoint = client().v1.webhook_endpoints.create(
             params={
                 "url": url,
@@ -327,8 +375,6 @@ def create_webhook_endpoint(url: str) -> dict:
                 "description": "Reader support ledger",
             }
         )
-    except stripe.StripeError as error:
-        raise StripeUnavailable(str(error)) from error
     return endpoint.to_dict()
 
 
@@ -340,18 +386,12 @@ def create_billing_portal_session(
     A reader's request: `StripeBusy` past the readers' share.
     """
     _reader_turn()
-    try:
+    with _asking(f"Billing Portal session create for {customer_id}"):
         return client().v1.billing_portal.sessions.create(
             params={"customer": customer_id, "return_url": return_url, "locale": locale},
             # Each click is a new session; the key makes a network retry reuse this one.
             options={"idempotency_key": f"portal-{uuid.uuid4().hex}"},
         )
-    except stripe.StripeError as error:
-        if _missing(error):
-            log.warning("Billing Portal: Stripe has no customer %s", customer_id)
-            raise StripeNotFound(str(error)) from error
-        log.error("Billing Portal session create failed: %s (request %s)", error, error.request_id)
-        raise StripeUnavailable(str(error)) from error
 
 
 def delete_customer(customer_id: str) -> None:
@@ -360,13 +400,10 @@ def delete_customer(customer_id: str) -> None:
     Stripe also cancels the customer's subscriptions, and sends the usual events.
     """
     try:
-        client().v1.customers.delete(customer_id)
-    except stripe.InvalidRequestError as error:
-        if error.code == "resource_missing":
-            return
-        raise StripeUnavailable(str(error)) from error
-    except stripe.StripeError as error:
-        raise StripeUnavailable(str(error)) from error
+        with _asking(f"Delete of {customer_id}"):
+            client().v1.customers.delete(customer_id)
+    except StripeNotFound:
+        return
 
 
 def list_charges(created_since: int | None = None) -> Iterator[dict]:
@@ -387,19 +424,17 @@ def create_refund(payment: str, amount: int, idempotency_key: str, reason: str |
     """Refund `amount` (minor units) of a charge (`ch_…`) or payment intent (`pi_…`).
 
     Stripe refuses more than is left unrefunded, a disputed charge, and so on:
-    `StripeUnavailable` with Stripe's own words in `stripe_message`.
+    a `StripeUnavailable` that is not transient, with Stripe's own words in
+    `stripe_message`.
     """
     params: dict[str, Any] = {"amount": amount, "metadata": {"requested_by": "staff"}}
     params["charge" if payment.startswith("ch_") else "payment_intent"] = payment
     if reason:
         params["reason"] = reason
-    try:
+    with _asking(f"Refund of {payment}"):
         refund = client().v1.refunds.create(
             params=params, options={"idempotency_key": idempotency_key}
         )
-    except stripe.StripeError as error:
-        log.warning("Refund of %s failed: %s (request %s)", payment, error, error.request_id)
-        raise _unavailable(error) from error
     return refund.to_dict()
 
 
@@ -410,7 +445,7 @@ def cancel_subscription(subscription_id: str, at_period_end: bool, idempotency_k
     end: it stays active until then (`customer.subscription.updated` now, and
     `…deleted` when the period ends).
     """
-    try:
+    with _asking(f"Cancel of {subscription_id}"):
         if at_period_end:
             sub = client().v1.subscriptions.update(
                 subscription_id,
@@ -421,33 +456,4 @@ def cancel_subscription(subscription_id: str, at_period_end: bool, idempotency_k
             # A DELETE: Stripe ignores idempotency keys there, and cancelling twice
             # is refused rather than done twice.
             sub = client().v1.subscriptions.cancel(subscription_id)
-    except stripe.StripeError as error:
-        log.warning(
-            "Cancel of %s failed: %s (request %s)", subscription_id, error, error.request_id
-        )
-        raise _unavailable(error) from error
     return sub.to_dict()
-
-
-DASHBOARD = "https://dashboard.stripe.com/"
-# Where Stripe's dashboard shows each kind of object, by id prefix.
-DASHBOARD_PATHS = {
-    "cus_": "customers",
-    "sub_": "subscriptions",
-    "pi_": "payments",
-    "ch_": "payments",
-    "in_": "invoices",
-    "evt_": "events",
-}
-
-
-def dashboard_url(object_id: str | None) -> str | None:
-    """The object's page in Stripe's dashboard (under `test/` with a test key); None
-    for an id it has no page for."""
-    if not object_id:
-        return None
-    mode = "" if current_app.config["STRIPE_LIVEMODE"] else "test/"
-    for prefix, path in DASHBOARD_PATHS.items():
-        if object_id.startswith(prefix):
-            return f"{DASHBOARD}{mode}{path}/{object_id}"
-    return None

@@ -14,10 +14,8 @@ from datetime import date
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from support import json_input
+from support import dialect, json_input
 from support.address_keys import address_key
 from support.banner.content import CAMPAIGN, known_variant
 from support.choices import LANGUAGES
@@ -101,9 +99,8 @@ def record(beacon: Beacon, day: date | None = None) -> None:
     """Add one to the beacon's counter for `day` (default: today, UTC)."""
     table = BannerDailyStat.__table__
     column = COUNTERS[beacon.type]
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {"impressions": 0, "clicks": 0, "dismissals": 0, column: 1}
-    statement = insert(table).values(
+    statement = dialect.insert(table).values(
         day=day or utcnow().date(),
         campaign=beacon.campaign,
         variant=beacon.variant,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +24,7 @@ from support.campaigns.live import LiveCampaign
 from support.choices import LANGUAGES
 from support.formatting import format_money_major, format_number
 from support.i18n import direction
+from support.process_cache import ProcessCache
 from support.stats import figures as stats
 from support.urls import public_url
 
@@ -39,7 +39,10 @@ class Rendered:
     content: dict
     body: bytes
     etag: str
-    expires: float
+
+
+# Per language; forgotten with the live campaigns it shows (`live.forget()`).
+RENDERED: ProcessCache[Rendered] = ProcessCache("banner_content", follows=live.SNAPSHOTS)
 
 
 def pick_lang(value: str | None) -> str:
@@ -206,21 +209,22 @@ def preview(campaign: LiveCampaign, lang: str) -> dict:
     return content
 
 
+def _render(lang: str) -> Rendered:
+    content = build(lang)
+    body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    return Rendered(content=content, body=body, etag=hashlib.sha256(body).hexdigest()[:20])
+
+
 def rendered(lang: str) -> Rendered:
     """`build(lang)` as JSON bytes and ETag, from this process's short-lived cache."""
-    cache: dict[str, Rendered] = current_app.extensions.setdefault("banner_content", {})
-    now = time.monotonic()
-    entry = cache.get(lang)
-    if entry is None or entry.expires <= now:
-        content = build(lang)
-        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-        ttl = current_app.config["SUPPORT_BANNER_CACHE_SECONDS"]
-        etag = hashlib.sha256(body).hexdigest()[:20]
+    ttl = current_app.config["SUPPORT_BANNER_CACHE_SECONDS"]
+    return RENDERED.get(
+        lambda: _render(lang),
+        seconds=ttl,
         # A campaign starting or ending sooner makes the content lapse then.
-        expires = min(now + ttl, live.snapshot().expires)
-        entry = Rendered(content=content, body=body, etag=etag, expires=expires)
-        cache[lang] = entry
-    return entry
+        until=lambda _rendered: live.snapshot().expires,
+        key=lang,
+    )
 
 
 def choose_campaign(content: dict, source: str) -> dict:

@@ -9,7 +9,6 @@ without a restart, and a reader request costs no query.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from flask import current_app
 from support.campaigns.document import DEFAULT_SLUG
 from support.extensions import db
 from support.models import Campaign, utcnow
+from support.process_cache import ProcessCache, deadline
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class Snapshot:
     # may still show one for a few minutes after it ended).
     variants: dict[str, frozenset[str]] = field(default_factory=dict)
     expires: float = 0.0
+
+
+# This process's snapshot; the banner's content follows it (support/banner/content.py).
+SNAPSHOTS: ProcessCache[Snapshot] = ProcessCache("live_campaigns")
 
 
 def effective_weights(campaign: Campaign, doc: dict) -> dict[str, float]:
@@ -87,22 +91,18 @@ def load(now: datetime | None = None) -> Snapshot:
     running.sort(
         key=lambda c: (-max((len(p) for p in c.prefixes), default=0), -c.started.timestamp())
     )
-    return Snapshot(tuple(running), variants, time.monotonic() + max(expires_in, 0.0))
+    return Snapshot(tuple(running), variants, deadline(max(expires_in, 0.0)))
 
 
 def snapshot() -> Snapshot:
-    """This process's snapshot, read again once it lapsed."""
-    cached = current_app.extensions.get("live_campaigns")
-    if cached is None or cached.expires <= time.monotonic():
-        cached = load()
-        current_app.extensions["live_campaigns"] = cached
-    return cached
+    """This process's snapshot, read again once it lapsed (at its `expires`)."""
+    return SNAPSHOTS.get(load, until=lambda kept: kept.expires)
 
 
 def forget() -> None:
-    """Drop this process's snapshots (after an editor's change), so they see it at once."""
-    current_app.extensions.pop("live_campaigns", None)
-    current_app.extensions.pop("banner_content", None)
+    """Drop this process's snapshot and what was built on it (the banner's content)
+    after an editor's change, so readers see it at once."""
+    SNAPSHOTS.forget()
 
 
 def running(lang: str) -> list[LiveCampaign]:

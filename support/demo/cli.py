@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from support import dialect
 from support.demo.rows import CHUNK, MODELS, VARIANTS, Seeder
 from support.extensions import db
 from support.models import BannerDailyStat, StripeEvent, utcnow
@@ -71,7 +72,7 @@ def seed(
     """Add `count` supporters with their history; commits and refreshes the rollup."""
     now = now or utcnow()
     seeder = Seeder(random.Random(seed_value), now, current_app.config["SUPPORT_CURRENCIES"])
-    postgres = db.engine.dialect.name == "postgresql"
+    postgres = dialect.is_postgres()
     raw = db.session.connection().connection.driver_connection if postgres else None
     write = copy_writer(raw) if postgres else core_writer
     deferred = _drop_indexes() if postgres and count >= DEFER_INDEXES_FROM else []
@@ -152,7 +153,7 @@ def _events(rng: random.Random, now: datetime, last_supporter: int) -> None:
 
 def analyze() -> None:
     """Refresh PostgreSQL's planner statistics and visibility map after a bulk load."""
-    if db.engine.dialect.name != "postgresql":
+    if not dialect.is_postgres():
         return
     engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

@@ -14,12 +14,8 @@ import hashlib
 
 import sqlalchemy as sa
 
+from support.dialect import is_postgres
 from support.extensions import db
-
-
-def is_postgres() -> bool:
-    """Whether the database is PostgreSQL (else SQLite)."""
-    return db.engine.dialect.name == "postgresql"
 
 
 def for_update(statement: sa.Select) -> sa.Select:

@@ -13,10 +13,10 @@ state. Two reads in the same microsecond are both current: the later write wins.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from support.dialect import insert as upsert
+from support.dialect import is_postgres
 from support.extensions import db
-from support.ledger.locks import is_postgres
 
 _NOW_POSTGRES = sa.text("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)")
 # julianday('now') has millisecond resolution; 2440587.5 is the Unix epoch as a Julian day.
@@ -40,7 +40,7 @@ def upsert_if_newer(
     """INSERT ... ON CONFLICT (key) DO UPDATE with `values`, unless the stored row
     holds a newer read (`stripe_updated`); the written row, or None when ours
     was newer. `kept` columns and `created_at` are left alone by an update."""
-    insert = (postgresql.insert if is_postgres() else sqlite.insert)(table).values(values)
+    insert = upsert(table).values(values)
     statement = insert.on_conflict_do_update(
         index_elements=[key],
         set_={

@@ -3,9 +3,9 @@
 Rows are queued by whoever owes a mail (`support.mail.queue`: the ledger for
 thank-yous and failed payments, the manage page for links), with a unique key
 so a retried event cannot owe it twice. The worker sends them (`flask stripe
-worker`, or `flask mail send` from cron). `send_due()` claims due rows with a
-compare-and-set update (and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent senders
-never wait on each other), sends each one and records the outcome:
+worker`, or `flask mail send` from cron). `send_due()` claims due rows as every
+work queue does (`support.work_queue`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+concurrent senders never wait on each other), sends each one and records the outcome:
 
     pending ──claim──▶ sending ──▶ sent
        ▲                 │  └────▶ skipped   (supporter erased or without an address)
@@ -33,22 +33,26 @@ from support.mail import transport
 from support.mail.messages import build_message
 from support.models import OutboundEmail, StaffUser, Supporter, utcnow
 from support.privacy import error_texts
+from support.work_queue import Backoff, WorkQueue
 
 log = logging.getLogger(__name__)
 
 # Wait before retry n (1-based); after the last one the row stays "failed" for staff to see.
-BACKOFF = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=6),
-    timedelta(hours=24),
+BACKOFF = Backoff(
+    (
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=6),
+        timedelta(hours=24),
+    )
 )
-MAX_ATTEMPTS = len(BACKOFF) + 1
+MAX_ATTEMPTS = len(BACKOFF.waits) + 1
 # Longer than any SMTP conversation (the transport's timeout is seconds).
 LEASE = timedelta(minutes=10)
 ERROR_LENGTH = 1000
+QUEUE = WorkQueue(OutboundEmail, holding="sending", lease=LEASE)
 
 
 @dataclass
@@ -64,40 +68,22 @@ def _due(now) -> sa.ColumnElement[bool]:
     """Rows that may be (re)tried at `now`."""
     row = OutboundEmail
     return sa.or_(
-        sa.and_(
-            row.status == "pending",
-            sa.or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now),
-        ),
-        sa.and_(row.status.in_(("failed", "sending")), row.next_attempt_at <= now),
+        sa.and_(row.status == "pending", QUEUE.waited(now)),
+        # A failed row without a next attempt has had its last one.
+        sa.and_(row.status == "failed", row.next_attempt_at <= now),
+        QUEUE.lapsed(now),
     )
 
 
 def claim(limit: int, ids: Iterable[int] | None = None) -> list[int]:
-    """Mark up to `limit` due rows as ours ("sending", leased); their ids."""
+    """Mark up to `limit` due rows (optionally among `ids`) as ours ("sending",
+    leased), oldest first; their ids."""
     now = utcnow()
-    query = sa.select(OutboundEmail.id).where(_due(now)).order_by(OutboundEmail.id).limit(limit)
+    due = _due(now)
     if ids is not None:
-        query = query.where(OutboundEmail.id.in_(list(ids)))
-    # Other senders skip the rows this one holds instead of queueing behind it
-    # (PostgreSQL; SQLite serialises writers and ignores the clause).
-    candidates = list(db.session.scalars(query.with_for_update(skip_locked=True)))
-    if not candidates:
-        db.session.rollback()
-        return []
-    # The WHERE repeats the due test: a concurrent sender that got here first
-    # has changed the status, so this update then matches nothing.
-    claimed = db.session.scalars(
-        sa.update(OutboundEmail)
-        .where(OutboundEmail.id.in_(candidates), _due(now))
-        .values(
-            status="sending",
-            attempts=OutboundEmail.attempts + 1,
-            next_attempt_at=now + LEASE,
-        )
-        .returning(OutboundEmail.id)
-    ).all()
-    db.session.commit()
-    return sorted(claimed)
+        due = sa.and_(due, OutboundEmail.id.in_(list(ids)))
+    rows = QUEUE.claim(due, now, (OutboundEmail.id,), order_by=OutboundEmail.id, limit=limit)
+    return sorted(row.id for row in rows)
 
 
 def _skip_reason(supporter: Supporter | None) -> str | None:
@@ -117,8 +103,8 @@ def _finish(row: OutboundEmail, status: str, error: str | None = None) -> None:
     row.next_attempt_at = None
     if status == "sent":
         row.sent_at = now
-    elif status == "failed" and row.attempts < MAX_ATTEMPTS:
-        row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+    elif status == "failed":
+        row.next_attempt_at = BACKOFF.next_attempt(row.attempts, now)
     db.session.commit()
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy.dialects import postgresql, sqlite
-
+from support import dialect
 from support.extensions import db
 from support.models import OutboundEmail, utcnow
 
@@ -38,7 +37,7 @@ def queue_mail(
     Staff mails name `staff_user_id` instead of a supporter.
     """
     table = OutboundEmail.__table__
-    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(table)
+    insert = dialect.insert(table)
     new_id = db.session.execute(
         insert.values(
             key=key,

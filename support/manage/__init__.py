@@ -1,4 +1,5 @@
-"""Self-service: a supporter asks for a signed link and manages their gift on Stripe."""
+"""Self-service links: asking for one, spending it once, and the proof (a supporter session
+or the paying browser) that lets a browser act for a Stripe customer."""
 
 from flask import Blueprint
 

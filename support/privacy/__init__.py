@@ -1,1 +1,1 @@
-"""Privacy: erasure, redaction, safe error texts, addresses, limiter keys, stored sources."""
+"""Privacy: erasure, erased events, redaction, safe error texts, stored sources, the CLI."""

@@ -25,12 +25,10 @@ Definitions the dashboard and `/staff/api/stats.json` share:
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import aliased
 
 from support.extensions import db
@@ -43,6 +41,7 @@ from support.models import (
     WorkerHeartbeat,
     utcnow,
 )
+from support.process_cache import ProcessCache
 
 WINDOW = timedelta(days=30)
 # Subscriptions Stripe created but that were never paid: not supporters.
@@ -116,16 +115,12 @@ def campaign_supporter_count(slug: str) -> int:
 # How long public pages (appeal, banner) may show a supporter count: counting
 # takes a noticeable time at a million supporters and the pages are hot.
 PUBLIC_COUNT_MAX_AGE = 30.0
+_PUBLIC_COUNT: ProcessCache[int] = ProcessCache("public_supporter_count")
 
 
 def public_supporter_count() -> int:
     """`active_supporters()` for reader pages, recounted at most every 30 s per process."""
-    cached = current_app.extensions.get("public_supporter_count")
-    now = time.monotonic()
-    if cached is None or now - cached[1] > PUBLIC_COUNT_MAX_AGE:
-        cached = (active_supporters(), now)
-        current_app.extensions["public_supporter_count"] = cached
-    return cached[0]
+    return _PUBLIC_COUNT.get(active_supporters, seconds=PUBLIC_COUNT_MAX_AGE)
 
 
 def active_plans() -> dict[str, tuple[int, int]]:

@@ -10,9 +10,10 @@ a failure with the time of the next attempt (`fail`). Both only touch the
 event while the claim is still the worker's own (same `attempts`): a worker
 that stalled past its lease cannot overwrite the one that took over.
 
-Claiming takes rows `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of
-workers on any number of machines never wait on each other nor take the
-same event. SQLite has one writer at a time, which serialises claims.
+Claiming, leases and waits follow the rules of every work queue
+(`support.work_queue`): rows taken `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+so any number of workers on any number of machines never wait on each other
+nor take the same event.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from support import dialect
 from support.extensions import db
 from support.json_input import is_plain_text
 from support.ledger.fields import timestamp
 from support.models import WAITING_EVENTS, StripeEvent, utcnow
 from support.privacy.redaction import dump
 from support.webhooks import payloads
+from support.work_queue import Backoff, WorkQueue
 
 DONE = ("processed", "ignored")
 MAX_ATTEMPTS = 10
@@ -39,6 +41,12 @@ LEASE = timedelta(minutes=5)
 ERROR_LENGTH = 2000
 # 9999-12-31T23:59:59Z, the last second a datetime holds.
 LATEST_CREATED = 253_402_300_799
+QUEUE = WorkQueue(StripeEvent, holding="processing", lease=LEASE)
+# A passing trouble (Stripe rate limiting or erroring, no answer) is tried
+# again after 15 s, 30 s, 1 min, ...; anything else after 1 min, 2, 4, ...;
+# never more than 6 hours apart.
+SOON = Backoff((timedelta(seconds=15),), doubling=True, cap=timedelta(hours=6))
+LATER = Backoff((timedelta(minutes=1),), doubling=True, cap=timedelta(hours=6))
 
 
 class UnknownEvent(LookupError):
@@ -80,22 +88,17 @@ def check_event(event: dict) -> None:
 
 
 def backoff(attempts: int, transient: bool) -> timedelta:
-    """How long to wait after failed attempt number `attempts`.
-
-    A passing trouble (Stripe rate limiting or erroring, no answer) is tried
-    again after 15 s, 30 s, 1 min, ...; anything else after 1 min, 2, 4, ...;
-    never more than 6 hours apart.
-    """
-    first = 15 if transient else 60
-    return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), 6 * 3600))
+    """How long to wait after failed attempt number `attempts` (`SOON` for a passing
+    trouble, else `LATER`)."""
+    return (SOON if transient else LATER).wait(attempts)
 
 
-def _store_statement(dialect: str) -> sa.Insert:
+def _store_statement(postgres: bool) -> sa.Insert:
     """INSERT the event as pending unless its id is stored; RETURNING the id if new."""
     table = StripeEvent.__table__
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     return (
-        insert.values(
+        dialect.insert(table, postgres)
+        .values(
             {
                 **{
                     column: sa.bindparam(column, type_=table.c[column].type)
@@ -111,7 +114,7 @@ def _store_statement(dialect: str) -> sa.Insert:
 
 
 # Built once: every delivery runs it, and building it cost more than running it.
-_STORE = {dialect: _store_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_STORE = {postgres: _store_statement(postgres) for postgres in (True, False)}
 
 
 def store_event(event: dict) -> str:
@@ -119,7 +122,7 @@ def store_event(event: dict) -> str:
     (a duplicate id changes nothing and answers the stored event's status)."""
     reduced = payloads.reduce_event(event, keep_contact=not payloads.erased_contact(event))
     stored = db.session.execute(
-        _STORE[db.engine.dialect.name],
+        _STORE[dialect.is_postgres()],
         {
             "id": event["id"],
             "type": event["type"],
@@ -142,60 +145,43 @@ def _due(now: datetime, max_attempts: int) -> sa.ColumnElement[bool]:
     """Events a worker may claim at `now`: pending or failed ones whose wait is over
     (and attempts are left), and claims whose lease lapsed."""
     event = StripeEvent
-    waited = sa.or_(event.next_attempt_at.is_(None), event.next_attempt_at <= now)
     return sa.and_(
         # What the partial index ix_stripe_event_waiting holds, said so the planner uses it.
         event.status.in_(WAITING_EVENTS),
         sa.or_(
-            sa.and_(event.status.in_(("pending", "failed")), event.attempts < max_attempts, waited),
-            sa.and_(event.status == "processing", event.next_attempt_at <= now),
+            sa.and_(
+                event.status.in_(("pending", "failed")),
+                event.attempts < max_attempts,
+                QUEUE.waited(now),
+            ),
+            QUEUE.lapsed(now),
         ),
     )
 
 
-def _claim(condition: sa.ColumnElement[bool], now: datetime) -> Claim | None:
-    """Mark the event matching `condition` as ours for a lease, and commit."""
+def _claim(condition: sa.ColumnElement[bool], now: datetime, order_by=None) -> Claim | None:
+    """Mark the event matching `condition` (with `order_by`: the first one) as ours for
+    a lease, and commit."""
     event = StripeEvent
-    row = db.session.execute(
-        sa.update(event)
-        .where(condition)
-        .values(status="processing", attempts=event.attempts + 1, next_attempt_at=now + LEASE)
-        .returning(event.id, event.type, event.livemode, event.payload, event.attempts)
-    ).first()
-    db.session.commit()
-    return Claim(*row) if row is not None else None
+    returning = (event.id, event.type, event.livemode, event.payload, event.attempts)
+    rows = QUEUE.claim(condition, now, returning, order_by=order_by)
+    return Claim(*rows[0]) if rows else None
 
 
 def claim_next(max_attempts: int = MAX_ATTEMPTS) -> Claim | None:
     """The oldest due event, claimed; None when nothing is due."""
     now = utcnow()
-    oldest = (
-        sa.select(StripeEvent.id)
-        .where(_due(now, max_attempts))
-        .order_by(StripeEvent.received_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return _claim(StripeEvent.id.in_(oldest), now)
+    return _claim(_due(now, max_attempts), now, order_by=StripeEvent.received_at)
 
 
 def claim_event(event_id: str, again: bool = False) -> Claim | None:
     """Claim one event unless it is done (`again`: even then) or another worker holds
     it now; None otherwise."""
     now = utcnow()
-    held = sa.and_(StripeEvent.status == "processing", StripeEvent.next_attempt_at > now)
-    condition = sa.and_(StripeEvent.id == event_id, sa.not_(held))
+    condition = sa.and_(StripeEvent.id == event_id, sa.not_(QUEUE.held(now)))
     if not again:
         condition = sa.and_(condition, StripeEvent.status.not_in(DONE))
     return _claim(condition, now)
-
-
-def _still_ours(claim: Claim) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        StripeEvent.id == claim.id,
-        StripeEvent.status == "processing",
-        StripeEvent.attempts == claim.attempts,
-    )
 
 
 def finish(claim: Claim, status: str, note: str | None) -> bool:
@@ -209,7 +195,7 @@ def finish(claim: Claim, status: str, note: str | None) -> bool:
         values["payload"] = redacted
     finished = db.session.execute(
         sa.update(StripeEvent)
-        .where(_still_ours(claim))
+        .where(QUEUE.still_held(claim.id, claim.attempts))
         .values(next_attempt_at=None, **values)
         .returning(StripeEvent.id)
     ).first()
@@ -220,7 +206,7 @@ def fail(claim: Claim, error: str, wait: timedelta) -> None:
     """Record a failed attempt and when to try again, and commit."""
     db.session.execute(
         sa.update(StripeEvent)
-        .where(_still_ours(claim))
+        .where(QUEUE.still_held(claim.id, claim.attempts))
         .values(
             status="failed",
             last_error=error[:ERROR_LENGTH],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,8 +44,8 @@ def stripe_webhook():
     try:
         event = stripe_api.verify_webhook(payload, request.headers.get("Stripe-Signature"))
         inbox.check_event(event)
-    except stripe.SignatureVerificationError as refused:
-        log.warning("Webhook refused: %s", refused.user_message or refused)
+    except stripe_api.BadSignature as refused:
+        log.warning("Webhook refused: %s", refused)
         return render_error(400, "Invalid or expired Stripe-Signature")
     except ValueError:
         log.warning("Webhook refused: the signed body is not a Stripe event")

@@ -27,9 +27,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.dialects import postgresql, sqlite
 
-from support import stripe_budget, wakeup
+from support import dialect, stripe_budget, wakeup
 from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
@@ -59,7 +58,8 @@ class Worker:
         self.app = app
         self.threads = threads
         self.max_attempts = max_attempts
-        self.postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        with app.app_context():
+            self.postgres = dialect.is_postgres()
         self.poll = poll if poll is not None else (10.0 if self.postgres else 1.0)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
@@ -115,7 +115,7 @@ class Worker:
     def _beat(self, started) -> None:
         """Say this worker is alive (and forget long-gone ones); never raises."""
         table = WorkerHeartbeat.__table__
-        insert = (postgresql.insert if self.postgres else sqlite.insert)(table)
+        insert = dialect.insert(table, self.postgres)
         now = utcnow()
         try:
             db.session.execute(

@@ -22,6 +22,7 @@ from support.money import AmountError, exponent, parse_amount, to_major
 from support.staff import bp
 from support.staff.auth.access import admin_required
 from support.staff.forms import CancelForm, ConfirmedActionForm, RefundForm, ResendForm
+from support.staff.stripe_links import dashboard_url
 from support.staff.supporters import actions
 from support.stripe_api import StripeUnavailable
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 @bp.context_processor
 def stripe_links() -> dict:
     """`stripe_url(id)` in staff templates: the object's page in Stripe's dashboard."""
-    return {"stripe_url": stripe_api.dashboard_url}
+    return {"stripe_url": dashboard_url}
 
 
 def _owned(model, row_id: int, supporter: Supporter):
