@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from support.banner import content as banner_content
+from support import process_cache
 from support.campaigns import live, store
 from support.extensions import db
 from support.models import BannerDailyStat, CheckoutAttempt, Subscription, utcnow
@@ -175,9 +175,8 @@ def test_beacons_of_a_draft_are_refused_and_of_an_ended_campaign_counted(client)
 
 
 def test_publishing_reaches_readers_without_a_restart(app, client, monkeypatch):
-    clock = ShiftedClock()  # both caches read it: the live campaigns and the rendered banner
-    monkeypatch.setattr(live, "time", clock)
-    monkeypatch.setattr(banner_content, "time", clock)
+    clock = ShiftedClock()  # the process cache behind the live campaigns and the banner
+    monkeypatch.setattr(process_cache, "time", clock)
     app.config["SUPPORT_BANNER_CACHE_SECONDS"] = 0.2
     live.forget()
     assert banner_json(client)["campaigns"] == []

@@ -16,7 +16,7 @@ from support.campaigns import store
 from support.extensions import db
 from support.models import utcnow
 from support.process_cache import ProcessCache, deadline
-from tests.test_campaigns import sample
+from tests.helpers.campaigns import sample
 
 
 class Clock:

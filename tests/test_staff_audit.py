@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -223,6 +224,17 @@ def test_campaign_publish_end_and_revert_are_listed(client):
     assert f'href="/staff/campaigns/{slug}/history"' in audit_page(client)
     arabic = client.get("/staff/audit", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert "حُفظت النسخة 1 من جديد بوصفها النسخة 5" in arabic and "نشر حملة" in arabic
+
+
+def test_an_import_that_publishes_or_ends_is_listed_as_the_command_line(runner, tmp_path):
+    path = tmp_path / "campaigns.json"
+    slug = sample()["slug"]
+    for status in ("draft", "live", "live", "ended"):
+        path.write_text(json.dumps({**sample(), "status": status}))
+        result = runner.invoke(args=["campaigns", "import", str(path)])
+        assert result.exit_code == 0, result.output
+    assert [(r.action, r.target, r.staff_email) for r in rows()] == [
+        ("campaign_publish", slug, None), ("campaign_end", slug, None)]  # fmt: skip
 
 
 def test_a_webhook_replay_is_listed(client):

@@ -21,7 +21,7 @@ def test_sign_in_and_read_the_dashboard(live_server, page):
 
     page.get_by_role("link", name="Dashboard").click()
     figure = page.locator(".figures div", has_text="Active supporters")
-    assert figure.locator("dd").inner_text() == "2"
+    assert figure.locator("dd").first.inner_text() == "2"
     assert (
         page.locator(".figures div", has_text="Monthly recurring revenue")
         .locator("dd")

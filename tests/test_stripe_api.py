@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import pytest
 import stripe
-from conftest import base_config
 
 from support import create_app, stripe_api
 from support.stripe_api import StripeNotFound, StripeUnavailable
+from tests.conftest import base_config
 
 
 def invalid(status=400, code=None, message="Invalid integer: abc", headers=None):

@@ -10,7 +10,7 @@ from support.portal_links import portal_url
 from support.staff.auth.account_links import link_url
 from support.urls import public_url
 from tests.factories import staff
-from tests.test_checkout import sessions, submit
+from tests.helpers.checkout import sessions, submit
 
 # Served under a path of a shared host: every absolute link must keep the prefix.
 BASE = "https://readers.example.org/support"
