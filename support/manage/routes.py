@@ -7,15 +7,16 @@ POST spends a link.
 
 from __future__ import annotations
 
-from flask import current_app, g, make_response, redirect, render_template, request
+from flask import g, make_response, redirect, render_template, request
 from flask_babel import format_date
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
-from support.address_keys import address_key, email_key
+from support.address_keys import address_key
 from support.errors import busy_page
 from support.extensions import limiter
 from support.i18n import best_language
+from support.mailed_links import answer, no_store, setting, throttled
 from support.manage import bp
 from support.manage.done import current_gifts, read_return_token
 from support.manage.forms import ManageForm
@@ -28,45 +29,20 @@ from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable
 PROBLEM_STATUS = {"invalid": 400, "elsewhere": 403, "expired": 410, "used": 410}
 
 
-def _limit(name: str):
-    """A limit read from the settings (support/config.py) at request time."""
-    return lambda: current_app.config[name]
-
-
-def _address_key() -> str:
-    """Count requests per client address (keyed digest: `support.address_keys`)."""
-    return address_key("manage-ip")
-
-
-def _email_key() -> str:
-    """Count requests per email typed (keyed digest: the store never sees addresses)."""
-    return email_key("manage-email", request.form.get("email"))
-
-
-def _no_store(response):
-    # Pages under /manage/<token> carry a credential in their URL.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/<lang>/manage", methods=["GET", "POST"])
-@limiter.limit(_limit("MANAGE_LIMIT_PER_IP"), key_func=_address_key, methods=["POST"])
-@limiter.limit(_limit("MANAGE_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"])
+@throttled("manage", "MANAGE_LIMIT_PER_IP", "MANAGE_LIMIT_PER_EMAIL")
 def request_link(lang=None):
     """Ask for a manage link; the answer is the same whether or not the address is known."""
     form = ManageForm()
-    if request.method == "GET":
-        return render_template("manage/request.html", form=form)
-    if not form.validate():
-        return render_template("manage/request.html", form=form), 400
-    record_request(form.email.data, g.lang)
-    return render_template("manage/sent.html")
+    return answer(
+        form, "manage/request.html", "manage/sent.html", lambda email: record_request(email, g.lang)
+    )
 
 
 def _problem(reason: str):
     """The page explaining why a link did not open the portal, with the form for a new one."""
     page = render_template("manage/link_problem.html", reason=reason, form=ManageForm())
-    return _no_store(make_response(page, PROBLEM_STATUS[reason]))
+    return no_store(make_response(page, PROBLEM_STATUS[reason]))
 
 
 def _read(token: str) -> ManageLink | str:
@@ -84,11 +60,11 @@ def _confirm_page(link: ManageLink, status: int = 200, expired_form: bool = Fals
     page = render_template(
         "manage/confirm.html", link=link, form=FlaskForm(), expired_form=expired_form
     )
-    return _no_store(make_response(page, status))
+    return no_store(make_response(page, status))
 
 
 @bp.route("/manage/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("MANAGE_LIMIT_PORTAL"), key_func=_address_key)
+@limiter.limit(setting("MANAGE_LIMIT_PORTAL"), key_func=lambda: address_key("manage-ip"))
 def portal(token: str):
     """GET (and HEAD) show one button and spend nothing; the POST spends the link:
     a mailed link → a supporter session and 303 to the account page; a thanks
@@ -97,7 +73,7 @@ def portal(token: str):
     if isinstance(link, str):
         return _problem(link)
     if request.method == "HEAD":
-        return _no_store(make_response("", 200))
+        return no_store(make_response("", 200))
     try:
         if request.method == "GET":
             check_link(link)
@@ -107,14 +83,14 @@ def portal(token: str):
         return _problem(refused.reason)
     except StripeBusy as busy:
         # The readers' share of Stripe's budget is used up; the link is still unused.
-        return _no_store(busy_page(busy))
+        return no_store(busy_page(busy))
     except StripeNotFound:
         # Stripe answered, and has no such customer: trying again will not help.
-        return _no_store(make_response(render_template("manage/not_found.html"), 404))
+        return no_store(make_response(render_template("manage/not_found.html"), 404))
     except StripeUnavailable:
         page = render_template("manage/unavailable.html", retry_url=request.path)
-        return _no_store(make_response(page, 502))
-    return _no_store(redirect(url, code=303))
+        return no_store(make_response(page, 502))
+    return no_store(redirect(url, code=303))
 
 
 @bp.errorhandler(CSRFError)
@@ -139,4 +115,4 @@ def done(lang=None):
     """
     gifts = current_gifts(read_return_token(request.args.get("r")))
     page = render_template("manage/done.html", gifts=gifts, format_date=format_date)
-    return _no_store(make_response(page))
+    return no_store(make_response(page))

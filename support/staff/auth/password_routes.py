@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from support.address_keys import address_key, email_key
-from support.extensions import limiter
+from support.mailed_links import answer, no_store, throttled
 from support.staff import bp
 from support.staff.auth import account_links, password_reset, sign_in
 from support.staff.auth.accounts import MIN_PASSWORD_LENGTH
@@ -21,31 +20,10 @@ log = logging.getLogger(__name__)
 PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 410}
 
 
-def _limit(name: str):
-    """A limit read from the settings (support/config.py) at request time."""
-    return lambda: current_app.config[name]
-
-
-def _address_key() -> str:
-    """Count reset requests per client address (keyed digest: `support.address_keys`)."""
-    return address_key("staff-reset-ip")
-
-
-def _email_key() -> str:
-    """Count reset requests per email typed (keyed digest: the store never sees addresses)."""
-    return email_key("staff-reset-email", request.form.get("email"))
-
-
-def _no_store(response):
-    # These pages carry a credential in their URL.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _problem(purpose: str, reason: str):
     """The page saying why a link does not work, with its status."""
     page = render_template("staff/link_problem.html", purpose=purpose, reason=reason)
-    return _no_store(make_response(page, PROBLEM_STATUS[reason]))
+    return no_store(make_response(page, PROBLEM_STATUS[reason]))
 
 
 def _password_page(purpose: str, form: PasswordForm, email: str, status: int = 200):
@@ -57,7 +35,7 @@ def _password_page(purpose: str, form: PasswordForm, email: str, status: int = 2
         email=email,
         min_length=MIN_PASSWORD_LENGTH,
     )
-    return _no_store(make_response(page, status))
+    return no_store(make_response(page, status))
 
 
 def _choose_password(token: str, purpose: str):
@@ -88,21 +66,20 @@ def accept_invitation(token: str):
     sign_in.complete(user)
     log.info("Staff user %s accepted their invitation", user.id)
     flash(_("Welcome! Your account is ready."))
-    return _no_store(redirect(url_for("staff.dashboard"), 303))
+    return no_store(redirect(url_for("staff.dashboard"), 303))
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
-@limiter.limit(_limit("STAFF_RESET_LIMIT_PER_IP"), key_func=_address_key, methods=["POST"])
-@limiter.limit(_limit("STAFF_RESET_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"])
+@throttled("staff-reset", "STAFF_RESET_LIMIT_PER_IP", "STAFF_RESET_LIMIT_PER_EMAIL")
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
-    form = ForgotForm()
-    if request.method == "GET":
-        return render_template("staff/forgot_password.html", form=form)
-    if not form.validate():
-        return render_template("staff/forgot_password.html", form=form), 400
-    password_reset.request_reset(form.email.data, str(get_locale() or "en"))
-    return render_template("staff/reset_sent.html")
+    lang = str(get_locale() or "en")
+    return answer(
+        ForgotForm(),
+        "staff/forgot_password.html",
+        "staff/reset_sent.html",
+        lambda email: password_reset.request_reset(email, lang),
+    )
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
@@ -114,4 +91,4 @@ def reset_password(token: str):
     sign_in.sign_out()
     log.info("Staff user %s reset their password", user.id)
     flash(_("Your password is changed. Sign in with it now."))
-    return _no_store(redirect(url_for("staff.login"), 303))
+    return no_store(redirect(url_for("staff.login"), 303))
