@@ -13,6 +13,7 @@ import json
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from support import audit
 from support.campaigns.document import SLUG, Problem, changed_paths, to_json, validate
 from support.extensions import db
 from support.models import Campaign, CampaignRevision, utcnow
@@ -207,8 +208,9 @@ def import_documents(items: list, author: str | None) -> list[tuple[str, str]]:
     outcome = []
     for item in items:
         campaign = get(item["slug"])
+        before = campaign.status if campaign is not None else "draft"
         if campaign is None:
-            create(item, author, action="imported")
+            campaign = create(item, author, action="imported")
             outcome.append((item["slug"], "created"))
         else:
             version = campaign.version
@@ -216,4 +218,13 @@ def import_documents(items: list, author: str | None) -> list[tuple[str, str]]:
             outcome.append(
                 (item["slug"], "updated" if campaign.version != version else "unchanged")
             )
+        _audit_status_change(campaign, before)
     return outcome
+
+
+def _audit_status_change(campaign: Campaign, before: str) -> None:
+    """An import that puts a campaign live or ends it is a publish or an end, audited
+    like the editor's buttons (who: the signed-in admin, or the command line)."""
+    kinds = {"live": audit.CAMPAIGN_PUBLISH, "ended": audit.CAMPAIGN_END}
+    if campaign.status != before and campaign.status in kinds:
+        audit.record(kinds[campaign.status], campaign.slug, detail=str(campaign.version))
