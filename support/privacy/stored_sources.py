@@ -21,6 +21,7 @@ from support.attribution import reduce_source
 from support.extensions import db
 from support.models import CheckoutAttempt, Payment, StripeEvent, Subscription, Supporter
 from support.privacy import redaction
+from support.rewrites import rewrite_column
 
 TABLES = (CheckoutAttempt, Subscription, Payment)
 
@@ -89,54 +90,17 @@ def erase_sources(supporter: Supporter, values: Iterable[str | None]) -> int:
 
 def _clean_table(table, batch: int) -> int:
     """Reduce every stored source of `table`, a batch per transaction; how many changed."""
-    changed, after = 0, 0
-    while True:
-        rows = db.session.execute(
-            sa.select(table.id, table.source)
-            .where(table.id > after, table.source.is_not(None))
-            .order_by(table.id)
-            .limit(batch)
-        ).all()
-        # End the read: on SQLite a transaction that read first may not write under load.
-        db.session.rollback()
-        if not rows:
-            return changed
-        for row_id, source in rows:
-            reduced = reduce_source(source)
-            if reduced != source:
-                # Compare and set: a row the worker rewrote meanwhile keeps its new value.
-                changed += db.session.execute(
-                    sa.update(table)
-                    .where(table.id == row_id, table.source == source)
-                    .values(source=reduced)
-                ).rowcount
-        db.session.commit()
-        after = rows[-1].id
+    return rewrite_column(table.source, reduce_source, batch, where=table.source.is_not(None))
 
 
 def _clean_events(batch: int) -> int:
     """Reduce the metadata sources of every stored event, a batch per transaction."""
-    changed, after = 0, ""
-    while True:
-        rows = db.session.execute(
-            sa.select(StripeEvent.id, StripeEvent.payload)
-            .where(StripeEvent.id > after, StripeEvent.payload.contains('"source"'))
-            .order_by(StripeEvent.id)
-            .limit(batch)
-        ).all()
-        db.session.rollback()
-        if not rows:
-            return changed
-        for event_id, payload in rows:
-            cleaned = clean_payload(payload)
-            if cleaned is not None:
-                changed += db.session.execute(
-                    sa.update(StripeEvent)
-                    .where(StripeEvent.id == event_id, StripeEvent.payload == payload)
-                    .values(payload=cleaned)
-                ).rowcount
-        db.session.commit()
-        after = rows[-1].id
+    return rewrite_column(
+        StripeEvent.payload,
+        lambda payload: clean_payload(payload) or payload,
+        batch,
+        where=StripeEvent.payload.contains('"source"'),
+    )
 
 
 def clean_stored(batch: int = 1000) -> dict[str, int]:

@@ -45,6 +45,7 @@ from support.attribution import reduce_source
 from support.extensions import db
 from support.models import CheckoutAttempt, StripeEvent, Supporter
 from support.privacy.redaction import REDACTED, dump, is_personal
+from support.rewrites import rewrite_column
 
 # Plain values kept wherever they appear (never free text a reader typed).
 VALUES = frozenset(
@@ -288,28 +289,12 @@ def reduce_stored(batch: int = 500) -> int:
     Each row is written only if its payload is still the one read (compare and
     set), so a worker applying the event meanwhile loses nothing.
     """
-    changed, after = 0, ""
-    while True:
-        rows = db.session.execute(
-            sa.select(StripeEvent.id, StripeEvent.status, StripeEvent.payload)
-            .where(StripeEvent.id > after)
-            .order_by(StripeEvent.id)
-            .limit(batch)
-        ).all()
-        # End the read: on SQLite a transaction that read first may not write under load.
-        db.session.rollback()
-        if not rows:
-            return changed
-        for event_id, status, payload in rows:
-            reduced = reduce_stored_payload(payload, applied=status in ("processed", "ignored"))
-            if reduced is not None:
-                changed += db.session.execute(
-                    sa.update(StripeEvent)
-                    .where(StripeEvent.id == event_id, StripeEvent.payload == payload)
-                    .values(payload=reduced)
-                ).rowcount
-        db.session.commit()
-        after = rows[-1].id
+
+    def reduce(payload: str, status: str) -> str:
+        applied = status in ("processed", "ignored")
+        return reduce_stored_payload(payload, applied=applied) or payload
+
+    return rewrite_column(StripeEvent.payload, reduce, batch, context=(StripeEvent.status,))
 
 
 def erased_contact(event: dict) -> bool:
