@@ -13,10 +13,10 @@ from collections import defaultdict
 
 import pytest
 import stripe
-import test_stripe_emulator as base
 from stripe_shapes import ShapeChecker, declared_fields
 
 from devtools.stripe_emulator import Emulator
+from tests.helpers import emulator as base
 from tests.helpers.emulator import payment_params, subscription_params
 
 # Every kind of object the emulator stores; a new kind must be added here (and so checked).
