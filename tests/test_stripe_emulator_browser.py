@@ -30,6 +30,9 @@ if (data.kind === "checkout") {
     clientSecret: data.secret, elementsOptions: { appearance: { theme: "stripe" } }
   });
   element = checkout.createPaymentElement();
+  checkout.on("change", function (session) {
+    document.body.setAttribute("data-session-status", session.status.type);
+  });
   var loaded = checkout.loadActions().then(function (answer) {
     if (answer.type === "success") {
       document.getElementById("total").textContent = answer.actions.getSession().total.total.amount;
@@ -41,8 +44,10 @@ if (data.kind === "checkout") {
       var options = data.redirect === "always" ? {} : { redirect: "if_required" };
       return actions.confirm(options);
     }).then(function (answer) {
-      show(answer.type === "success" ? "paid:" + answer.session.status.type
-        : "error:" + answer.error.code + ":" + answer.error.message);
+      if (answer.type === "success") return show("paid:" + answer.session.status.type);
+      var failed = answer.error.paymentFailed;
+      var decline = failed ? ":" + failed.declineCode : "";
+      show("error:" + answer.error.code + decline + ":" + answer.error.message);
     });
   };
 } else {
@@ -184,19 +189,22 @@ def test_checkout_success_card(page, sc, emu, site, csp_reports, locale):
 @pytest.mark.parametrize("locale", ["en", "ar"])
 def test_checkout_decline_then_three_d_secure(page, sc, emu, site, csp_reports, locale):
     session, frame = open_session(page, sc, site, locale, mode="payment")
+    assert page.locator("body").get_attribute("data-session-status") == "open"
     pay(page, frame, "4000000000000002")
-    page.locator("#result", has_text=f"error:card_declined:{DECLINED[locale]}").wait_for()
+    declined = f"error:paymentFailed:generic_decline:{DECLINED[locale]}"
+    page.locator("#result", has_text=declined).wait_for()
     assert emu.get(session.id)["status"] == "open"
     pay(page, frame, "4000002500003155")
     frame.locator("#challenge").wait_for(state="visible")
     frame.locator("#tds-fail").click()
-    page.locator("#result", has_text="error:payment_intent_authentication_failure").wait_for()
+    page.locator("#result", has_text="error:paymentFailed:null:").wait_for()
     if locale == "ar":
         assert "تعذّر التحقق" in page.locator("#result").inner_text()
     assert emu.get(session.id)["status"] == "open"
     pay(page, frame, "4000002500003155")
     frame.locator("#tds-complete").click()
     page.locator("#result", has_text="paid:complete").wait_for()
+    assert page.locator("body").get_attribute("data-session-status") == "complete"
     assert emu.get(session.id)["payment_status"] == "paid"
     assert csp_reports == []
 
@@ -204,7 +212,7 @@ def test_checkout_decline_then_three_d_secure(page, sc, emu, site, csp_reports, 
 def test_checkout_incomplete_card_and_redirect_to_return_url(page, sc, emu, site, csp_reports):
     session, frame = open_session(page, sc, site, "ar", redirect="always")
     page.click("#pay")
-    page.locator("#result", has_text="error:incomplete_number:رقم البطاقة غير مكتمل.").wait_for()
+    page.locator("#result", has_text="error:null:رقم البطاقة غير مكتمل.").wait_for()
     assert frame.locator("#error").inner_text() == "رقم البطاقة غير مكتمل."
     pay(page, frame, "4242424242424242")
     page.wait_for_url(f"{site.url}/done?session_id={session.id}")

@@ -70,7 +70,7 @@ def test_success_card_completes_a_subscription_as_the_pay_button_does(sc, emu, r
     status, body = confirm(emu, session, card=SUCCESS)
     assert status == 200 and body["status"] == "complete"
     assert body["session"]["status"] == {"type": "complete", "paymentStatus": "paid"}
-    assert body["session"]["returnUrl"] == RETURN.replace("{CHECKOUT_SESSION_ID}", session.id)
+    assert body["return_url"] == RETURN.replace("{CHECKOUT_SESSION_ID}", session.id)
     emu.wait_for_deliveries()
     assert receiver.types() == [
         "customer.created",
@@ -158,9 +158,12 @@ def test_session_view_for_the_stand_in(sc, emu):
     status, headers, text = http("GET", url)
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
     view = json.loads(text)
-    assert view["total"]["total"]["minorUnitsAmount"] == 1000
+    assert view["status"] == {"type": "open"} and view["canConfirm"] is True
+    assert view["total"]["total"] == {"amount": "10.00 USD", "minorUnitsAmount": 1000}
     assert view["lineItems"][0]["name"] == "Monthly support"
-    assert view["recurring"] == {"interval": "month", "intervalCount": 1}
+    assert view["lineItems"][0]["recurring"]["interval"] == "month"
+    assert view["recurring"]["interval"] == "month" and view["recurring"]["intervalCount"] == 1
+    assert view["minorUnitsAmountDivisor"] == 100
     assert http("GET", url.replace("_secret_", "_secret_x"))[0] == 404
 
 

@@ -10,8 +10,7 @@ import json
 from importlib import resources
 from urllib.parse import parse_qsl
 
-from . import elements_flow
-from .catalog import format_amount
+from . import elements_flow, js_session
 from .errors import StripeError, invalid
 from .router import Router
 from .webhooks import Events
@@ -45,45 +44,13 @@ def frame_html(query: dict) -> str:
     )
 
 
-def _amount(amount: int, currency: str) -> dict:
-    return {"amount": format_amount(amount, currency), "minorUnitsAmount": amount}
-
-
-def session_view(store, session: dict) -> dict:
-    """The Checkout Session as the Checkout Elements SDK's ``Session`` names it."""
-    items = store.extra.get(session["id"], {}).get("line_items", [])
-    recurring = next((i["price"]["recurring"] for i in items if i["price"]["recurring"]), None)
-    return {
-        "id": session["id"],
-        "status": {"type": session["status"], "paymentStatus": session["payment_status"]},
-        "currency": session["currency"],
-        "email": session["customer_email"],
-        "total": {
-            "subtotal": _amount(session["amount_subtotal"], session["currency"]),
-            "total": _amount(session["amount_total"], session["currency"]),
-        },
-        "lineItems": [
-            {
-                "id": item["id"],
-                "name": item["description"],
-                "quantity": item["quantity"],
-                "total": _amount(item["amount_total"], item["currency"]),
-            }
-            for item in items
-        ],
-        "recurring": recurring
-        and {"interval": recurring["interval"], "intervalCount": recurring["interval_count"]},
-        "returnUrl": (session["return_url"] or "").replace("{CHECKOUT_SESSION_ID}", session["id"]),
-    }
-
-
 def get_session(emu, q: dict, id: str) -> dict:
     """GET /v3/checkout_sessions/{id}?client_secret=…"""
     events = Events(emu.store)
     with emu.store.lock:
         session = elements_flow.session_for(emu.store, events, id, q.get("client_secret"))
         emu.deliverer.enqueue(events)
-        return session_view(emu.store, session)
+        return js_session.view(emu.store, session)
 
 
 def confirm_session(emu, q: dict, id: str) -> dict:
@@ -97,8 +64,13 @@ def confirm_session(emu, q: dict, id: str) -> dict:
         name=q.get("name"),
     )
     with emu.store.lock:
-        view = session_view(emu.store, result["session"])
-    return {"status": result["status"], "session": view}
+        session = result["session"]
+        view = js_session.view(emu.store, session)
+    return {
+        "status": result["status"],
+        "session": view,
+        "return_url": js_session.return_url(session),
+    }
 
 
 def _setup_intent(emu, q: dict, id: str) -> dict:

@@ -48,7 +48,7 @@
     return String(secret).split("_secret_")[0];
   }
 
-  /** Stripe's error object, its message in the element's language. */
+  /** Stripe.js's error object (confirmSetup), its message in the element's language. */
   function makeError(body, lang) {
     var raw = (body && body.error) || {};
     var code = raw.code || "unexpected";
@@ -59,6 +59,19 @@
       decline_code: raw.decline_code,
       message: messages[code] || raw.message || messages.unexpected
     };
+  }
+
+  /** The Checkout Elements SDK's ConfirmError: a failed payment, or any other error. */
+  function checkoutError(body, lang) {
+    var error = makeError(body, lang);
+    if (error.type === "card_error" || /_authentication_failure$/.test(error.code)) {
+      return {
+        message: error.message,
+        code: "paymentFailed",
+        paymentFailed: { declineCode: error.decline_code || null }
+      };
+    }
+    return { message: error.message, code: null };
   }
 
   function getJson(path) {
@@ -146,7 +159,17 @@
     this.secret = Promise.resolve(options.clientSecret);
     this.element = null;
     this.session = null;
+    this.handlers = [];
   }
+  /** ``checkout.on('change', handler)``: called with the session whenever it changes. */
+  Checkout.prototype.on = function (name, handler) {
+    if (name === "change") this.handlers.push(handler);
+  };
+  Checkout.prototype.emit = function (session) {
+    this.handlers.forEach(function (handler) {
+      handler(session);
+    });
+  };
   Checkout.prototype.createPaymentElement = function () {
     if (!this.element) this.element = new PaymentElement(this.lang);
     return this.element;
@@ -160,8 +183,9 @@
       self.clientSecret = secret;
       var path = "/v3/checkout_sessions/" + idOf(secret) + "?client_secret=" + encodeURIComponent(secret);
       return getJson(path).then(function (answer) {
-        if (!answer.ok) return { type: "error", error: makeError(answer.body, self.lang) };
+        if (!answer.ok) return { type: "error", error: checkoutError(answer.body, self.lang) };
         self.session = answer.body;
+        self.emit(self.session);
         return { type: "success", actions: self.actions() };
       });
     });
@@ -177,10 +201,11 @@
         var element = self.element || new PaymentElement(self.lang);
         return element.confirm("checkout_sessions", self.clientSecret, { email: params.email || "" })
           .then(function (answer) {
-            if (!answer.ok) return { type: "error", error: makeError(answer.body, self.lang) };
+            if (!answer.ok) return { type: "error", error: checkoutError(answer.body, self.lang) };
             self.session = answer.body.session;
+            self.emit(self.session);
             if (params.redirect !== "if_required") {
-              window.location.assign(params.returnUrl || self.session.returnUrl);
+              window.location.assign(params.returnUrl || answer.body.return_url);
             }
             return { type: "success", session: self.session };
           });
