@@ -172,3 +172,19 @@ def test_emulator_helper_confirms_like_the_stand_in(sc, emu):
     with pytest.raises(Exception, match="declined"):
         emu.confirm_checkout(session.id, card=DECLINE)
     assert emu.confirm_checkout(session.id)["status"] == "complete"
+
+
+def test_emulator_client_confirms_over_http(sc, emu):
+    """Another process (``make run``'s emulator) is driven through /_emulator/ routes."""
+    from devtools.stripe_emulator import EmulatorClient, EmulatorError
+
+    client = EmulatorClient(emu.url)
+    session = sc.v1.checkout.sessions.create(params=elements(subscription_params()))
+    with pytest.raises(EmulatorError) as caught:
+        client.confirm_checkout(session.id, card=DECLINE)
+    assert caught.value.status == 402
+    assert client.confirm_checkout(session.id, card=AUTH)["status"] == "requires_action"
+    done = client.confirm_checkout(session.id, card=None, three_d_secure="complete")
+    assert done["status"] == "complete" and done["session"]["subscription"]
+    seti = sc.v1.setup_intents.create(params={"customer": done["session"]["customer"]})
+    assert client.confirm_setup(seti.id)["status"] == "succeeded"

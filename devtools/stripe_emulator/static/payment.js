@@ -111,7 +111,7 @@
   function changed() {
     error.textContent = "";
     var empty = !number.value && !expiry.value && !cvc.value;
-    tell({ type: "change", value: { complete: problem() === null, empty: empty, value: { type: "card" } } });
+    tell({ type: "change", value: { complete: problem() === null, empty: empty, collapsed: false, value: { type: "card" } } });
   }
 
   quick.addEventListener("click", function (event) {
@@ -157,9 +157,6 @@
     });
   }
 
-  function needsAction(kind, body) {
-    return kind === "setup_intents" ? body.status === "requires_action" : body.status === "requires_action";
-  }
 
   function confirm(request) {
     var path = "/v3/" + request.kind + "/" + encodeURIComponent(request.objectId) + "/confirm";
@@ -167,7 +164,7 @@
     var fields = { client_secret: secret, card: digits(number.value) };
     if (request.email) fields.email = request.email;
     return post(path, fields).then(function (answer) {
-      if (!answer.ok || !needsAction(request.kind, answer.body)) return answer;
+      if (!answer.ok || answer.body.status !== "requires_action") return answer;
       return authenticate().then(function (choice) {
         return post(path, { client_secret: secret, three_d_secure: choice });
       });

@@ -264,7 +264,8 @@
     var confirmParams = options.confirmParams || {};
     var lang = elements.lang;
     var element = elements.element || new PaymentElement(lang);
-    return element.confirm("setup_intents", elements.clientSecret).then(function (answer) {
+    var secret = options.clientSecret || elements.clientSecret;
+    return element.confirm("setup_intents", secret).then(function (answer) {
       if (!answer.ok) return { error: makeError(answer.body, lang) };
       var intent = answer.body;
       if (intent.last_setup_error) {
