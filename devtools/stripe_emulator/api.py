@@ -5,7 +5,7 @@ import json
 import re
 import traceback
 
-from . import api_billing, api_catalog, api_checkout, api_setup
+from . import api_billing, api_catalog, api_checkout, api_setup, api_subscriptions
 from .errors import StripeError
 from .router import ApiRequest, Router
 
@@ -45,6 +45,7 @@ class Api:
         api_checkout.register(self.router)
         api_billing.register(self.router)
         api_setup.register(self.router)
+        api_subscriptions.register(self.router)
 
     def authenticate(self, header) -> tuple[str, bool]:
         """Return (key, livemode) or raise a 401."""
