@@ -5,6 +5,7 @@ import json
 import pytest
 import stripe
 
+from devtools.stripe_emulator import Emulator, EmulatorClient
 from tests.helpers import emulator as base
 from tests.helpers.emulator import http, subscription_params
 
@@ -271,3 +272,33 @@ def test_payment_method_domains(sc):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         sc.v1.payment_method_domains.retrieve("pmd_missing")
     assert caught.value.code == "resource_missing"
+
+
+def test_a_saved_card_keeps_its_behaviour_across_a_restart(tmp_path):
+    """`make run` keeps state in a file: a saved declining card still declines after it."""
+    state = tmp_path / "stripe-emulator.json"
+
+    def client(e):
+        return stripe.StripeClient(
+            "sk_test_x", base_addresses={"api": e.url}, max_network_retries=0
+        )
+
+    with Emulator(state_file=state) as first:
+        c = client(first)
+        session = c.v1.checkout.sessions.create(params=subscription_params())
+        sub_id = first.pay(session.id)["subscription"]
+        pm = saved_card(c, first, first.get(sub_id)["customer"], DECLINE_LATER)
+        EmulatorClient(first.url).fail_renewal(sub_id)  # over HTTP: saved to the file
+        invoice_id = first.get(sub_id)["latest_invoice"]
+    with Emulator(state_file=state) as second:
+        c = client(second)
+        assert c.v1.payment_methods.retrieve(pm).card.last4 == "0341"
+        with pytest.raises(stripe.CardError):
+            c.v1.invoices.pay(invoice_id, params={"payment_method": pm})
+        assert (
+            c.v1.invoices.pay(
+                invoice_id,
+                params={"payment_method": saved_card(c, second, second.get(sub_id)["customer"])},
+            ).status
+            == "paid"
+        )
