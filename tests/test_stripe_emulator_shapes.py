@@ -34,6 +34,9 @@ STORED_KINDS = [
     "subscription",
     "webhook_endpoint",
     "billing_portal.session",
+    "payment_method",
+    "payment_method_domain",
+    "setup_intent",
 ]
 EVENT_TYPES = [
     "charge.dispute.created",
@@ -53,9 +56,14 @@ EVENT_TYPES = [
     "invoice.payment_failed",
     "invoice.payment_succeeded",
     "payment_intent.succeeded",
+    "payment_method.attached",
     "price.created",
     "product.created",
     "refund.created",
+    "setup_intent.created",
+    "setup_intent.requires_action",
+    "setup_intent.setup_failed",
+    "setup_intent.succeeded",
 ]
 
 
@@ -166,6 +174,82 @@ def _payment(sc, emu, answers: dict) -> None:
     answers["checkout session list"] = sc.v1.checkout.sessions.list(params={"limit": 100})
 
 
+def _elements_params(params: dict) -> dict:
+    del params["success_url"], params["cancel_url"]
+    return {**params, "ui_mode": "elements", "return_url": base.SUCCESS}
+
+
+def _elements(sc, emu, answers: dict) -> dict:
+    """Sessions paid through the Stripe.js stand-in, saved cards, domains, invoice pay."""
+    session = sc.v1.checkout.sessions.create(params=_elements_params(subscription_params()))
+    answers["checkout session create elements"] = session
+    emu.confirm_checkout(session.id, card="4000002500003155")
+    emu.confirm_checkout(session.id, three_d_secure="complete")
+    paid = sc.v1.checkout.sessions.retrieve(session.id, params={"expand": ["subscription"]})
+    answers["checkout session retrieve elements"] = paid
+    once = sc.v1.checkout.sessions.create(params=_elements_params(payment_params()))
+    emu.confirm_checkout(once.id)
+    customer = paid.customer
+    pm_id = paid.subscription.default_payment_method
+    answers["payment method retrieve"] = sc.v1.payment_methods.retrieve(pm_id)
+    seti = sc.v1.setup_intents.create(params={"customer": customer, "usage": "off_session"})
+    answers["setup intent create"] = seti
+    emu.confirm_setup(seti.id, "4000000000000002")
+    answers["setup intent retrieve declined"] = sc.v1.setup_intents.retrieve(seti.id)
+    emu.confirm_setup(seti.id, "4000002500003155")
+    answers["setup intent retrieve requires_action"] = sc.v1.setup_intents.retrieve(seti.id)
+    emu.confirm_setup(seti.id, three_d_secure="complete")
+    done = sc.v1.setup_intents.retrieve(seti.id, params={"expand": ["payment_method"]})
+    answers["setup intent retrieve succeeded, expanded"] = done
+    answers["payment method list"] = sc.v1.payment_methods.list(params={"customer": customer})
+    answers["customer update default payment method"] = sc.v1.customers.update(
+        customer, params={"invoice_settings": {"default_payment_method": done.payment_method.id}}
+    )
+    sub_id = paid.subscription.id
+    item = paid.subscription["items"].data[0]
+    answers["subscription update price and payment method"] = sc.v1.subscriptions.update(
+        sub_id,
+        params={
+            "items": [
+                {
+                    "id": item.id,
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 1500,
+                        "product": item.price.product,
+                        "recurring": {"interval": "month"},
+                    },
+                }
+            ],
+            "proration_behavior": "none",
+            "default_payment_method": done.payment_method.id,
+        },
+    )
+    answers["subscription update cancel with feedback"] = sc.v1.subscriptions.update(
+        sub_id,
+        params={
+            "cancel_at_period_end": True,
+            "cancellation_details": {"comment": "Moving", "feedback": "too_expensive"},
+        },
+    )
+    emu.fail_renewal(sub_id)
+    invoice_id = sc.v1.subscriptions.retrieve(sub_id).latest_invoice
+    answers["invoice pay"] = sc.v1.invoices.pay(invoice_id)
+    domain = sc.v1.payment_method_domains.create(params={"domain_name": "news.example.org"})
+    answers["payment method domain create"] = domain
+    answers["payment method domain retrieve"] = sc.v1.payment_method_domains.retrieve(domain.id)
+    answers["payment method domain list"] = sc.v1.payment_method_domains.list()
+    answers["payment method domain update"] = sc.v1.payment_method_domains.update(
+        domain.id, params={"enabled": False}
+    )
+    failing = sc.v1.setup_intents.create(params={"customer": customer})
+    pm_failing = emu.confirm_setup(failing.id, "4000000000000341")["payment_method"]
+    emu.fail_renewal(sub_id)
+    invoice_id = sc.v1.subscriptions.retrieve(sub_id).latest_invoice
+    declined = lambda: sc.v1.invoices.pay(invoice_id, params={"payment_method": pm_failing})  # noqa: E731
+    return {"402 invoice pay declined": _error_body(declined)}
+
+
 def _endpoints_and_events(sc, emu, answers: dict) -> None:
     endpoint = sc.v1.webhook_endpoints.create(
         params={"url": "https://news.example.org/hook", "enabled_events": ["invoice.paid"]}
@@ -232,8 +316,9 @@ def world():
         _catalog(sc, emu, answers)
         _subscription(sc, emu, answers)
         _payment(sc, emu, answers)
+        elements_errors = _elements(sc, emu, answers)
         _endpoints_and_events(sc, emu, answers)
-        errors = _errors(sc, emu)
+        errors = {**_errors(sc, emu), **elements_errors}
         emu.wait_for_deliveries()
         webhooks = defaultdict(list)
         for _headers, body in receiver.requests:
@@ -278,6 +363,22 @@ ANSWERS = [
     "refund retrieve",
     "refund list",
     "dispute retrieve",
+    "checkout session create elements",
+    "checkout session retrieve elements",
+    "payment method retrieve",
+    "payment method list",
+    "setup intent create",
+    "setup intent retrieve declined",
+    "setup intent retrieve requires_action",
+    "setup intent retrieve succeeded, expanded",
+    "customer update default payment method",
+    "subscription update price and payment method",
+    "subscription update cancel with feedback",
+    "invoice pay",
+    "payment method domain create",
+    "payment method domain retrieve",
+    "payment method domain list",
+    "payment method domain update",
     "webhook endpoint create",
     "webhook endpoint retrieve",
     "webhook endpoint update",
@@ -295,6 +396,7 @@ ERRORS = [
     "402 card_error",
     "500 api_error",
     "429 rate_limit",
+    "402 invoice pay declined",
 ]
 
 

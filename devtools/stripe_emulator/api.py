@@ -5,7 +5,7 @@ import json
 import re
 import traceback
 
-from . import api_billing, api_catalog, api_checkout
+from . import api_billing, api_catalog, api_checkout, api_setup, api_subscriptions
 from .errors import StripeError
 from .router import ApiRequest, Router
 
@@ -44,6 +44,8 @@ class Api:
         api_catalog.register(self.router)
         api_checkout.register(self.router)
         api_billing.register(self.router)
+        api_setup.register(self.router)
+        api_subscriptions.register(self.router)
 
     def authenticate(self, header) -> tuple[str, bool]:
         """Return (key, livemode) or raise a 401."""
@@ -75,8 +77,10 @@ class Api:
             try:
                 status, body = 200, self._route(req)
             except StripeError as exc:
-                store.rollback(mark)
-                status, body, req.events[:] = exc.status, exc.body(request_id), []
+                status, body = exc.status, exc.body(request_id)
+                if not exc.keep_state:
+                    store.rollback(mark)
+                    req.events[:] = []
             except Exception:
                 traceback.print_exc()
                 store.rollback(mark)

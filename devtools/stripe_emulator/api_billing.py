@@ -1,44 +1,14 @@
-"""/v1 handlers for subscriptions, invoices, payments, refunds, events, webhook endpoints."""
+"""/v1 handlers for invoices, payments, refunds, events and webhook endpoints."""
 
 import re
 
-from . import objects, payment_flow, subscription_flow
+from . import objects, payment_flow
 from .api_catalog import retrieve
 from .errors import invalid
 from .params import BOOL, EXPAND, INT, LIST, META, STR, require
 from .router import ApiRequest, Router
 from .store import random_token
 
-SUB_STATUSES = (
-    "active",
-    "all",
-    "canceled",
-    "ended",
-    "incomplete",
-    "incomplete_expired",
-    "past_due",
-    "paused",
-    "trialing",
-    "unpaid",
-)
-SUB_UPDATE = {
-    "cancel_at_period_end": BOOL,
-    "metadata": META,
-    "pause_collection": {
-        "behavior": ("keep_as_draft", "mark_uncollectible", "void"),
-        "resumes_at": INT,
-    },
-    "description": STR,
-    "cancellation_details": {"comment": STR, "feedback": STR},
-    "proration_behavior": ("always_invoice", "create_prorations", "none"),
-    **EXPAND,
-}
-SUB_CANCEL = {
-    "cancellation_details": {"comment": STR, "feedback": STR},
-    "invoice_now": BOOL,
-    "prorate": BOOL,
-    **EXPAND,
-}
 REFUND = {
     "charge": STR,
     "payment_intent": STR,
@@ -57,49 +27,6 @@ ENDPOINT = {
     **EXPAND,
 }
 EVENT_TYPE = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)+)$")
-
-
-def retrieve_subscription(req: ApiRequest, id: str) -> dict:
-    """GET /v1/subscriptions/{id}"""
-    p = req.check(EXPAND)
-    return req.respond(req.store.require(id, "subscription"), p)
-
-
-def list_subscriptions(req: ApiRequest) -> dict:
-    """GET /v1/subscriptions: canceled ones only with ``status=canceled|ended|all``."""
-    p = req.check({**LIST, "customer": STR, "status": SUB_STATUSES, "price": STR})
-    items = req.store.all("subscription")
-    status = p.get("status")
-    if status in ("canceled", "ended"):
-        items = [s for s in items if s["status"] == "canceled"]
-    elif status and status != "all":
-        items = [s for s in items if s["status"] == status]
-    elif status is None:
-        items = [s for s in items if s["status"] not in ("canceled", "incomplete_expired")]
-    if "customer" in p:
-        items = [s for s in items if s["customer"] == p["customer"]]
-    if "price" in p:
-        items = [s for s in items if any(i["price"]["id"] == p["price"] for i in _items(s))]
-    return req.list(items, p)
-
-
-def _items(sub: dict) -> list:
-    return sub["items"]["data"]
-
-
-def update_subscription(req: ApiRequest, id: str) -> dict:
-    """POST /v1/subscriptions/{id}"""
-    p = req.check(SUB_UPDATE)
-    sub = subscription_flow.update(req.store, req.events, id, p)
-    return req.respond(sub, p)
-
-
-def cancel_subscription(req: ApiRequest, id: str) -> dict:
-    """DELETE /v1/subscriptions/{id}: cancels immediately."""
-    p = req.check(SUB_CANCEL)
-    details = p.get("cancellation_details") or None
-    sub = subscription_flow.cancel(req.store, req.events, id, False, details)
-    return req.respond(sub, p)
 
 
 def list_invoices(req: ApiRequest) -> dict:
@@ -213,10 +140,6 @@ def delete_endpoint(req: ApiRequest, id: str) -> dict:
 
 def register(router: Router) -> None:
     """Add this module's routes."""
-    router.add("GET", "/v1/subscriptions", list_subscriptions)
-    router.add("GET", "/v1/subscriptions/{id}", retrieve_subscription)
-    router.add("POST", "/v1/subscriptions/{id}", update_subscription)
-    router.add("DELETE", "/v1/subscriptions/{id}", cancel_subscription)
     router.add("GET", "/v1/invoices", list_invoices)
     router.add("GET", "/v1/invoices/{id}", retrieve("invoice"))
     router.add("GET", "/v1/payment_intents/{id}", retrieve("payment_intent"))

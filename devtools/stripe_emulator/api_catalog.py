@@ -16,6 +16,7 @@ CUSTOMER = {
     "preferred_locales": [STR],
     **EXPAND,
 }
+CUSTOMER_UPDATE = {**CUSTOMER, "invoice_settings": {"default_payment_method": STR}}
 PRODUCT_DATA = {"name": STR, "description": STR, "metadata": META, "images": [STR]}
 PRODUCT = {**PRODUCT_DATA, "active": BOOL, **EXPAND}
 RECURRING = {"interval": INTERVALS, "interval_count": INT}
@@ -61,10 +62,28 @@ def retrieve_customer(req: ApiRequest, id: str) -> dict:
     return dict(obj) if obj.get("deleted") else req.respond(obj, p)
 
 
+def _invoice_settings(req: ApiRequest, customer: dict, wanted) -> dict:
+    """The customer's ``invoice_settings`` with a new default PaymentMethod (attached one)."""
+    pm_id = (wanted or {}).get("default_payment_method") or None
+    param = "invoice_settings[default_payment_method]"
+    if pm_id is not None:
+        pm = req.store.get(pm_id, "payment_method")
+        if pm is None or pm["customer"] != customer["id"]:
+            raise invalid(
+                f"The customer does not have a payment method with the ID {pm_id}. The "
+                "payment method must be attached to the customer.",
+                param,
+            )
+    return {**customer["invoice_settings"], "default_payment_method": pm_id}
+
+
 def update_customer(req: ApiRequest, id: str) -> dict:
     """POST /v1/customers/{id}"""
-    p = req.check(CUSTOMER)
+    p = req.check(CUSTOMER_UPDATE)
     fields = {k: v for k, v in p.items() if k != "expand"}
+    if "invoice_settings" in fields:
+        customer = customer_or_404(req.store, id)
+        fields["invoice_settings"] = _invoice_settings(req, customer, p["invoice_settings"])
     obj = payment_flow.update_customer(req.store, req.events, id, fields)
     return req.respond(obj, p)
 

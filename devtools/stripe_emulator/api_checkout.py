@@ -14,6 +14,7 @@ SESSION = {
     "line_items": [LINE_ITEM],
     "success_url": STR,
     "cancel_url": STR,
+    "return_url": STR,
     "locale": tuple(LOCALES),
     "customer": STR,
     "customer_email": STR,
@@ -75,6 +76,27 @@ def _session_line_items(req: ApiRequest, p: dict) -> list[dict]:
     return items
 
 
+def _check_ui_mode(p: dict) -> None:
+    """``hosted_page`` takes success/cancel URLs; ``elements`` a ``return_url`` instead."""
+    ui_mode = p.setdefault("ui_mode", "hosted_page")
+    if ui_mode not in ("hosted_page", "elements"):
+        raise invalid(
+            "The emulator only supports `ui_mode` `hosted_page` and `elements`.", "ui_mode"
+        )
+    if ui_mode == "hosted_page":
+        if "return_url" in p:
+            raise invalid(
+                "`return_url` can only be used with `ui_mode=embedded_page` or `elements`.",
+                "return_url",
+            )
+        require(p, "success_url")
+        return
+    for key in ("success_url", "cancel_url"):
+        if key in p:
+            raise invalid(f"`{key}` is not allowed when `ui_mode` is `elements`.", key)
+    require(p, "return_url")
+
+
 def create_session(req: ApiRequest) -> dict:
     """POST /v1/checkout/sessions"""
     store = req.store
@@ -82,11 +104,10 @@ def create_session(req: ApiRequest) -> dict:
     require(p, "mode")
     if p["mode"] == "setup":
         raise invalid("The emulator does not support `setup` mode.", "mode")
-    if p.get("ui_mode", "hosted_page") != "hosted_page":
-        raise invalid("The emulator only supports `ui_mode=hosted_page`.", "ui_mode")
+    _check_ui_mode(p)
     if "invoice_creation" in p and p["mode"] != "payment":
         raise invalid("`invoice_creation` can only be used in `payment` mode.", "invoice_creation")
-    require(p, "success_url", "line_items")
+    require(p, "line_items")
     if p.get("customer") and p.get("customer_email"):
         raise invalid("You may only specify one of these parameters: customer, customer_email.")
     if p.get("customer"):

@@ -37,6 +37,19 @@ class EmulatorClient:
         body = {"email": email, "name": name, "decline": decline}
         return self._call("POST", f"/_emulator/checkout/sessions/{session_id}/pay", body)
 
+    def confirm_checkout(self, session_id, card="4242424242424242", three_d_secure=None):
+        """Pay a ``ui_mode=elements`` session as the Stripe.js stand-in does.
+
+        Returns ``{"status": "complete"|"requires_action", "session"}``.
+        """
+        body = {"card": card, "three_d_secure": three_d_secure}
+        return self._call("POST", f"/_emulator/checkout/sessions/{session_id}/confirm", body)
+
+    def confirm_setup(self, setup_intent_id, card="4242424242424242", three_d_secure=None):
+        """Confirm a SetupIntent with a test card; returns the SetupIntent."""
+        body = {"card": card, "three_d_secure": three_d_secure}
+        return self._call("POST", f"/_emulator/setup_intents/{setup_intent_id}/confirm", body)
+
     def expire(self, session_id):
         """Expire an open Checkout Session."""
         return self._call("POST", f"/_emulator/checkout/sessions/{session_id}/expire")

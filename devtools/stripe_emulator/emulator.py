@@ -5,7 +5,7 @@ import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from . import payment_flow, subscription_flow, webhooks
+from . import cards, elements_flow, payment_flow, setup_flow, subscription_flow, webhooks
 from .api import Api
 from .errors import StripeError
 from .limits import Limits
@@ -161,6 +161,32 @@ class Emulator:
     def pay(self, session_id, email="reader@example.com", name="Reader", decline=False):
         """Complete a Checkout Session as the Pay button does; returns the session."""
         return self.run(payment_flow.pay, session_id, email, name, decline)
+
+    def confirm_checkout(
+        self, session_id, client_secret=None, card=cards.SUCCESS, *, three_d_secure=None, **details
+    ):
+        """Pay a ``ui_mode=elements`` session as the Stripe.js stand-in does.
+
+        Returns ``{"status": "complete"|"requires_action", "session"}``; a 3-D Secure
+        card needs a second call with ``three_d_secure="complete"`` (or ``"fail"``).
+        ``client_secret`` defaults to the session's own.
+        """
+        if client_secret is None:
+            client_secret = (self.get(session_id) or {}).get("client_secret")
+        details["three_d_secure"] = three_d_secure
+        return self.run(elements_flow.confirm, session_id, client_secret, card, **details)
+
+    def confirm_setup(self, setup_intent_id, card=cards.SUCCESS, three_d_secure=None):
+        """Confirm a SetupIntent with a test card (or answer its 3-D Secure step).
+
+        Returns the SetupIntent; a decline or failed challenge is in its
+        ``last_setup_error`` (status ``requires_payment_method``), as on Stripe.
+        """
+
+        def flow(store, events):
+            return setup_flow.confirm(store, events, setup_intent_id, card, three_d_secure)[0]
+
+        return self.run(flow)
 
     def renew(self, subscription_id):
         """Bill the next period successfully; returns the subscription."""

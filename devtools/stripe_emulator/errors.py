@@ -15,6 +15,9 @@ class StripeError(Exception):
         self.param = param
         # Extra response headers, e.g. ``Stripe-Should-Retry`` on an injected failure.
         self.headers = dict(headers or {})
+        # A failure that is itself a change of state (a declined invoice payment counts
+        # an attempt and emits ``invoice.payment_failed``): kept, not rolled back.
+        self.keep_state = False
 
     def body(self, request_id=None) -> dict:
         """Return the JSON body Stripe would send for this error."""

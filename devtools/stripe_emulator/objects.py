@@ -138,6 +138,8 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
     prefix = "cs_live_" if livemode else "cs_test_"
     session_id = store.new_id(prefix + "a1", 56)
     now = store.now()
+    elements = p.get("ui_mode") == "elements"
+    secret = f"{session_id}_secret_{random_token(24)}" if elements else None
     return {
         "id": session_id,
         "object": "checkout.session",
@@ -154,7 +156,7 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "billing_address_collection": p.get("billing_address_collection"),
         "cancel_url": p.get("cancel_url"),
         "client_reference_id": p.get("client_reference_id"),
-        "client_secret": None,
+        "client_secret": secret,
         "created": now,
         "currency": currency,
         "custom_fields": [],
@@ -186,6 +188,8 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "payment_method_types": p.get("payment_method_types") or ["card"],
         "payment_status": "unpaid",
         "recovered_from": None,
+        "redirect_on_completion": None,
+        "return_url": p.get("return_url"),
         "setup_intent": None,
         "shipping_options": [],
         "status": "open",
@@ -193,8 +197,8 @@ def checkout_session(store: Store, livemode: bool, p: dict, currency, amount) ->
         "subscription": None,
         "success_url": p.get("success_url"),
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted_page",
-        "url": f"{store.public_url}/c/pay/{session_id}",
+        "ui_mode": p.get("ui_mode") or "hosted_page",
+        "url": None if elements else f"{store.public_url}/c/pay/{session_id}",
     }
 
 

@@ -101,7 +101,7 @@ def checkout_post(emu, session_id: str, form: dict):
     store = emu.store
     with store.lock:
         session = store.get(session_id, "checkout.session")
-        if session is None:
+        if session is None or session["ui_mode"] != "hosted_page":
             return 404, {}, page("Not found", "<h1>Checkout session not found</h1>")
         if form.get("action") == "cancel":
             if session["cancel_url"]:
@@ -125,7 +125,7 @@ def checkout_get(emu, session_id: str):
     events = Events(store)
     with store.lock:
         session = store.get(session_id, "checkout.session")
-        if session is None:
+        if session is None or session["ui_mode"] != "hosted_page":
             return 404, {}, page("Not found", "<h1>Checkout session not found</h1>")
         payment_flow.expire_if_due(store, events, session)
         html = checkout_html(emu, session)

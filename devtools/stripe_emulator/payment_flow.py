@@ -2,7 +2,7 @@
 
 import copy
 
-from . import objects, payments, subscription_flow
+from . import cards, objects, payments, subscription_flow
 from .catalog import format_amount
 from .errors import StripeError, card_declined, invalid, missing_param
 from .store import Store
@@ -26,10 +26,12 @@ def expire(store: Store, events: Events, session: dict) -> dict:
     return session
 
 
-def pay(store: Store, events: Events, session_id, email=None, name=None, decline=False):
+def pay(store: Store, events: Events, session_id, email=None, name=None, decline=False, card=None):
     """Complete a Checkout Session as if the customer paid by card; returns the session.
 
     Raises a 402 card error (creating nothing) for ``fail@example.com`` or ``decline``.
+    ``card`` is the PaymentMethod paid with (the Stripe.js stand-in makes one); without
+    it the payment names an unstored ``pm_`` id, as the hosted page always has.
     """
     session = store.require(session_id, "checkout.session")
     expire_if_due(store, events, session)
@@ -85,6 +87,8 @@ def pay(store: Store, events: Events, session_id, email=None, name=None, decline
     session["customer_details"] = details
     if created_customer:
         events.emit("customer.created", customer)
+    if card is not None:
+        _paid_with(store, events, card, sub, inv, pi)
     events.emit("checkout.session.completed", session)
     if sub is not None:
         events.emit("customer.subscription.created", sub)
@@ -93,6 +97,18 @@ def pay(store: Store, events: Events, session_id, email=None, name=None, decline
         events.emit("payment_intent.succeeded", pi)
         events.emit("charge.succeeded", ch)
     return session
+
+
+def _paid_with(store: Store, events: Events, card: dict, sub, inv, pi) -> None:
+    """Name ``card`` on the payment; a subscription keeps it as its default and attaches it."""
+    if sub is not None:
+        pi = store.get(inv["payments"]["data"][0]["payment"]["payment_intent"], "payment_intent")
+        sub["default_payment_method"] = card["id"]
+        cards.attach(store, events, card, sub["customer"])
+    pi["payment_method"] = card["id"]
+    ch = store.get(pi["latest_charge"], "charge")
+    ch["payment_method"] = card["id"]
+    ch["payment_method_details"]["card"]["last4"] = card["card"]["last4"]
 
 
 def find_charge(store: Store, charge_id=None, payment_intent_id=None) -> dict:

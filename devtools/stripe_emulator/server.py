@@ -6,7 +6,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import forms, pages, simulate
+from . import forms, js, pages, simulate
 from .errors import StripeError
 from .limits import rate_limited
 from .store import random_token
@@ -94,6 +94,9 @@ class Handler(BaseHTTPRequestHandler):
             self._page(
                 method, path.removeprefix("/p/session/"), body, pages.portal_get, pages.portal_post
             )
+        elif path.startswith("/v3/"):
+            status, headers, data = js.handle(self.emulator, method, path, parts.query, body)
+            self._send(status, data, headers.pop("Content-Type"), headers)
         elif path.startswith("/_emulator/"):
             self._simulation(method, path, parts.query, body)
         else:

@@ -21,6 +21,24 @@ def build_router() -> Router:
         ),
     )
     r.add("POST", "/_emulator/checkout/sessions/{id}/expire", lambda emu, b, id: emu.expire(id))
+    r.add(
+        "POST",
+        "/_emulator/checkout/sessions/{id}/confirm",
+        lambda emu, b, id: emu.confirm_checkout(
+            id,
+            card=b.get("card") or "4242424242424242",
+            three_d_secure=b.get("three_d_secure"),
+            email=b.get("email"),
+            name=b.get("name"),
+        ),
+    )
+    r.add(
+        "POST",
+        "/_emulator/setup_intents/{id}/confirm",
+        lambda emu, b, id: emu.confirm_setup(
+            id, b.get("card") or "4242424242424242", b.get("three_d_secure")
+        ),
+    )
     r.add("POST", "/_emulator/subscriptions/{id}/renew", lambda emu, b, id: emu.renew(id))
     r.add(
         "POST",

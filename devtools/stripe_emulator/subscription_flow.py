@@ -195,8 +195,27 @@ def cancel(store: Store, events: Events, sub_id: str, at_period_end=False, detai
     return sub
 
 
+def _change_prices(sub: dict, new_prices: dict, previous: dict) -> None:
+    """Switch items to new prices (``{item_id: price}``) without proration.
+
+    The current period and its dates stay; the next invoice bills the new price.
+    """
+    old = copy.deepcopy(sub["items"])
+    changed = False
+    for item in _items(sub):
+        price = new_prices.get(item["id"])
+        if price is not None and price["id"] != item["price"]["id"]:
+            item.update(price=price, plan=billing.plan(price))
+            changed = True
+    if changed:
+        previous.setdefault("items", old)
+
+
 def update(store: Store, events: Events, sub_id: str, params: dict) -> dict:
-    """Apply API update params (metadata, cancel_at_period_end, pause_collection, ...)."""
+    """Apply API update params (metadata, cancel_at_period_end, pause_collection, ...).
+
+    ``new_prices`` (``{item_id: price}``) is resolved from ``items`` by the API handler.
+    """
     sub = store.require(sub_id, "subscription")
     _require_live(sub)
     previous: dict = {}
@@ -226,6 +245,10 @@ def update(store: Store, events: Events, sub_id: str, params: dict) -> dict:
         change("pause_collection", pause)
     if "description" in params:
         change("description", params["description"] or None)
+    if "default_payment_method" in params:
+        change("default_payment_method", params["default_payment_method"] or None)
+    if params.get("new_prices"):
+        _change_prices(sub, params["new_prices"], previous)
     if "cancellation_details" in params and params["cancellation_details"] != "":
         change(
             "cancellation_details",
