@@ -36,7 +36,10 @@ def build_history(emulator_url: str, gifts: int) -> list[dict]:
             "metadata": meta,
         }
         if frequency == "once":
-            params.update(mode="payment", payment_intent_data={"metadata": meta})
+            # As the app asks: every gift has a Stripe customer (and so a supporter) of its own.
+            params.update(
+                mode="payment", payment_intent_data={"metadata": meta}, customer_creation="always"
+            )
         else:
             price["recurring"] = {"interval": frequency}
             params.update(mode="subscription", subscription_data={"metadata": meta})
