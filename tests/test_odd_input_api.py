@@ -29,6 +29,9 @@ from tests.odd_inputs import (
 )
 from tests.stripe_history import signature
 
+# Hypothesis searches for a while: the full suite runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 BEACON = {"type": "click", "campaign": "banner", "variant": "monthly", "lang": "ar"}
 
 

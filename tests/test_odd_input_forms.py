@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import form_tokens
 from tests.odd_inputs import FORM, FUZZ, form_body, odd_form, odd_form_value
+
+# Hypothesis searches for a while: the full suite runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 LANGS = st.sampled_from(["en", "ar"])
 DIRECTIONS = {"en": "ltr", "ar": "rtl"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,6 +25,9 @@ from tests.odd_inputs import (
     odd_json,
     with_value,
 )
+
+# Hypothesis searches for a while: the full suite runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 # Paths may hold spaces inside an escaped key (`appeal["x y"]`).
 PROBLEM = re.compile(r"^\s+(.+?): ", re.MULTILINE)

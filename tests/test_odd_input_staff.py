@@ -29,6 +29,9 @@ from tests.odd_inputs import (
     odd_form_value,
 )
 
+# Hypothesis searches for a while: the full suite runs it, `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def admin(client, app):

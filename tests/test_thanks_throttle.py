@@ -204,7 +204,9 @@ def test_a_flood_of_thanks_pages_costs_one_read_and_spares_checkouts(app, emulat
     assert all(done < flood_over for _, done in created)
     assert codes.count(200) == 500 and codes.count(404) == 500
     stats = emulator.api_stats()
-    # One read of the unpaid session, one request per checkout, nothing refused.
-    assert stats["requests"] == 1 + len(created)
+    # One read of the unpaid session per 10 s begun (one, unless a loaded machine
+    # stretched the flood), one request per checkout, nothing refused.
+    reads = stats["requests"] - len(created)
+    assert 1 <= reads <= 1 + int(elapsed // 10), (reads, elapsed)
     assert stats["refused"] == 0 and "429" not in stats["statuses"]
-    assert elapsed < 15
+    assert elapsed < 30
