@@ -162,34 +162,3 @@ def signed_in(client, role: str = "viewer"):
     response = sign_in(client, email)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
-
-
-def campaign_document(slug: str = "ramadan") -> dict:
-    """A complete, valid campaign document (import's shape) in both languages."""
-    return {
-        "slug": slug,
-        "name": "Ramadan drive",
-        "status": "draft",
-        "starts_at": "2027-02-18T00:00:00Z",
-        "ends_at": None,
-        "goal": {"supporters": 500},
-        "presets": {"usd": [3, 7.5, 15]},
-        "default_frequency": "month",
-        "appeal": {
-            "en": {"headline": "Keep Ramadan reporting free", "body": "First.\n\nSecond."},
-            "ar": {"headline": "ادعم تغطيتنا في رمضان", "body": "الفقرة الأولى."},
-        },
-        "banner": {
-            "optimise": False,
-            "variants": [
-                {
-                    "name": "iftar",
-                    "weight": 2,
-                    "headline": {"en": "Iftar stories", "ar": "حكايات الإفطار"},
-                    "text": {"en": "Support us this Ramadan.", "ar": "ادعمنا في رمضان."},
-                    "cta": {"en": "Give now", "ar": "ادعم الآن"},
-                }
-            ],
-        },
-        "targeting": {"langs": ["en", "ar"], "url_prefixes": ["https://news.example.org/ar/"]},
-    }

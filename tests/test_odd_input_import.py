@@ -15,7 +15,7 @@ from support.campaigns import store
 from support.extensions import db
 from support.json_input import key_path
 from support.models import Campaign, CampaignRevision
-from tests.factories import campaign_document
+from tests.helpers.campaigns import sample
 from tests.odd_inputs import (
     FUZZ,
     broken_json,
@@ -61,7 +61,7 @@ def related(found: str, changed: str) -> bool:
 @FUZZ
 @given(data=st.data(), value=odd_json)
 def test_any_value_at_any_path_is_imported_or_named_at_its_path(app, runner, tmp_path, data, value):
-    document = campaign_document()
+    document = sample(starts_at="2027-02-18T00:00:00Z", presets={"usd": [3, 7.5, 15]})
     path = data.draw(st.sampled_from(leaf_paths(document)))
     result = import_file(runner, tmp_path / "c.json", dumps(with_value(document, path, value)))
     db.session.expire_all()
@@ -82,7 +82,7 @@ def test_any_value_at_any_path_is_imported_or_named_at_its_path(app, runner, tmp
 @FUZZ
 @given(data=st.data(), value=odd_json)
 def test_a_key_given_twice_is_refused_naming_it(app, runner, tmp_path, data, value):
-    document = campaign_document()
+    document = sample(starts_at="2027-02-18T00:00:00Z", presets={"usd": [3, 7.5, 15]})
     key = data.draw(st.sampled_from(list(document)))
     result = import_file(runner, tmp_path / "c.json", duplicated_key(document, key, value))
     assert result.exit_code == 1
@@ -99,7 +99,7 @@ def test_a_file_that_is_not_a_json_document_is_refused_clearly(app, runner, tmp_
 
 
 def test_a_list_inside_the_languages_is_named_not_a_traceback(app, runner, tmp_path):
-    document = campaign_document()
+    document = sample(starts_at="2027-02-18T00:00:00Z", presets={"usd": [3, 7.5, 15]})
     document["targeting"]["langs"] = [["en"], "ar"]
     result = import_file(runner, tmp_path / "c.json", dumps(document))
     assert result.exit_code == 1
@@ -107,7 +107,7 @@ def test_a_list_inside_the_languages_is_named_not_a_traceback(app, runner, tmp_p
 
 
 def test_odd_keys_are_named_printably(app, runner, tmp_path):
-    document = campaign_document()
+    document = sample(starts_at="2027-02-18T00:00:00Z", presets={"usd": [3, 7.5, 15]})
     document["appeal"]["en\x1b[31m"] = {}
     document["presets"]["\u202eusd"] = [1]
     result = import_file(runner, tmp_path / "c.json", dumps(document))
