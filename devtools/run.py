@@ -61,6 +61,9 @@ def app_environment() -> tuple[dict[str, str], bool]:
             STRIPE_SECRET_KEY="sk_test_emulator",
             STRIPE_API_BASE=f"http://{HOST}:{EMULATOR_PORT}",
             STRIPE_WEBHOOK_SECRET=EMULATOR_WEBHOOK_SECRET,
+            STRIPE_PUBLISHABLE_KEY="pk_test_emulator",
+            # The emulator's stand-in for Stripe.js, for the pay and supporter pages.
+            STRIPE_JS_URL=f"http://{HOST}:{EMULATOR_PORT}/v3/stripe.js",
         )
     return env, use_emulator
 

@@ -38,6 +38,11 @@ MIN_SECRET_KEY_BYTES = 32
 # readers' shares must leave of it for staff actions (refunds, cancellations).
 STRIPE_ACCOUNT_LIMITS = {False: 25, True: 100}  # by livemode
 STAFF_HEADROOM = 5
+CHECKOUT_UIS = ("elements", "hosted")
+SAVE_OFFERS = ("pause", "lower", "none")
+# Stripe.js of the release that matches the pinned API version (2026-10-28.endive).
+DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/endive/stripe.js"
+STRIPE_JS_HOST = "js.stripe.com"
 
 
 class ConfigError(RuntimeError):
@@ -344,6 +349,47 @@ def _stripe_shares(get, livemode: bool, api_base: str, problems: list[str]) -> d
     return shares
 
 
+def _payment_page_settings(get, livemode: bool, api_base: str, problems: list[str]) -> dict:
+    """Our own pay and supporter pages: Stripe.js, its key, and the cancellation offer.
+
+    `elements` (the default) takes the card on our page with Stripe's Payment Element,
+    in the reader's language; `hosted` sends everyone to Stripe's hosted Checkout.
+    Stripe.js comes from Stripe (`js.stripe.com`), or, with `STRIPE_API_BASE` set, from
+    wherever the setting says (the emulator's stand-in under `make run`).
+    """
+    key = get("STRIPE_PUBLISHABLE_KEY")
+    # Unset, it is elements wherever Stripe.js can be given a key; a newsroom that
+    # asks for elements outright must give one.
+    ui = get("SUPPORT_CHECKOUT_UI", "elements" if key else "hosted").lower()
+    if ui not in CHECKOUT_UIS:
+        problems.append(f"SUPPORT_CHECKOUT_UI must be elements or hosted, not {ui!r}")
+    elif ui == "elements" and not key:
+        problems.append("SUPPORT_CHECKOUT_UI=elements needs STRIPE_PUBLISHABLE_KEY (pk_...)")
+    if key and not key.startswith(("pk_test_", "pk_live_")):
+        problems.append(
+            "STRIPE_PUBLISHABLE_KEY must be a publishable key (pk_test_... or pk_live_...)"
+        )
+    elif key and key.startswith("pk_live_") != livemode:
+        problems.append(
+            "STRIPE_PUBLISHABLE_KEY and STRIPE_SECRET_KEY must both be live or both be test keys"
+        )
+    js_url = get("STRIPE_JS_URL") or DEFAULT_STRIPE_JS_URL
+    parts = urlsplit(js_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"STRIPE_JS_URL must be an http(s) URL, not {js_url!r}")
+    elif not api_base and (parts.scheme != "https" or parts.hostname != STRIPE_JS_HOST):
+        problems.append(f"STRIPE_JS_URL must load Stripe.js from https://{STRIPE_JS_HOST}")
+    offer = get("SUPPORT_SAVE_OFFER", "pause").lower()
+    if offer not in SAVE_OFFERS:
+        problems.append(f"SUPPORT_SAVE_OFFER must be pause, lower or none, not {offer!r}")
+    return {
+        "SUPPORT_CHECKOUT_UI": ui if ui in CHECKOUT_UIS else "hosted",
+        "STRIPE_PUBLISHABLE_KEY": key,
+        "STRIPE_JS_URL": js_url,
+        "SUPPORT_SAVE_OFFER": offer if offer in SAVE_OFFERS else "pause",
+    }
+
+
 def _reader_settings(get, problems: list[str]) -> dict:
     """What readers see around the appeal: names, links, digits, when the goal shows."""
     digits = get("SUPPORT_ARABIC_DIGITS", "latn").lower()
@@ -427,6 +473,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "STRIPE_PRODUCT_ID": get("STRIPE_PRODUCT_ID"),
         "STRIPE_LIVEMODE": livemode,
         **shares,
+        **_payment_page_settings(get, livemode, api_base, problems),
         "STRIPE_TIMEOUT": int(stripe_timeout) if stripe_timeout.isdigit() else 20,
         "SUPPORT_PUBLIC_URL": public_url,
         "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],

@@ -9,6 +9,12 @@ styles and images only from this site, and no inline script, style attribute or
 event handler anywhere, so markup that slipped into a page cannot run. Pages
 must not be framed by other sites (the banner's iframe page names the article
 hosts that may frame it). Other responses keep `frame-ancestors 'none'`.
+
+Only the pages that take or change a card (the pay page, the supporter page) load
+Stripe.js: `stripe_js_policy` adds exactly the origins Stripe documents for Stripe.js
+and Elements (script, frames, and its API), or the emulator's origin when
+`STRIPE_JS_URL` points at its stand-in. The appeal and article pages load nothing
+from Stripe.
 """
 
 from __future__ import annotations
@@ -38,20 +44,50 @@ def checkout_origin() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# What Stripe's integration security guide lists for Stripe.js with Elements (no
+# address autocomplete, so no maps.googleapis.com).
+STRIPE_JS_SOURCES = {
+    "script-src": "https://js.stripe.com https://*.js.stripe.com",
+    "frame-src": "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com",
+    "connect-src": "https://api.stripe.com",
+}
+
+
 @lru_cache(maxsize=32)
-def _policy(form_targets: str, frame_ancestors: str) -> str:
+def _policy(form_targets: str, frame_ancestors: str, stripe_js: tuple = ()) -> str:
+    extra = dict(stripe_js)
     return "; ".join(
         (
             "default-src 'self'",
-            "script-src 'self'",
+            f"script-src 'self' {extra['script-src']}" if extra else "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data:",
+            *(
+                (f"frame-src {extra['frame-src']}", f"connect-src 'self' {extra['connect-src']}")
+                if extra
+                else ()
+            ),
             f"form-action {form_targets}",
             "base-uri 'none'",
             "object-src 'none'",
             f"frame-ancestors {frame_ancestors}",
         )
     )
+
+
+def stripe_js_sources() -> dict[str, str]:
+    """The origins Stripe.js needs, by directive: Stripe's own, or the stand-in's."""
+    parts = urlsplit(current_app.config["STRIPE_JS_URL"])
+    if parts.hostname == "js.stripe.com":
+        return STRIPE_JS_SOURCES
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return {"script-src": origin, "frame-src": origin, "connect-src": origin}
+
+
+def stripe_js_policy() -> str:
+    """The policy of a page that loads Stripe.js and mounts an Element."""
+    sources = tuple(sorted(stripe_js_sources().items()))
+    return _policy(f"'self' {checkout_origin()}", "'none'", sources)
 
 
 def page_policy(frame_ancestors: str = "'none'") -> str:

@@ -97,6 +97,8 @@ def base_config(database_url: str, emulator_url: str) -> dict:
         "STRIPE_API_BASE": emulator_url,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_LIVEMODE": False,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_emulator",
+        "STRIPE_JS_URL": f"{emulator_url}/v3/stripe.js",
         "SUPPORT_ALLOWED_HOSTS": [ARTICLE_HOST],
         "SUPPORT_PUBLIC_URL": "http://support.test",
         "SERVER_NAME": None,

@@ -317,3 +317,41 @@ def test_every_setting_is_documented_in_env_example_and_the_readme():
     table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     assert sorted(n for n in env.names if not re.search(rf"^#? ?{n}=", example, re.M)) == []
     assert sorted(n for n in env.names if f"`{n}`" not in table) == []
+
+
+def test_the_pay_page_settings_default_to_elements_with_a_key_and_stripe_js_from_stripe():
+    config = load_config({"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_PUBLISHABLE_KEY": "pk_test_x"})
+    assert config["SUPPORT_CHECKOUT_UI"] == "elements"
+    assert config["STRIPE_JS_URL"] == "https://js.stripe.com/endive/stripe.js"
+    assert config["SUPPORT_SAVE_OFFER"] == "pause"
+    # Without a publishable key nothing can mount an Element: Stripe's hosted page.
+    assert load_config({"STRIPE_SECRET_KEY": "sk_test_x"})["SUPPORT_CHECKOUT_UI"] == "hosted"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SUPPORT_CHECKOUT_UI": "embedded"}, "SUPPORT_CHECKOUT_UI must be elements or hosted"),
+        ({"SUPPORT_CHECKOUT_UI": "elements"}, "needs STRIPE_PUBLISHABLE_KEY"),
+        ({"STRIPE_PUBLISHABLE_KEY": "sk_test_oops"}, "must be a publishable key"),
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_live_x"}, "both be live or both be test keys"),
+        ({"STRIPE_JS_URL": "https://cdn.example.org/stripe.js"}, "from https://js.stripe.com"),
+        ({"STRIPE_JS_URL": "javascript:alert(1)"}, "STRIPE_JS_URL must be an http(s) URL"),
+        ({"SUPPORT_SAVE_OFFER": "discount"}, "SUPPORT_SAVE_OFFER must be pause, lower or none"),
+    ],
+)
+def test_bad_pay_page_settings_are_named_at_start_up(env, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config({"STRIPE_SECRET_KEY": "sk_test_x", **env})
+
+
+def test_the_emulator_may_serve_stripe_js():
+    config = load_config(
+        {
+            "STRIPE_SECRET_KEY": "sk_test_x",
+            "STRIPE_API_BASE": "http://127.0.0.1:12111",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_x",
+            "STRIPE_JS_URL": "http://127.0.0.1:12111/v3/stripe.js",
+        }
+    )
+    assert config["STRIPE_JS_URL"] == "http://127.0.0.1:12111/v3/stripe.js"
