@@ -147,6 +147,10 @@ class CheckoutAttempt(db.Model):
     # The Stripe customer that paid (the completed session's own `customer`): the
     # paying browser may act for this customer only (support/supporter_access.py).
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # A session paid on our own pay page (`ui_mode: "elements"`): the secret Stripe.js
+    # needs there, kept from creation so showing the page never reads Stripe. None for
+    # a session on Stripe's hosted page.
+    client_secret: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class StripeEvent(db.Model):

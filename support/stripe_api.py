@@ -194,12 +194,20 @@ class CheckoutRequest:
     amount: int
     currency: str
     frequency: str  # "month", "year" or "once"
-    success_url: str
-    cancel_url: str
     locale: str
     metadata: dict[str, str]
+    # Hosted Checkout sends the reader back to one of these...
+    success_url: str | None = None
+    cancel_url: str | None = None
+    # ...a session for our own pay page (`ui_mode: "elements"`) to this one.
+    return_url: str | None = None
     customer_email: str | None = None
     product_name: str = "Support independent journalism"
+
+    @property
+    def elements(self) -> bool:
+        """Whether the session is paid on our own page with the Payment Element."""
+        return self.return_url is not None
 
 
 def client() -> stripe.StripeClient:
@@ -238,15 +246,22 @@ def create_checkout_session(
 ) -> stripe.checkout.Session:
     """Create a Checkout Session for one gift; the same key gives the same session.
 
+    Hosted (Stripe's page, `success_url`/`cancel_url`) or, with a `return_url`,
+    `ui_mode: "elements"` for our own pay page: Stripe then answers a
+    `client_secret` for Stripe.js and sends the reader to `return_url` once paid.
     A reader's request: `StripeBusy` past the readers' share.
     """
     params: dict[str, Any] = {
         "line_items": [{"price_data": _price_data(request), "quantity": 1}],
-        "success_url": request.success_url,
-        "cancel_url": request.cancel_url,
         "locale": request.locale,
         "metadata": request.metadata,
     }
+    if request.elements:
+        params["ui_mode"] = "elements"
+        params["return_url"] = request.return_url
+    else:
+        params["success_url"] = request.success_url
+        params["cancel_url"] = request.cancel_url
     if request.customer_email:
         params["customer_email"] = request.customer_email
     if request.frequency == "once":
@@ -264,6 +279,44 @@ def create_checkout_session(
         return client().v1.checkout.sessions.create(
             params=params, options={"idempotency_key": idempotency_key}
         )
+
+
+class DomainExists(Exception):
+    """Stripe already has a payment method domain for that name (`domain`: it, as a dict)."""
+
+    def __init__(self, domain: dict):
+        super().__init__(domain.get("domain_name"))
+        self.domain = domain
+
+
+def register_payment_method_domain(domain_name: str) -> dict:
+    """Register `domain_name` for wallets in Elements (Apple Pay, Google Pay, Link).
+
+    Stripe keeps one per name: one already there raises `DomainExists` carrying it,
+    enabled again first if it had been disabled.
+    """
+    with _asking("Payment method domain list"):
+        found = (
+            client()
+            .v1.payment_method_domains.list(params={"domain_name": domain_name, "limit": 1})
+            .data
+        )
+    if found:
+        existing = found[0]
+        if not existing.enabled:
+            with _asking(f"Enabling payment method domain {existing.id}"):
+                existing = client().v1.payment_method_domains.update(
+                    existing.id,
+                    params={"enabled": True},
+                    options={"idempotency_key": f"pmd-enable-{uuid.uuid4().hex}"},
+                )
+        raise DomainExists(existing.to_dict())
+    with _asking(f"Payment method domain create for {domain_name}"):
+        created = client().v1.payment_method_domains.create(
+            params={"domain_name": domain_name},
+            options={"idempotency_key": f"pmd-{domain_name}-{uuid.uuid4().hex}"},
+        )
+    return created.to_dict()
 
 
 def verify_webhook(payload: bytes, header: str | None) -> dict:

@@ -2,8 +2,10 @@
 
 Views call `start_checkout` with a validated `Choice`; it creates the session
 through `stripe_api`, records a `CheckoutAttempt` and returns the session's id
-and the URL to send the reader to. `find_attempt` finds it again for the
-thanks page (support/appeal/confirmation.py).
+and the URL to send the reader to: our own pay page for a session paid with the
+Payment Element (`ui_mode: "elements"`, whose `client_secret` the attempt keeps
+for that page), or Stripe's hosted Checkout. `find_attempt` finds it again for
+the pay and thanks pages (support/appeal/confirmation.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 
 from support import stripe_api
@@ -25,6 +27,16 @@ from support.money import fee_for, gross_up, to_major
 from support.urls import public_url
 
 SESSION_ID = re.compile(r"cs_(test|live)_[A-Za-z0-9]{1,200}")
+
+ELEMENTS, HOSTED = "elements", "hosted"
+
+
+def checkout_ui(asked: str | None) -> str:
+    """Where this reader pays: our pay page only when the setting says `elements`
+    and the appeal's script said the browser runs JavaScript (`ui=elements`);
+    without it the Payment Element could not work, so Stripe's hosted page."""
+    wanted = current_app.config["SUPPORT_CHECKOUT_UI"] == ELEMENTS
+    return ELEMENTS if wanted and asked == ELEMENTS else HOSTED
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Choice:
     attribution: Attribution
     email: str | None = None
     form_token: str = ""
+    ui: str = HOSTED  # ELEMENTS: paid on our pay page
 
     @property
     def charged(self) -> int:
@@ -83,6 +96,7 @@ def idempotency_key(choice: Choice) -> str:
         str(choice.cover_fees),
         choice.email or "",
         choice.lang,
+        choice.ui,
         *(choice.attribution.source, choice.attribution.campaign, choice.attribution.variant),
     ]
     digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
@@ -103,28 +117,44 @@ def appeal_params(choice: Choice) -> dict[str, str]:
 
 
 def start_checkout(choice: Choice) -> tuple[str, str]:
-    """Create (or, on a double submit, find again) the Checkout Session; its id and URL."""
+    """Create (or, on a double submit, find again) the Checkout Session; its id and
+    where to send the reader (our pay page, or Stripe's hosted page)."""
     metadata = {"lang": choice.lang, "cover_fees": "1" if choice.cover_fees else "0"}
     metadata.update(choice.attribution.as_params())
-    request = stripe_api.CheckoutRequest(
-        amount=choice.charged,
-        currency=choice.currency,
-        frequency=choice.frequency,
-        # Stripe fills in the session's id; url_for would escape the braces.
-        success_url=public_url("appeal.thanks", lang=choice.lang)
-        + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=public_url("appeal.cancelled", lang=choice.lang, **appeal_params(choice)),
-        # Checkout has no Arabic: "auto" follows the reader's browser.
-        locale="en" if choice.lang == "en" else "auto",
-        metadata=metadata,
-        customer_email=choice.email,
-    )
+    # Stripe fills in the session's id; url_for would escape the braces.
+    thanks = public_url("appeal.thanks", lang=choice.lang) + "?session_id={CHECKOUT_SESSION_ID}"
+    # Checkout has no Arabic: "auto" follows the reader's browser. On our pay page
+    # Stripe.js is given the page's own language instead.
+    locale = "en" if choice.lang == "en" else "auto"
+    if choice.ui == ELEMENTS:
+        # The reader types the address on our page; Stripe.js sends it with the payment.
+        request = stripe_api.CheckoutRequest(
+            amount=choice.charged,
+            currency=choice.currency,
+            frequency=choice.frequency,
+            locale=locale,
+            metadata=metadata,
+            return_url=thanks,
+        )
+    else:
+        request = stripe_api.CheckoutRequest(
+            amount=choice.charged,
+            currency=choice.currency,
+            frequency=choice.frequency,
+            locale=locale,
+            metadata=metadata,
+            success_url=thanks,
+            cancel_url=public_url("appeal.cancelled", lang=choice.lang, **appeal_params(choice)),
+            customer_email=choice.email,
+        )
     session = stripe_api.create_checkout_session(request, idempotency_key(choice))
-    record_attempt(session.id, choice)
+    record_attempt(session.id, choice, session.client_secret if choice.ui == ELEMENTS else None)
+    if choice.ui == ELEMENTS:
+        return session.id, url_for("appeal.pay_page", lang=choice.lang, session_id=session.id)
     return session.id, session.url
 
 
-def record_attempt(session_id: str, choice: Choice) -> None:
+def record_attempt(session_id: str, choice: Choice, client_secret: str | None = None) -> None:
     """Remember the session once, whatever the number of submits that led to it."""
     exists = db.session.scalar(
         sa.select(CheckoutAttempt.id).where(CheckoutAttempt.session_id == session_id)
@@ -142,6 +172,7 @@ def record_attempt(session_id: str, choice: Choice) -> None:
             source=choice.attribution.source,
             campaign=choice.attribution.campaign,
             variant=choice.attribution.variant,
+            client_secret=client_secret,
         )
     )
     try:

@@ -69,10 +69,18 @@ def _read_turn(session_id: str) -> int:
     return max(math.ceil(reset - time.time()), 1)
 
 
+def known_paid(attempt: CheckoutAttempt) -> bool:
+    """Paid as far as we know without asking Stripe: the webhook completed the attempt,
+    or a read in the last hour found the session paid."""
+    return attempt.completed_at is not None or bool(
+        limiter.storage.get(_paid_key(attempt.session_id))
+    )
+
+
 def confirmation(attempt: CheckoutAttempt) -> Confirmation:
     """Where the gift of `attempt` stands, asking Stripe only when a read is due."""
     session_id = attempt.session_id
-    if attempt.completed_at is not None or limiter.storage.get(_paid_key(session_id)):
+    if known_paid(attempt):
         return Confirmation(CONFIRMED)
     if utcnow() - attempt.created_at >= SESSION_LIFETIME:
         return Confirmation(CLOSED)

@@ -12,7 +12,7 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from support.appeal.checkout import Choice
+from support.appeal.checkout import Choice, checkout_ui
 from support.attribution import Attribution
 from support.choices import FREQUENCIES
 from support.formatting import format_money_major
@@ -70,6 +70,8 @@ class AppealForm(FlaskForm):
     campaign = HiddenField()
     variant = HiddenField()
     form_token = HiddenField()
+    # Set by appeal.js (`elements`): this browser runs the script our pay page needs.
+    ui = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,4 +133,5 @@ class AppealForm(FlaskForm):
             ),
             email=(self.email.data or "").strip() or None,
             form_token=self.form_token.data,
+            ui=checkout_ui(self.ui.data),
         )

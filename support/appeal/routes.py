@@ -1,22 +1,23 @@
-"""Reader pages: `/`, `/<lang>/`, checkout, thanks and cancelled."""
+"""Reader pages: `/`, `/<lang>/`, checkout, the pay page, thanks and cancelled."""
 
 from __future__ import annotations
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from support.appeal import bp, checkout, throttle
+from support.appeal import bp, checkout, pay, throttle
 from support.appeal.confirmation import confirmation
 from support.appeal.forms import AppealForm
 from support.appeal.next_steps import monthly_offer_url, share_mail_url
 from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
-from support.errors import retry_after
+from support.errors import busy_page, render_error, retry_after
 from support.i18n import best_language
 from support.manage import browser_checkouts
 from support.manage.portal import thanks_manage_url
+from support.security import stripe_js_policy
 from support.stripe_api import StripeBusy, StripeUnavailable
 
 
@@ -37,7 +38,7 @@ def appeal(lang=None):
 
 @bp.post("/<lang>/checkout")
 def start_checkout(lang=None):
-    """Validate the choice and send the reader to Stripe Checkout (303).
+    """Validate the choice and send the reader to our pay page or Stripe Checkout (303).
 
     An address that started too many sessions gets the form back with a 429,
     before Stripe is asked (`throttle`); so does everyone, with a 503, while the
@@ -59,17 +60,104 @@ def start_checkout(lang=None):
         return render_appeal(form, stripe_error=True), 502
     # The thanks page offers this browser, and only it, a direct link to the portal.
     browser_checkouts.remember(session_id)
+    if choice.ui == checkout.ELEMENTS:
+        pay.remember_email(session_id, choice.email)
+    return redirect(url, code=303)
+
+
+def _pay_attempt(session_id: str):
+    """The Elements session's attempt for this browser, or the page to answer instead.
+
+    An id we did not create (or a hosted session's) is a 404; another browser's
+    session a 403 saying why. Neither asks Stripe.
+    """
+    attempt = checkout.find_attempt(session_id)
+    if attempt is None or not attempt.client_secret:
+        abort(404)
+    if not browser_checkouts.started_here(session_id):
+        page = render_template(
+            "appeal/pay_problem.html",
+            title=_l("This payment page belongs to another browser"),
+            text=_l(
+                "For your security, a payment page opens only in the browser where the gift "
+                "was chosen. Nothing was charged. You can choose your gift again here."
+            ),
+            again_url=url_for("appeal.appeal", **pay.back_to_appeal(attempt, g.lang)),
+        )
+        return None, make_response(page, 403)
+    return attempt, None
+
+
+@bp.get("/<lang>/pay/<session_id>")
+def pay_page(lang=None, session_id=None):
+    """Our pay page: the gift's summary and Stripe's Payment Element for the session.
+
+    Drawn from the attempt alone (no Stripe read). A paid session goes on to the
+    thanks page; one past Stripe's lifetime back to the appeal, the choice kept.
+    """
+    attempt, refusal = _pay_attempt(session_id)
+    if refusal is not None:
+        return refusal
+    state = pay.state(attempt)
+    if state == pay.COMPLETE:
+        return redirect(url_for("appeal.thanks", session_id=session_id), code=303)
+    again_url = url_for("appeal.appeal", **pay.back_to_appeal(attempt, g.lang))
+    if state == pay.EXPIRED:
+        page = render_template(
+            "appeal/pay_problem.html",
+            title=_l("This payment page has expired"),
+            text=_l("Nothing was charged. Your choice is kept: press the button to start again."),
+            again_url=again_url,
+        )
+        return page, 410
+    response = make_response(
+        render_template(
+            "appeal/pay.html",
+            attempt=attempt,
+            gift=pay.summary(attempt),
+            email=pay.email_for(session_id) or "",
+            again_url=again_url,
+            thanks_url=url_for("appeal.thanks", session_id=session_id),
+        )
+    )
+    # The only reader page that loads Stripe.js.
+    response.headers["Content-Security-Policy"] = stripe_js_policy()
+    return response
+
+
+@bp.post("/<lang>/pay/<session_id>/hosted")
+def pay_hosted(lang=None, session_id=None):
+    """The same gift on Stripe's hosted Checkout: for a reader whose browser cannot run
+    the Payment Element (no JavaScript, Stripe.js blocked) or who prefers it."""
+    attempt, refusal = _pay_attempt(session_id)
+    if refusal is not None:
+        return refusal
+    if pay.state(attempt) == pay.COMPLETE:
+        return redirect(url_for("appeal.thanks", session_id=session_id), code=303)
+    choice = pay.choice_of(attempt, g.lang, pay.email_for(session_id))
+    try:
+        with throttle.new_sessions(choice):
+            hosted_id, url = checkout.start_checkout(choice)
+    except RateLimitExceeded:
+        return render_error(429)
+    except StripeBusy as busy:
+        return busy_page(busy)
+    except StripeUnavailable:
+        return render_error(502)
+    browser_checkouts.remember(hosted_id)
     return redirect(url, code=303)
 
 
 @bp.errorhandler(CSRFError)
 def expired_form(error):
-    """A checkout (the one form here) without a valid CSRF token: the form again,
-    with a fresh token.
+    """A form without a valid CSRF token: the form again, with a fresh token.
 
     Most often the reader's session cookie expired or was cleared while the page
-    was open; pressing the button again is all it takes.
+    was open; pressing the button again is all it takes. The pay page's switch to
+    Stripe's page gets the pay page again (which says whose it is).
     """
+    if request.endpoint == "appeal.pay_hosted":
+        return redirect(url_for("appeal.pay_page", **request.view_args), code=303)
     form = AppealForm()
     form.form_errors.append(
         _l("This form has expired. Please check your choice and press the button again.")

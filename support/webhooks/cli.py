@@ -1,4 +1,5 @@
-"""`flask stripe ...`: apply events (worker), reconcile the ledger, create the webhook endpoint."""
+"""`flask stripe ...`: apply events (worker), reconcile the ledger, create the webhook
+endpoint, register the pay page's domain for wallets."""
 
 from __future__ import annotations
 
@@ -121,3 +122,38 @@ def setup_webhook(url: str) -> None:
     )
     click.echo("Put this in .env and restart:")
     click.echo(f"STRIPE_WEBHOOK_SECRET={endpoint['secret']}")
+
+
+WALLETS = ("apple_pay", "google_pay", "link", "paypal")
+
+
+@stripe_group.command("register-domain")
+def register_domain() -> None:
+    """Register SUPPORT_PUBLIC_URL's host as a payment method domain, so the Payment
+    Element on the pay page may offer wallets (Apple Pay, Google Pay, Link).
+
+    Safe to run again: a domain Stripe already has is reported (and enabled again
+    if it had been disabled), not created twice.
+    """
+    host = urlsplit(current_app.config["SUPPORT_PUBLIC_URL"]).hostname or ""
+    if "." not in host or host.replace(".", "").isdigit():
+        raise click.ClickException(
+            f"SUPPORT_PUBLIC_URL's host ({host or 'none'}) is not a public domain name: "
+            "set SUPPORT_PUBLIC_URL to the address readers use, e.g. https://support.example.org"
+        )
+    try:
+        domain = stripe_api.register_payment_method_domain(host)
+        said = f"Registered {host} ({domain['id']})"
+    except stripe_api.DomainExists as exists:
+        domain = exists.domain
+        said = f"{host} is already registered ({domain['id']})"
+    except stripe_api.StripeUnavailable as error:
+        raise click.ClickException(
+            f"Stripe refused to register {host}: {error.stripe_message or error}"
+        ) from None
+    wallets = ", ".join(
+        f"{name} {domain[name]['status']}"
+        for name in WALLETS
+        if isinstance(domain.get(name), dict) and "status" in domain[name]
+    )
+    click.echo(f"{said}; wallets: {wallets or 'none reported'}.")

@@ -1,10 +1,23 @@
 // Progressive enhancement for the appeal form; the page works without it.
+// With it, the reader may pay on our own pay page (see below).
 // Keeps the fee explanation in step with the amount and the "cover the fee" box,
 // and shows the "Other amount" field only when "Other" is chosen.
 (function () {
   "use strict";
   var form = document.querySelector(".appeal-form");
   if (!form) return;
+
+  // This browser runs JavaScript, so it can pay on our own page (the Payment Element,
+  // in the page's language) when the newsroom takes payment there; without this
+  // field the server sends the reader to Stripe's hosted page.
+  if (form.dataset.checkoutUi === "elements") {
+    var ui = document.createElement("input");
+    ui.type = "hidden";
+    ui.name = "ui";
+    ui.value = "elements";
+    form.appendChild(ui);
+    form.querySelectorAll("[data-hosted-note]").forEach(function (note) { note.hidden = true; });
+  }
   var other = form.querySelector("#amount_other");
   var otherField = form.querySelector("[data-other-field]");
   var otherRadio = form.querySelector('input[name="amount"][value="other"]');
