@@ -29,15 +29,15 @@
       testCards: "بطاقات الاختبار",
       success: "تنجح",
       declined: "تُرفض",
-      auth: "تحقق \u20663-D Secure\u2069",
+      auth: "تحقق ثلاثي الأبعاد",
       number: "رقم البطاقة",
       expiry: "تاريخ الانتهاء (شهر / سنة)",
       cvc: "رمز الأمان",
       incomplete_number: "رقم البطاقة غير مكتمل.",
       incomplete_expiry: "تاريخ انتهاء البطاقة غير مكتمل.",
       incomplete_cvc: "رمز الأمان للبطاقة غير مكتمل.",
-      challengeTitle: "تأكيد عملية الدفع (اختبار \u20663-D Secure\u2069)",
-      challengeText: "هذه صفحة التحقق التجريبية في محاكي Stripe.",
+      challengeTitle: "تأكيد عملية الدفع (اختبار التحقق ثلاثي الأبعاد)",
+      challengeText: "هذه صفحة التحقق التجريبية في محاكي سترايب.",
       complete: "إكمال التحقق",
       fail: "رفض التحقق"
     }

@@ -1,0 +1,59 @@
+"""Finding English left on an Arabic reader's way: Latin-script words in what they see.
+
+A page's visible text is the `innerText` of its document and of every frame in it
+(Stripe's card form included); a mail's is its subject, its plain text and its HTML
+without tags. Web addresses are not read as words (a mail's links are addresses,
+not sentences). What a reader may legitimately see in Latin letters is passed as
+`allowed`: their own email address, the card's brand and last 4, the newsroom's
+configured Latin name.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from email import message_from_string, policy
+from email.message import Message
+
+LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'’.-]*")
+ADDRESS = re.compile(r"(https?://\S+|[\w.+-]+@[\w-]+(\.[\w-]+)+)")
+TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+
+
+def latin_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
+    """The Latin-script words in `text` other than addresses and the `allowed` phrases."""
+    for phrase in sorted(allowed, key=len, reverse=True):
+        if phrase:
+            text = re.sub(re.escape(phrase), " ", text, flags=re.I)
+    text = ADDRESS.sub(" ", text)
+    return [word.strip(".-'’") for word in LATIN_WORD.findall(text) if word.strip(".-'’")]
+
+
+def page_text(page) -> str:
+    """Everything a reader sees on a Playwright page, its frames included."""
+    parts = []
+    for frame in page.frames:
+        try:
+            parts.append(frame.evaluate("() => document.body ? document.body.innerText : ''"))
+        except Exception:  # a frame that navigated away while being read
+            continue
+    return "\n".join(parts)
+
+
+def mail_text(mail: str | Message) -> str:
+    """The subject and every text part of a mail (raw or parsed), HTML without its tags."""
+    message = message_from_string(mail, policy=policy.default) if isinstance(mail, str) else mail
+    parts = [str(message["Subject"] or "")]
+    for part in message.walk() if message.is_multipart() else [message]:
+        parts.append(_part_text(part))
+    return "\n".join(parts)
+
+
+def _part_text(part: Message) -> str:
+    if part.get_content_maintype() != "text":
+        return ""
+    body = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    if part.get_content_subtype() == "html":
+        body = html.unescape(TAG.sub(" ", body))
+    return body
