@@ -176,14 +176,14 @@ def request_change(
     """
     if ask.kind == "amount" and ask.interval != sub.interval:
         ask = Ask(**{**ask.__dict__, "kind": "frequency"})
-    _check(sub, ask)
     key = change_key(session, sub, ask, version)
     earlier = db.session.scalars(
         sa.select(SupporterChange).where(SupporterChange.key == key).order_by(SupporterChange.id)
     ).all()
     for change in earlier:
         if change.failed_at is None:
-            return change  # the same form again: asked already
+            return change  # the same form again (even once applied): asked already
+    _check(sub, ask)
     item = _item(sub) if ask.kind in ("amount", "frequency") else None
     sub_id = sub.id
     asked = read_version()  # ends the transaction: nothing stays open across Stripe calls
