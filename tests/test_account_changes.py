@@ -325,3 +325,17 @@ def test_a_get_changes_nothing_and_a_post_needs_the_csrf_token(client, emulator)
         assert client.get(f"/en/account/gifts/{sub.id}/{action}").status_code == 200
     assert client.post(f"/en/account/gifts/{sub.id}/pause", data={"months": "1"}).status_code == 400
     assert changes() == [] and deliveries.new() == []
+
+
+def test_stripe_not_knowing_the_gift_is_the_cannot_find_page(client, emulator):
+    _supporter, sub, deliveries = gift_in_session(client, emulator)
+    emulator.fail_next(
+        status=404,
+        type="invalid_request_error",
+        code="resource_missing",
+        message="No such subscription",
+    )
+    missing = act(client, sub.id, "pause", months="1")
+    assert missing.status_code == 404 and "We cannot find your gift" in text(missing)
+    assert emulator.get(sub.stripe_id)["pause_collection"] is None
+    assert [c.failed_at is not None for c in changes()] == [True]
