@@ -339,3 +339,14 @@ def test_stripe_not_knowing_the_gift_is_the_cannot_find_page(client, emulator):
     assert missing.status_code == 404 and "We cannot find your gift" in text(missing)
     assert emulator.get(sub.stripe_id)["pause_collection"] is None
     assert [c.failed_at is not None for c in changes()] == [True]
+
+
+def test_a_change_whose_webhook_was_lost_is_applied_by_reconcile(client, emulator, runner):
+    _supporter, sub, _deliveries = gift_in_session(client, emulator)
+    assert act(client, sub.id, "pause", months="1").status_code == 303
+    result = runner.invoke(args=["stripe", "reconcile"])
+    assert result.exit_code == 0, result.output
+    ledger_matches_stripe(emulator, sub.stripe_id)
+    [change] = changes()
+    assert change.applied_at is not None
+    assert mails() == [("gift_paused", f"supporter_change:{change.id}", "en")]

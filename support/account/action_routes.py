@@ -157,7 +157,7 @@ def _refused(sub: Subscription, code: str):
     return _no_store(make_response(page, 400))
 
 
-def _ask(action: str, form, sub: Subscription) -> actions.Ask:
+def _ask(action: str, form) -> actions.Ask:
     offer = form.offer_taken()
     if action == "amount":
         return actions.Ask(
@@ -193,7 +193,7 @@ def gift_action_post(gift_id: int, action: str, lang=None):
     session = supporter_access.current_session()
     try:
         change = actions.request_change(
-            session, sub, _ask(action, form, sub), int(form.version.data), g.lang
+            session, sub, _ask(action, form), int(form.version.data), g.lang
         )
     except actions.ActionRefused as refused:
         return _refused(sub, refused.code)
