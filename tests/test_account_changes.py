@@ -328,7 +328,7 @@ def test_a_get_changes_nothing_and_a_post_needs_the_csrf_token(client, emulator)
 
 
 def test_stripe_not_knowing_the_gift_is_the_cannot_find_page(client, emulator):
-    _supporter, sub, deliveries = gift_in_session(client, emulator)
+    _supporter, sub, _deliveries = gift_in_session(client, emulator)
     emulator.fail_next(
         status=404,
         type="invalid_request_error",
