@@ -90,6 +90,13 @@ class Subscription(db.Model):
     campaign: Mapped[str | None] = mapped_column(sa.String(64))
     variant: Mapped[str | None] = mapped_column(sa.String(64))
     lang: Mapped[str | None] = mapped_column(sa.String(8))
+    # Stripe's `pause_collection`: set while payments are paused, with the date they
+    # resume (None: until resumed by hand).
+    collection_paused: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Stripe's `cancellation_details`: the reason chosen (its `feedback`) and the words given.
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    cancel_comment: Mapped[str | None] = mapped_column(sa.Text)
     # When (microseconds since the epoch, by the database's clock) the Stripe state
     # in this row was read; an older read must not overwrite it (support/ledger/versions.py).
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -126,6 +133,51 @@ class Payment(db.Model):
 
     supporter: Mapped[Supporter | None] = relationship(back_populates="payments")
     subscription: Mapped[Subscription | None] = relationship(back_populates="payments")
+
+
+class SupporterChange(db.Model):
+    """A change a supporter asked for on the account page (amount, frequency, pause,
+    resume, cancel, undo of a cancellation), kept for the page and for staff.
+
+    Written when asked, before Stripe is; the ledger marks it `applied_at` when the
+    webhook that follows shows Stripe's subscription with it (support/ledger/changes.py),
+    and only then is its confirmation mail queued. Until then the page says the change
+    is on its way. `key` + `attempt` make the Stripe idempotency key: one rendered form
+    sent twice is one row and one change; an attempt Stripe refused (`failed_at`) lets
+    the same form be sent again under the next attempt number.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("key", "attempt"),
+        sa.Index("ix_supporter_change_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    attempt: Mapped[int] = mapped_column(default=0)
+    supporter_id: Mapped[int] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(sa.ForeignKey("subscription.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # see support.account.actions.KINDS
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    old_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    new_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    old_interval: Mapped[str | None] = mapped_column(sa.String(8))
+    new_interval: Mapped[str | None] = mapped_column(sa.String(8))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(sa.String(32))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    # The one offer shown before a cancellation (pause or lower), and whether this
+    # change is that offer taken (a save) rather than the cancellation.
+    offer: Mapped[str | None] = mapped_column(sa.String(16))
+    saved: Mapped[bool] = mapped_column(default=False)
+    lang: Mapped[str] = mapped_column(sa.String(8))
+    # Database-clock versions (see support/ledger/versions.py) taken before Stripe was
+    # asked and after it answered: a subscription read newer than these shows the change.
+    asked_version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    answered_version: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CheckoutAttempt(db.Model):

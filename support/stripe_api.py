@@ -510,3 +510,80 @@ def cancel_subscription(subscription_id: str, at_period_end: bool, idempotency_k
             # is refused rather than done twice.
             sub = client().v1.subscriptions.cancel(subscription_id)
     return sub.to_dict()
+
+
+# Supporters' own changes on the account page (support/account/actions.py): readers'
+# requests, so each takes a place in the readers' share first (`StripeBusy` past it).
+# Each carries the idempotency key of the change it makes, so a form sent twice, or
+# the library's retry after a lost answer, changes the subscription once. None of
+# them writes the ledger: the `customer.subscription.updated` that follows does.
+
+
+def read_subscription_for_reader(subscription_id: str) -> dict | None:
+    """The subscription as Stripe has it now (its item and product, to change the price)."""
+    return _retrieve(client().v1.subscriptions, subscription_id, reader=True)
+
+
+def _update_subscription(subscription_id: str, params: dict, idempotency_key: str) -> dict:
+    _reader_turn()
+    with _asking(f"Supporter's update of {subscription_id}"):
+        sub = client().v1.subscriptions.update(
+            subscription_id, params=params, options={"idempotency_key": idempotency_key}
+        )
+    return sub.to_dict()
+
+
+def change_subscription_price(
+    subscription_id: str,
+    item: dict,
+    amount: int,
+    interval: str,
+    idempotency_key: str,
+) -> dict:
+    """Bill `amount` (minor units, the subscription's currency) every `interval` from the
+    next payment: the item's price replaced (`price_data`, its product kept), no proration."""
+    price = item["price"]
+    product = price["product"]
+    params = {
+        "items": [
+            {
+                "id": item["id"],
+                "price_data": {
+                    "currency": price["currency"],
+                    "unit_amount": amount,
+                    "recurring": {"interval": interval},
+                    "product": product["id"] if isinstance(product, dict) else product,
+                },
+            }
+        ],
+        "proration_behavior": "none",
+    }
+    return _update_subscription(subscription_id, params, idempotency_key)
+
+
+def pause_subscription(subscription_id: str, resumes_at: int, idempotency_key: str) -> dict:
+    """Take no payment until `resumes_at` (unix time): invoices meanwhile are voided."""
+    params = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+    return _update_subscription(subscription_id, params, idempotency_key)
+
+
+def resume_subscription(subscription_id: str, idempotency_key: str) -> dict:
+    """End a pause now (`pause_collection` cleared): the next renewal is paid again."""
+    return _update_subscription(subscription_id, {"pause_collection": ""}, idempotency_key)
+
+
+def cancel_subscription_with_reason(
+    subscription_id: str, feedback: str, comment: str | None, idempotency_key: str
+) -> dict:
+    """End the gift at the end of the period paid for, with the supporter's reason
+    (`cancellation_details`: one of Stripe's `feedback` values and their own words)."""
+    details: dict[str, str] = {"feedback": feedback}
+    if comment:
+        details["comment"] = comment
+    params = {"cancel_at_period_end": True, "cancellation_details": details}
+    return _update_subscription(subscription_id, params, idempotency_key)
+
+
+def keep_subscription(subscription_id: str, idempotency_key: str) -> dict:
+    """Undo a pending cancellation: the gift goes on after the period's end."""
+    return _update_subscription(subscription_id, {"cancel_at_period_end": False}, idempotency_key)

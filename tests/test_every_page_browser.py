@@ -39,6 +39,9 @@ def seed() -> dict[str, str]:
     again = supporter("layla@example.org", name="ليلى حداد", lang="ar")
     subscription(again, 1000, "usd", interval="year", status="canceled", canceled_at=utcnow())
     paid = payment(layla, 500, "usd", paid_at=utcnow())
+    # A paused gift and one ending, for the account page's resume and keep pages.
+    resting = subscription(layla, 300, "usd", collection_paused=True, paused_until=utcnow())
+    ending = subscription(layla, 700, "usd", cancel_at_period_end=True, current_period_end=utcnow())
     once = supporter("omar@example.org", name="Omar")
     payment(once, 2500, "usd", kind="one_time")
     event("invoice.paid")
@@ -66,6 +69,8 @@ def seed() -> dict[str, str]:
         "layla": str(layla.id),
         "plan": str(plan.id),
         "paid": str(paid.id),
+        "resting": str(resting.id),
+        "ending": str(ending.id),
         "token": return_token(layla.id),
         **{f"link-{lang}": make_token(layla.id, lang, "mail") for lang in LANGS},
     }
@@ -178,6 +183,16 @@ def test_every_page_fits_and_passes_axe(live_server, browser, width):
         page.wait_for_url(f"**/{lang}/account")
         account = f"{live_server.url}/{lang}/account"
         problems += problems_on(page, account, "account", width, lang, axe)
+        gifts = f"{account}/gifts"
+        for name, path in {
+            "account-amount": f"{gifts}/{ids['plan']}/amount",
+            "account-pause": f"{gifts}/{ids['plan']}/pause",
+            "account-cancel-offer": f"{gifts}/{ids['plan']}/cancel",
+            "account-cancel": f"{gifts}/{ids['plan']}/cancel?step=reasons&offered=pause",
+            "account-resume": f"{gifts}/{ids['resting']}/resume",
+            "account-keep": f"{gifts}/{ids['ending']}/keep",
+        }.items():
+            problems += problems_on(page, path, name, width, lang, axe)
         if signed_in is None:  # a code is accepted once: sign in once, then reuse the cookie
             sign_in(page, live_server.url)
             signed_in = visitor.storage_state()

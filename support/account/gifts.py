@@ -12,8 +12,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from support.account.actions import available, pending
 from support.extensions import db
-from support.models import Payment, Subscription, Supporter
+from support.models import Payment, Subscription, Supporter, SupporterChange
+from support.money import to_major
 
 LIVE = ("active", "trialing")
 WAITING = ("past_due", "unpaid", "incomplete")
@@ -22,13 +24,22 @@ WAITING = ("past_due", "unpaid", "incomplete")
 @dataclass(frozen=True)
 class Gift:
     """One gift: `state` is active, ending, waiting, paused, cancelled, paid or refunded;
-    `date` goes with it (next payment, end, cancellation or payment date)."""
+    `date` goes with it (next payment, end, resumption, cancellation or payment date)."""
 
     amount: int
     currency: str
     frequency: str  # month, year or once
     state: str
     date: datetime | None
+    # A subscription's own: our row's id, what can be done with it now
+    # (support/account/actions.available) and a change on its way, if any.
+    subscription_id: int | None = None
+    actions: tuple[str, ...] = ()
+    pending: SupporterChange | None = None
+
+    def major(self) -> str:
+        """The amount in major units as the appeal's `amount` query takes it ("7.50")."""
+        return str(to_major(self.amount, self.currency))
 
 
 @dataclass
@@ -39,9 +50,11 @@ class Customer:
     gifts: list[Gift] = field(default_factory=list)
 
 
-def _subscription_gift(sub: Subscription) -> Gift:
+def _subscription_gift(sub: Subscription, pending: SupporterChange | None = None) -> Gift:
     if sub.status in LIVE and sub.cancel_at_period_end:
         state, date = "ending", sub.current_period_end
+    elif sub.status in LIVE and sub.collection_paused:
+        state, date = "paused", sub.paused_until
     elif sub.status in LIVE:
         state, date = "active", sub.current_period_end
     elif sub.status in WAITING:
@@ -50,7 +63,9 @@ def _subscription_gift(sub: Subscription) -> Gift:
         state, date = "paused", None
     else:
         state, date = "cancelled", sub.canceled_at
-    return Gift(sub.amount, sub.currency, sub.interval, state, date)
+    return Gift(
+        sub.amount, sub.currency, sub.interval, state, date, sub.id, available(sub), pending
+    )
 
 
 def _one_time_gift(payment: Payment) -> Gift:
@@ -76,6 +91,9 @@ def customers_gifts(supporters: list[Supporter]) -> list[Customer]:
             )
             .order_by(Payment.paid_at.desc(), Payment.id.desc())
         )
-        gifts = [_subscription_gift(s) for s in subs] + [_one_time_gift(p) for p in once]
+        subs = list(subs)
+        on_the_way = pending([s.id for s in subs])
+        gifts = [_subscription_gift(s, on_the_way.get(s.id)) for s in subs]
+        gifts += [_one_time_gift(p) for p in once]
         result.append(Customer(supporter.id, gifts))
     return result

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from support.account.actions import REASONS
 from support.extensions import db
-from support.models import CheckoutAttempt, Payment, Subscription, Supporter
+from support.models import CheckoutAttempt, Payment, Subscription, Supporter, SupporterChange
 
 CHUNK = 5_000
 HISTORY_DAYS = 5 * 365
@@ -70,13 +71,22 @@ COLUMNS = {
     "checkout_attempt": ("id", "session_id", "amount", "currency", "frequency", "cover_fees",
                          "lang", "source", "campaign", "variant", "created_at", "completed_at",
                          "supporter_id"),
+    "supporter_change": ("id", "key", "attempt", "supporter_id", "subscription_id", "kind",
+                         "currency", "old_amount", "new_amount", "old_interval", "new_interval",
+                         "paused_until", "reason", "offer", "saved", "lang", "asked_version",
+                         "created_at", "applied_at"),
 }  # fmt: skip
 MODELS = {
     "supporter": Supporter,
     "subscription": Subscription,
     "payment": Payment,
     "checkout_attempt": CheckoutAttempt,
+    "supporter_change": SupporterChange,
 }
+# Of the subscriptions that ended, the share cancelled on the account page (with a
+# reason), and the share of those shown a pause offer who took it instead (a save).
+SELF_CANCELLED = 0.5
+SAVED = 0.15
 
 
 class Seeder:
@@ -89,6 +99,9 @@ class Seeder:
             for name, model in MODELS.items()
         }
         self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
+        # Account-page changes draw from their own generator, so adding them left every
+        # other seeded row as it was for a given seed.
+        self.changes_rng = random.Random(repr(rng.getstate()[1][:8]))
 
     def _id(self, table: str) -> int:
         value = self.next_id[table]
@@ -160,9 +173,28 @@ class Seeder:
             paid_at, number = start + step * (number + 1), number + 1
         period_end = start + step * max(number, 1)
         stamp = int(until.timestamp())
+        self._changes(sid, sub_id, amount, currency, interval, lang, canceled_at)
         self.rows["subscription"].append(
             (sub_id, f"sub_demo{sub_id}", sid, status, amount, currency, interval, start,
              canceled_at, False, period_end, source, campaign, variant, lang, stamp, start, until)
+        )  # fmt: skip
+
+    def _changes(self, sid, sub_id, amount, currency, interval, lang, canceled_at) -> None:
+        """A cancellation asked for on the account page, with its reason; or a pause
+        taken from the save offer instead (the subscription went on)."""
+        rng = self.changes_rng
+        if canceled_at is not None and rng.random() < SELF_CANCELLED:
+            kind, reason, saved, at = "cancel", rng.choice(REASONS), False, canceled_at
+        elif canceled_at is None and rng.random() < SAVED * 0.03:
+            kind, reason, saved = "pause", None, True
+            at = self.now - timedelta(days=rng.uniform(0, HISTORY_DAYS / 4))
+        else:
+            return
+        cid = self._id("supporter_change")
+        self.rows["supporter_change"].append(
+            (cid, f"demo{cid}", 0, sid, sub_id, kind, currency, amount, None, interval, None,
+             at + timedelta(days=61) if kind == "pause" else None, reason, "pause", saved,
+             lang, int(at.timestamp() * 1e6), at, at)
         )  # fmt: skip
 
     def _payment(self, sid, sub_id, kind, amount, currency, paid_at, source, campaign, variant,
@@ -200,7 +232,7 @@ class Seeder:
 
     def flush(self, write: Callable[[str, Sequence[str], list[tuple]], None]) -> None:
         """Write every buffered row, parents first."""
-        for table in ("supporter", "subscription", "payment", "checkout_attempt"):
+        for table in COLUMNS:  # parents first
             if self.rows[table]:
                 write(table, COLUMNS[table], self.rows[table])
                 self.rows[table] = []

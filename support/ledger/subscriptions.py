@@ -1,4 +1,5 @@
-"""Subscriptions: a Stripe subscription as our row (amount and period from its items)."""
+"""Subscriptions: a Stripe subscription as our row (amount and period from its items,
+a pause from `pause_collection`, the reason given from `cancellation_details`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def subscription_fields(sub: dict) -> dict:
     recurring = (items[0]["price"].get("recurring") if items else None) or {}
     meta = sub.get("metadata") or {}
     ends = [item["current_period_end"] for item in items if item.get("current_period_end")]
+    pause = sub.get("pause_collection") or None
+    details = sub.get("cancellation_details") or {}
     return {
         "status": sub["status"],
         "amount": sum(
@@ -30,6 +33,10 @@ def subscription_fields(sub: dict) -> dict:
         "canceled_at": timestamp(sub.get("canceled_at")),
         "cancel_at_period_end": bool(sub.get("cancel_at_period_end")),
         "current_period_end": timestamp(max(ends)) if ends else None,
+        "collection_paused": pause is not None,
+        "paused_until": timestamp(pause.get("resumes_at")) if pause else None,
+        "cancel_reason": (details.get("feedback") or None) and details["feedback"][:32],
+        "cancel_comment": details.get("comment") or None,
         "lang": (meta.get("lang") or None) and meta["lang"][:8],
         **attribution_fields(meta),
     }

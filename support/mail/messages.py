@@ -8,12 +8,13 @@ mail is `dir="rtl"`, `lang="ar"`. Links are absolute, on SUPPORT_PUBLIC_URL.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -28,9 +29,24 @@ SUBJECTS = {
     "thank_you": _l("Thank you for supporting %(newsroom)s"),
     "payment_failed": _l("Your payment to %(newsroom)s did not go through"),
     "manage_link": _l("Your link to manage your support"),
+    # Confirmations of the changes supporters make on their account page.
+    "gift_changed": _l("Your gift to %(newsroom)s has changed"),
+    "gift_paused": _l("Your gift to %(newsroom)s is paused"),
+    "gift_resumed": _l("Your gift to %(newsroom)s has resumed"),
+    "gift_cancelled": _l("Your gift to %(newsroom)s is cancelled"),
+    "gift_kept": _l("Your gift to %(newsroom)s continues"),
 }
 # Which portal link each kind carries (see support.portal_links.MAX_AGE).
-LINK_PURPOSE = {"thank_you": "mail", "payment_failed": "mail", "manage_link": "request"}
+LINK_PURPOSE = {
+    "thank_you": "mail",
+    "payment_failed": "mail",
+    "manage_link": "request",
+    "gift_changed": "mail",
+    "gift_paused": "mail",
+    "gift_resumed": "mail",
+    "gift_cancelled": "mail",
+    "gift_kept": "mail",
+}
 
 
 def mail_language(row: OutboundEmail, supporter: Supporter) -> str:
@@ -68,6 +84,16 @@ def gift_line(amount: object, currency: object, frequency: object) -> str:
     return _("Your gift: %(amount)s, once.", amount=money)
 
 
+def date_text(value: object) -> str:
+    """An ISO date-time from a mail's context as a date in the current locale; empty if none."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        return format_date(datetime.fromisoformat(value))
+    except ValueError:
+        return ""
+
+
 def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dict:
     """What the templates of `row.kind` may use (call under `force_locale(lang)`)."""
     try:
@@ -83,6 +109,7 @@ def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dic
         "frequency": data.get("frequency"),
         "greeting": greeting(supporter.name),
         "gift": gift_line(data.get("amount"), data.get("currency"), data.get("frequency")),
+        "date": date_text(data.get("date")),
         "newsroom": newsroom,
         "lang": lang,
         "text_dir": direction(lang),

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from support import audit, stripe_api
 from support.addresses import normalise_email
 from support.extensions import db
-from support.models import OutboundEmail, Supporter, utcnow
+from support.models import OutboundEmail, Subscription, Supporter, SupporterChange, utcnow
 from support.privacy.erased_events import Reader, redact_events
 from support.privacy.stored_sources import erase_sources
 
@@ -46,10 +46,25 @@ def _scrub_mail(supporter: Supporter) -> None:
     )
 
 
+def _scrub_comments(supporter: Supporter) -> None:
+    """Drop the words given when cancelling (free text may name the reader); reasons stay."""
+    db.session.execute(
+        sa.update(SupporterChange)
+        .where(SupporterChange.supporter_id == supporter.id)
+        .values(comment=None)
+    )
+    db.session.execute(
+        sa.update(Subscription)
+        .where(Subscription.supporter_id == supporter.id)
+        .values(cancel_comment=None)
+    )
+
+
 def _erase_one(supporter: Supporter) -> Reader:
     """Blank one row and redact its events; the reader as the events showed them."""
     _, reader = redact_events(supporter)
     _scrub_mail(supporter)
+    _scrub_comments(supporter)
     erase_sources(supporter, [supporter.email, supporter.name])
     supporter.email = None
     supporter.name = None

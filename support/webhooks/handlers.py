@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from support import stripe_api
 from support.extensions import db
-from support.ledger import checkouts, payments, subscriptions, supporters
+from support.ledger import changes, checkouts, payments, subscriptions, supporters
 from support.ledger.fields import timestamp
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
@@ -106,7 +106,9 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
         known = subscriptions.find_subscription(sub["id"])
         owner_id = known.supporter_id if known is not None else None
         supporter = _supporter(sub["customer"], fetched, lang=_lang(sub), owner_id=owner_id)
-        subscriptions.apply_subscription(sub, supporter, fetched.version)
+        row = subscriptions.apply_subscription(sub, supporter, fetched.version)
+        # What supporters asked for on the account page, now that Stripe shows it.
+        changes.apply_changes(row, supporter, fetched.version)
 
 
 # invoice.paid / invoice.payment_failed

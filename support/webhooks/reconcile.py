@@ -20,11 +20,21 @@ import sqlalchemy as sa
 
 from support import stripe_api
 from support.extensions import db
-from support.ledger import payments, subscriptions, supporters
+from support.ledger import changes, payments, subscriptions, supporters
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
 
-COMPARED = ("status", "amount", "currency", "interval", "cancel_at_period_end", "canceled_at")
+COMPARED = (
+    "status",
+    "amount",
+    "currency",
+    "interval",
+    "cancel_at_period_end",
+    "canceled_at",
+    "collection_paused",
+    "paused_until",
+    "cancel_reason",
+)
 
 
 @dataclass
@@ -95,6 +105,8 @@ def reconcile(
                 sub["customer"], *supporter_details, lang, owner_id=owner_id
             )
             row = subscriptions.apply_subscription(sub, supporter, version)
+            # Supporters' changes whose webhooks were lost are applied (and mailed) now.
+            changes.apply_changes(row, supporter, version)
             if row.stripe_updated == version:
                 report.differences.append(difference)
             db.session.commit()

@@ -27,7 +27,8 @@ from support.staff.auth.access import (
     staff_required,
 )
 from support.staff.forms import ActionForm
-from support.staff.insights import dashboard, events, funnel, paying
+from support.staff.insights import cancellations, dashboard, events, funnel, paying
+from support.staff.supporters import changes
 from support.stats import history as stats_history
 from support.stats import snapshot as stats_cache
 
@@ -41,7 +42,11 @@ def dashboard_page():
     figures = stats_cache.figures(current_app.config["SUPPORT_GOAL"])
     points = stats_history.points_from_json(figures["history"])
     return render_template(
-        "staff/dashboard.html", figures=figures, charts=dashboard.build_charts(points)
+        "staff/dashboard.html",
+        figures=figures,
+        charts=dashboard.build_charts(points),
+        cancellations=cancellations.breakdown(),
+        change_labels=changes,
     )
 
 

@@ -25,7 +25,7 @@ from support.staff import bp
 from support.staff.auth.access import admin_required, staff_required
 from support.staff.forms import EraseForm
 from support.staff.insights.events import pretty_payload
-from support.staff.supporters import actions, csv_export
+from support.staff.supporters import actions, changes, csv_export
 from support.staff.supporters import queries as supporters
 from support.stripe_api import StripeUnavailable
 
@@ -80,6 +80,8 @@ def _detail(supporter: Supporter, form: EraseForm) -> str:
         form=form,
         pretty=pretty_payload,
         staff_actions=actions.recent(supporter),
+        supporter_changes=changes.of_supporter(supporter),
+        change_labels=changes,
         mails=actions.mails(supporter),
         refundable=actions.refundable,
         cancellable=actions.cancellable,
