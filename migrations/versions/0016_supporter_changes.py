@@ -10,8 +10,8 @@ Create Date: 2026-12-07 12:10:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_supporter_changes"
-down_revision = "0014_staff_audit"
+revision = "0016_supporter_changes"
+down_revision = "0015_pay_page"
 branch_labels = None
 depends_on = None
 
