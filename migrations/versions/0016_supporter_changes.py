@@ -1,8 +1,8 @@
 """Supporter changes: what supporters asked for on the account page, and Stripe's pause
 and cancellation details on subscriptions
 
-Revision ID: 0015_supporter_changes
-Revises: 0014_staff_audit
+Revision ID: 0016_supporter_changes
+Revises: 0015_pay_page
 Create Date: 2026-12-07 12:10:00.000000
 
 """
