@@ -28,9 +28,15 @@ SUBJECTS = {
     "thank_you": _l("Thank you for supporting %(newsroom)s"),
     "payment_failed": _l("Your payment to %(newsroom)s did not go through"),
     "manage_link": _l("Your link to manage your support"),
+    "card_updated": _l("Your card for %(newsroom)s is updated"),
 }
 # Which portal link each kind carries (see support.portal_links.MAX_AGE).
-LINK_PURPOSE = {"thank_you": "mail", "payment_failed": "mail", "manage_link": "request"}
+LINK_PURPOSE = {
+    "thank_you": "mail",
+    "payment_failed": "mail",
+    "manage_link": "request",
+    "card_updated": "mail",
+}
 
 
 def mail_language(row: OutboundEmail, supporter: Supporter) -> str:
