@@ -154,6 +154,9 @@ def finish(setup: Setup) -> Outcome:
         "brand": card.brand_name if card else None,
         "last4": card.last4 if card else None,
         "expiry": card.expiry if card else None,
+        # As the mail writes them: left to right inside Arabic text.
+        "masked": card.masked if card else None,
+        "expiry_text": card.expiry_text if card else None,
         "retried": retried,
         "owed": owed or None,
     }

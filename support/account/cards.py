@@ -28,6 +28,10 @@ PENDING_SECONDS = 3600
 SOON = timedelta(days=31)
 
 
+# Left-to-right isolate and its end: a card number or date inside a right-to-left
+# sentence keeps its own order, in a page or a plain-text mail alike.
+LTR, POP = "\u2066", "\u2069"
+
 # Card networks as their owners write them (a brand name is not translated).
 BRAND_NAMES = {
     "amex": "American Express",
@@ -58,6 +62,16 @@ class Card:
         if self.brand in ("", "unknown"):
             return ""
         return BRAND_NAMES.get(self.brand, self.brand.replace("_", " ").title())
+
+    @property
+    def masked(self) -> str:
+        """ "•••• 4242", kept left to right inside Arabic text (Unicode isolates)."""
+        return f"{LTR}•••• {self.last4}{POP}"
+
+    @property
+    def expiry_text(self) -> str:
+        """The expiry, kept left to right inside Arabic text; empty without one."""
+        return f"{LTR}{self.expiry}{POP}" if self.expiry else ""
 
     @property
     def expiry(self) -> str:
