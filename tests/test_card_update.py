@@ -327,3 +327,32 @@ def test_the_confirmation_mail_in_the_supporters_language(client, emulator, lang
     assert subject in message["Subject"] and message["Content-Language"] == lang
     text = message.get_body(("plain",)).get_content()
     assert says in text.replace("\u2066", "").replace("\u2069", "")
+
+
+def test_the_account_page_asks_stripe_nothing(client, emulator):
+    signed_in_gift(client, emulator)
+    emulator.reset_api_stats()
+    html = client.get("/en/account").get_data(as_text=True)
+    assert "•••• 4242" in html and "data-receipt" in html
+    assert emulator.api_stats()["requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "soon", "expired"),
+    [("en", "(expires soon)", "(expired)"), ("ar", "(تنتهي صلاحيتها قريبًا)", "(انتهت صلاحيتها)")],
+)
+def test_a_card_expiring_within_the_month_is_flagged(client, emulator, lang, soon, expired):
+    from support.models import utcnow
+
+    sub_id = signed_in_gift(client, emulator, lang=lang)
+    row = ledger_subscription(sub_id)
+    now = utcnow()
+    row.card_exp_month, row.card_exp_year = now.month, now.year
+    db.session.commit()
+    html = client.get(f"/{lang}/account").get_data(as_text=True)
+    assert 'data-card-state="soon"' in html and soon in html
+    row = ledger_subscription(sub_id)
+    row.card_exp_month, row.card_exp_year = 1, now.year - 1
+    db.session.commit()
+    html = client.get(f"/{lang}/account").get_data(as_text=True)
+    assert 'data-card-state="expired"' in html and expired in html

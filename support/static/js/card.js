@@ -17,16 +17,22 @@
     errorBox.hidden = !message;
   }
 
-  if (typeof window.Stripe !== "function") {
+  function unavailable() {
     holder.removeAttribute("data-loading");
     holder.textContent = "";
     show(data.msgUnavailable);
-    return;
   }
 
-  var stripe = window.Stripe(data.key, { locale: data.locale });
-  var elements = stripe.elements({ clientSecret: data.secret, locale: data.locale });
-  var element = elements.create("payment");
+  // Stripe.js did not load (blocked, offline) or refused to start: say so, in our words.
+  if (typeof window.Stripe !== "function") return unavailable();
+  var stripe, elements, element;
+  try {
+    stripe = window.Stripe(data.key, { locale: data.locale });
+    elements = stripe.elements({ clientSecret: data.secret, locale: data.locale });
+    element = elements.create("payment");
+  } catch (problem) {
+    return unavailable();
+  }
   var complete = false;
   var busy = false;
 
