@@ -154,3 +154,29 @@ def test_the_card_page_without_stripe_js_says_so(page, live_server, emulator, wa
     page.locator("[data-card-for] button[type=submit]").click()
     page.locator("#card-error", has_text="تعذّر تحميل نموذج البطاقة").wait_for()
     assert page.locator("#card-submit").is_disabled()
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("en", "We could not reach our payment provider."),
+        ("ar", "تعذّر علينا الاتصال بمزوّد الدفع."),
+    ],
+)
+def test_a_network_error_while_confirming_says_so(page, live_server, emulator, lang, says):
+    sub_id = elements_gift(emulator, lang=lang)
+    live_server.settle()
+    base = live_server.url
+    page.goto(f"{base}/manage/{make_token(supporter_of(sub_id).id, lang, 'mail')}")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(f"{base}/{lang}/account")
+    page.locator("[data-card-for] button[type=submit]").click()
+    page.locator("#card-form[data-ready=yes]").wait_for()
+    page.route("**/v3/setup_intents/*/confirm", lambda route: route.abort())
+    fill_and_confirm(page, SUCCESS)
+    page.locator("#card-error", has_text=says).wait_for()
+    seti = page.url.rsplit("/", 1)[1]
+    assert emulator.get(seti)["status"] == "requires_payment_method"  # nothing was saved
+    page.unroute("**/v3/setup_intents/*/confirm")
+    fill_and_confirm(page, SUCCESS)
+    page.wait_for_url(f"{base}/{lang}/account/card/seti_*/done?*")
