@@ -121,12 +121,15 @@ def card_start(lang=None):
 
 
 def _setup(setup_id: str):
-    """The SetupIntent and its gift, or the response saying why not."""
+    """The SetupIntent and its gift, or the response saying why not.
+
+    A browser without any proof is answered before Stripe is asked anything.
+    """
+    if not _has_proof():
+        return None, _closed()
     try:
         setup = card_update.read(setup_id)
     except card_update.NotFound:
-        if not _has_proof():
-            return None, _closed()
         return None, _not_found()
     except StripeUnavailable as error:
         return None, _stripe_trouble(error, request.full_path.rstrip("?"))
