@@ -97,6 +97,13 @@ class Subscription(db.Model):
     # Stripe's `cancellation_details`: the reason chosen (its `feedback`) and the words given.
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(32))
     cancel_comment: Mapped[str | None] = mapped_column(sa.Text)
+    # The card the subscription is charged to (its default payment method, else the
+    # customer's invoice default), as read with the rest of the row: brand, last 4
+    # digits and expiry only, nothing more of the card is kept.
+    card_brand: Mapped[str | None] = mapped_column(sa.String(32))
+    card_last4: Mapped[str | None] = mapped_column(sa.String(4))
+    card_exp_month: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    card_exp_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     # When (microseconds since the epoch, by the database's clock) the Stripe state
     # in this row was read; an older read must not overwrite it (support/ledger/versions.py).
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -128,6 +135,8 @@ class Payment(db.Model):
     source: Mapped[str | None] = mapped_column(sa.String(500))
     campaign: Mapped[str | None] = mapped_column(sa.String(64))
     variant: Mapped[str | None] = mapped_column(sa.String(64))
+    # Stripe's receipt page for the charge that paid (`charge.receipt_url`), if any.
+    receipt_url: Mapped[str | None] = mapped_column(sa.String(500))
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -587,3 +587,79 @@ def cancel_subscription_with_reason(
 def keep_subscription(subscription_id: str, idempotency_key: str) -> dict:
     """Undo a pending cancellation: the gift goes on after the period's end."""
     return _update_subscription(subscription_id, {"cancel_at_period_end": False}, idempotency_key)
+
+
+# The card on a subscription (support/ledger/cards.py, support/account/card.py).
+
+
+def retrieve_payment_method(payment_method_id: str) -> dict | None:
+    """The payment method (its `card`: brand, last 4, expiry), or None when Stripe has none.
+
+    The worker's read, made with the subscription it pays for.
+    """
+    return _retrieve(client().v1.payment_methods, payment_method_id)
+
+
+def create_setup_intent(customer_id: str, subscription_id: str, idempotency_key: str) -> dict:
+    """A SetupIntent saving a new card for the customer's off-session renewals.
+
+    Its metadata names the subscription the card is for. A reader's request:
+    `StripeBusy` past the readers' share.
+    """
+    _reader_turn()
+    with _asking(f"SetupIntent create for {customer_id}"):
+        intent = client().v1.setup_intents.create(
+            params={
+                "customer": customer_id,
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+                "metadata": {"subscription": subscription_id},
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    return intent.to_dict()
+
+
+def retrieve_setup_intent(setup_intent_id: str) -> dict | None:
+    """The SetupIntent as Stripe has it now (its card expanded), or None.
+
+    A reader's read: `StripeBusy` past the readers' share.
+    """
+    return _retrieve(
+        client().v1.setup_intents, setup_intent_id, expand=["payment_method"], reader=True
+    )
+
+
+def set_subscription_payment_method(
+    subscription_id: str, payment_method_id: str, idempotency_key: str
+) -> dict:
+    """Make `payment_method_id` the card the subscription's renewals are charged to.
+
+    Stripe sends `customer.subscription.updated`, which writes the ledger. A
+    reader's request: `StripeBusy` past the readers' share.
+    """
+    params = {"default_payment_method": payment_method_id}
+    return _update_subscription(subscription_id, params, idempotency_key)
+
+
+def open_invoices(subscription_id: str) -> list[dict]:
+    """The subscription's open (finalised, unpaid) invoices, newest first; a reader's read."""
+    _reader_turn()
+    params = {"subscription": subscription_id, "status": "open", "limit": 10}
+    with _asking(f"Open invoices of {subscription_id}"):
+        found = client().v1.invoices.list(params=params, options={"max_network_retries": 0})
+    return [invoice.to_dict() for invoice in found.data]
+
+
+def pay_invoice(invoice_id: str, idempotency_key: str) -> dict:
+    """Try an open invoice again now, with the subscription's current card.
+
+    A decline is a `StripeUnavailable` that is not transient, `code`
+    `card_declined`. A reader's request: `StripeBusy` past the readers' share.
+    """
+    _reader_turn()
+    with _asking(f"Payment of {invoice_id}"):
+        invoice = client().v1.invoices.pay(
+            invoice_id, params={"off_session": True}, options={"idempotency_key": idempotency_key}
+        )
+    return invoice.to_dict()

@@ -1,4 +1,5 @@
-"""Hosted HTML pages: Checkout (``/c/pay/{id}``) and the billing portal (``/p/session/{id}``).
+"""Hosted HTML pages: Checkout (``/c/pay/{id}``), the billing portal (``/p/session/{id}``)
+and a charge's receipt (``/receipts/payment/{ch_id}``, its ``receipt_url``).
 
 Plain forms without JavaScript so headless browsers and plain HTTP clients can drive
 them. Every interpolated value goes through ``html.escape``.
@@ -208,3 +209,22 @@ def portal_post(emu, portal_id: str, form: dict):
     except StripeError as exc:
         return 400, {}, page("Billing portal", f'<p class="error">{escape(exc.message)}</p>')
     return 303, {"Location": f"/p/session/{portal_id}"}, ""
+
+
+def receipt_get(emu, charge_id: str):
+    """A charge's receipt page (what ``charge.receipt_url`` opens); (status, headers, html)."""
+    with emu.store.lock:
+        ch = emu.store.get(charge_id, "charge")
+        if ch is None:
+            return 404, {}, page("Not found", "<h1>Receipt not found</h1>")
+        card = (ch.get("payment_method_details") or {}).get("card") or {}
+        amount = format_amount(ch["amount"], ch["currency"])
+        body = (
+            f'<h1>Receipt</h1><p class="amount">{escape(amount)}'
+            f"</p><p>Paid {escape(_date(ch['created']))}"
+            f" with {escape(card.get('brand') or 'card')} {escape(card.get('last4') or '')}</p>"
+        )
+        if ch.get("amount_refunded"):
+            refunded = format_amount(ch["amount_refunded"], ch["currency"])
+            body += f"<p>Refunded {escape(refunded)}</p>"
+    return 200, {}, page("Receipt", body)

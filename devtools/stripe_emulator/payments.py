@@ -107,7 +107,7 @@ def charge(store: Store, pi: dict, customer: dict) -> dict:
         "payment_method": pi["payment_method"],
         "payment_method_details": {"type": "card", "card": card},
         "receipt_email": customer.get("email"),
-        "receipt_url": None,
+        "receipt_url": f"{store.public_url}/receipts/payment/{charge_id}",
         "refunded": False,
         "refunds": {
             "object": "list",

@@ -94,6 +94,10 @@ class Handler(BaseHTTPRequestHandler):
             self._page(
                 method, path.removeprefix("/p/session/"), body, pages.portal_get, pages.portal_post
             )
+        elif path.startswith("/receipts/payment/"):
+            self._page(
+                method, path.removeprefix("/receipts/payment/"), body, pages.receipt_get, None
+            )
         elif path.startswith("/v3/"):
             status, headers, data = js.handle(self.emulator, method, path, parts.query, body)
             self._send(status, data, headers.pop("Content-Type"), headers)
@@ -142,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._html(404, {}, pages.page("Not found", "<h1>Not found</h1>"))
         if method == "GET":
             status, headers, html = get_handler(self.emulator, object_id)
-        elif method == "POST":
+        elif method == "POST" and post_handler is not None:
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             status, headers, html = post_handler(self.emulator, object_id, form)
         else:

@@ -8,4 +8,4 @@ bp = Blueprint("account", __name__)
 bp.url_value_preprocessor(pull_lang)
 bp.url_defaults(add_lang)
 
-from support.account import action_routes, routes  # noqa: E402, F401
+from support.account import action_routes, card, routes  # noqa: E402, F401

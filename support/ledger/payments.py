@@ -56,10 +56,13 @@ def _settle(
     refunded = row.refunded_amount if row is not None else 0
     if charge is not None:
         refunded = charge.get("amount_refunded") or 0
+        receipt = charge.get("receipt_url")
         values.update(
             stripe_charge_id=charge["id"],
             refunded_amount=refunded,
             disputed=bool(charge.get("disputed")),
+            # Stripe's own receipt page; a link too long for the column is left out.
+            receipt_url=receipt if isinstance(receipt, str) and len(receipt) <= 500 else None,
         )
     values["paid_at"] = (paid_at or timestamp((charge or {}).get("created"))) if paid else None
     if not paid:

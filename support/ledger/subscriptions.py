@@ -54,10 +54,18 @@ def is_known(stripe_id: str) -> bool:
     return db.session.execute(query).first() is not None
 
 
-def apply_subscription(sub: dict, supporter: sa.Row, version: int) -> sa.Row:
-    """Write a subscription as Stripe had it at `version` (unless ours is newer); our row."""
+def apply_subscription(
+    sub: dict, supporter: sa.Row, version: int, card: dict | None = None
+) -> sa.Row:
+    """Write a subscription as Stripe had it at `version` (unless ours is newer); our row.
+
+    `card`: the card columns (`cards.card_fields`) read with it at `version`; None
+    when the card was not read, which leaves the stored card as it is.
+    """
     now = utcnow()
     values = subscription_fields(sub)
+    if card is not None:
+        values.update(card)
     values.update(
         stripe_id=sub["id"],
         supporter_id=supporter.id,

@@ -35,6 +35,7 @@ SUBJECTS = {
     "gift_resumed": _l("Your gift to %(newsroom)s has resumed"),
     "gift_cancelled": _l("Your gift to %(newsroom)s is cancelled"),
     "gift_kept": _l("Your gift to %(newsroom)s continues"),
+    "card_updated": _l("Your card for %(newsroom)s is updated"),
 }
 # Which portal link each kind carries (see support.portal_links.MAX_AGE).
 LINK_PURPOSE = {
@@ -46,6 +47,7 @@ LINK_PURPOSE = {
     "gift_resumed": "mail",
     "gift_cancelled": "mail",
     "gift_kept": "mail",
+    "card_updated": "mail",
 }
 
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from support import stripe_api
 from support.extensions import db
-from support.ledger import changes, checkouts, payments, subscriptions, supporters
+from support.ledger import cards, changes, checkouts, payments, subscriptions, supporters
 from support.ledger.fields import timestamp
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
@@ -86,6 +86,29 @@ def _lang(obj: dict | None) -> str | None:
     return ((obj or {}).get("metadata") or {}).get("lang")
 
 
+def _read_card(fetched: Fetched, sub: dict | None) -> None:
+    """Read the payment method the subscription's renewals are charged to, with it.
+
+    Its own default, else the customer's invoice default (the customer is read
+    for that only when the subscription names no card of its own).
+    """
+    if sub is None:
+        return
+    customer = fetched.get("customer")
+    if not sub.get("default_payment_method") and customer is None:
+        customer = stripe_api.retrieve_customer(sub["customer"])
+    method_id = cards.charged_payment_method(sub, customer)
+    method = stripe_api.retrieve_payment_method(method_id) if method_id else None
+    fetched.objects["payment_method"] = method
+
+
+def _card(fetched: Fetched) -> dict | None:
+    """The card columns read with the subscription; None when no card was read."""
+    if "payment_method" not in fetched.objects:
+        return None
+    return cards.card_fields(fetched.get("payment_method"))
+
+
 # customer.subscription.*
 
 
@@ -95,6 +118,7 @@ def fetch_subscription(event: dict) -> Fetched:
     sub = fetched.objects["subscription"] = stripe_api.retrieve_subscription(_object(event)["id"])
     if sub is not None:
         _customer_if_new(fetched, sub["customer"])
+        _read_card(fetched, sub)
     return fetched
 
 
@@ -106,7 +130,7 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
         known = subscriptions.find_subscription(sub["id"])
         owner_id = known.supporter_id if known is not None else None
         supporter = _supporter(sub["customer"], fetched, lang=_lang(sub), owner_id=owner_id)
-        row = subscriptions.apply_subscription(sub, supporter, fetched.version)
+        row = subscriptions.apply_subscription(sub, supporter, fetched.version, _card(fetched))
         # What supporters asked for on the account page, now that Stripe shows it.
         changes.apply_changes(row, supporter, fetched.version)
 
@@ -127,6 +151,7 @@ def fetch_invoice(event: dict) -> Fetched:
     if not _read_db(subscriptions.is_known, subscription_id):
         fetched.objects["subscription"] = stripe_api.retrieve_subscription(subscription_id)
     _customer_if_new(fetched, invoice["customer"])
+    _read_card(fetched, fetched.get("subscription"))
     return fetched
 
 
@@ -149,7 +174,9 @@ def apply_invoice(event: dict, fetched: Fetched) -> None:
     )
     fetched_sub = fetched.get("subscription")
     if subscription is None and fetched_sub is not None and supporter is not None:
-        subscription = subscriptions.apply_subscription(fetched_sub, supporter, fetched.version)
+        subscription = subscriptions.apply_subscription(
+            fetched_sub, supporter, fetched.version, _card(fetched)
+        )
     charge = (fetched.get("intent") or {}).get("latest_charge")
     charge = charge if isinstance(charge, dict) else None
     payments.apply_invoice(invoice, charge, supporter, subscription, fetched.version)
@@ -191,6 +218,7 @@ def fetch_checkout(event: dict) -> Fetched:
     email, _name = payloads.session_contact(session)
     if not email:
         _customer_if_new(fetched, session.get("customer"))
+    _read_card(fetched, fetched.get("subscription"))
     return fetched
 
 
@@ -206,7 +234,7 @@ def apply_checkout(event: dict, fetched: Fetched) -> None:
         sub = fetched.get("subscription")
         frequency = "month"
         if sub is not None and supporter is not None:
-            row = subscriptions.apply_subscription(sub, supporter, fetched.version)
+            row = subscriptions.apply_subscription(sub, supporter, fetched.version, _card(fetched))
             frequency = row.interval
     elif fetched.get("intent") is not None:
         meta = session.get("metadata") or {}
