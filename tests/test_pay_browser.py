@@ -6,7 +6,6 @@ no JavaScript; no CSP violation; axe-core; screenshots at 1280 and 390 px."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from support.extensions import db
 from support.models import Payment, Subscription, Supporter
+from tests.helpers.page_checks import screenshot
 from tests.helpers.pay import (
     DECLINED,
     PAY_PATH,
@@ -34,7 +34,6 @@ from tests.helpers.pay import (
 pytestmark = pytest.mark.browser
 
 LANGS = ("en", "ar")
-SHOTS = Path("/work/notes/shots")
 SAYS = {
     "en": {
         "title": "Complete your gift",
@@ -212,7 +211,6 @@ def test_without_javascript_the_reader_pays_on_stripes_page(site, browser):
 @pytest.mark.parametrize("width", (1280, 390))
 def test_the_pay_page_fits_passes_axe_and_is_pictured(site, browser, width):
     axe = Axe()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for lang in LANGS:
         context = browser.new_context(viewport={"width": width, "height": 900})
@@ -227,10 +225,10 @@ def test_the_pay_page_fits_passes_axe_and_is_pictured(site, browser, width):
         )
         if overflow > 0:
             problems.append(f"{lang}: {overflow} px wider than {width} px")
-        page.screenshot(path=str(SHOTS / f"pay-{lang}-{width}.png"), full_page=True)
+        screenshot(page, f"pay-{lang}")
         pay_with_card(page, DECLINED, "shot@example.org")
         pay_message(page)
-        page.screenshot(path=str(SHOTS / f"pay-declined-{lang}-{width}.png"), full_page=True)
+        screenshot(page, f"pay-declined-{lang}")
         for violation in axe.run(page).response["violations"]:
             if violation["impact"] in ("serious", "critical"):
                 problems.append(f"{lang}: axe {violation['id']} ({violation['impact']})")

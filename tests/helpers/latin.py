@@ -1,11 +1,12 @@
 """Finding English left on an Arabic reader's way: Latin-script words in what they see.
 
 A page's visible text is the `innerText` of its document and of every frame in it
-(Stripe's card form included); a mail's is its subject, its plain text and its HTML
-without tags. Web addresses are not read as words (a mail's links are addresses,
-not sentences). What a reader may legitimately see in Latin letters is passed as
-`allowed`: their own email address, the card's brand and last 4, the newsroom's
-configured Latin name.
+(Stripe's card form included), less the link to the other language, which names
+that language in its own words (`<a hreflang lang>`: "English" on an Arabic page);
+a mail's is its subject, its plain text and its HTML without tags. Web addresses
+are not read as words (a mail's links are addresses, not sentences). What a reader
+may legitimately see in Latin letters is passed as `allowed`: their own email
+address, the card's brand and last 4, the newsroom's configured Latin name.
 """
 
 from __future__ import annotations
@@ -30,12 +31,22 @@ def latin_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
     return [word.strip(".-'’") for word in LATIN_WORD.findall(text) if word.strip(".-'’")]
 
 
+VISIBLE_TEXT = """() => {
+  if (!document.body) return "";
+  let text = document.body.innerText;
+  for (const link of document.querySelectorAll("a[hreflang][lang]")) {
+    text = text.replace(link.innerText, " ");
+  }
+  return text;
+}"""
+
+
 def page_text(page) -> str:
     """Everything a reader sees on a Playwright page, its frames included."""
     parts = []
     for frame in page.frames:
         try:
-            parts.append(frame.evaluate("() => document.body ? document.body.innerText : ''"))
+            parts.append(frame.evaluate(VISIBLE_TEXT))
         except Exception:  # a frame that navigated away while being read
             continue
     return "\n".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from tests.helpers.card_frame import card_frame, fill_card
 from tests.helpers.checkout import appeal_form
 
 SUCCEEDS = "4242424242424242"
@@ -83,11 +84,6 @@ def wait_for_pay_page(page) -> str:
     return session_id_of(page.url)
 
 
-def card_frame(page):
-    """The Payment Element's frame (the emulator's card form)."""
-    return page.frame_locator("#payment-element iframe")
-
-
 def pay_with_card(page, card: str, email: str | None = None) -> None:
     """On a ready pay page: pick test card `card` in the Payment Element, fill the email
     when given (or when empty), and press the pay button.
@@ -98,7 +94,7 @@ def pay_with_card(page, card: str, email: str | None = None) -> None:
     email_field = page.locator("#pay-email")
     if email is not None or not email_field.input_value():
         email_field.fill(email or "reader@example.org")
-    card_frame(page).locator(f"#card-{card[-4:]}").click()
+    fill_card(page, card)
     page.locator("[data-pay-button]:not([disabled])").click()
 
 
