@@ -7,6 +7,8 @@ address a request happened to reach) from the route's endpoint, never a written 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 
 
@@ -17,3 +19,9 @@ def public_url(endpoint: str, **values: object) -> str:
     """
     path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["SUPPORT_PUBLIC_URL"] + path
+
+
+def public_host() -> str:
+    """The host name readers reach this service at (SUPPORT_PUBLIC_URL's), e.g. for
+    registering it with Stripe; empty when the setting has none."""
+    return urlsplit(current_app.config["SUPPORT_PUBLIC_URL"]).hostname or ""

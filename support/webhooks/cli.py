@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from support import stripe_api, stripe_budget
+from support.urls import public_host
 from support.webhooks import inbox, payloads
 from support.webhooks.applying import drain
 from support.webhooks.reconcile import reconcile
@@ -135,7 +136,7 @@ def register_domain() -> None:
     Safe to run again: a domain Stripe already has is reported (and enabled again
     if it had been disabled), not created twice.
     """
-    host = urlsplit(current_app.config["SUPPORT_PUBLIC_URL"]).hostname or ""
+    host = public_host()
     if "." not in host or host.replace(".", "").isdigit():
         raise click.ClickException(
             f"SUPPORT_PUBLIC_URL's host ({host or 'none'}) is not a public domain name: "
