@@ -303,6 +303,9 @@ class SupporterSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opened from the thanks page by the browser that paid: it covers that one
+    # customer, not every customer sharing the (unproven) address.
+    customer_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class StaffUser(UserMixin, db.Model):

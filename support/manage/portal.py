@@ -59,11 +59,9 @@ def check_link(link: ManageLink) -> None:
 
 
 def spend_link(link: ManageLink) -> str:
-    """Use the link up; where to send the browser next.
-
-    A mailed link opens a supporter session → the account page. A thanks link
-    → the Billing Portal of the paying customer. Raises `Refused`, or
-    `stripe_api.StripeUnavailable` with the link still unused.
+    """Use the link up, open a supporter session, and say where to send the browser
+    next: the account page. A mailed link's session covers every gift under the
+    address; a thanks link's, the paying customer's alone. Raises `Refused`.
     """
     check_link(link)
     if not single_use.claim(link.nonce):
@@ -71,20 +69,17 @@ def spend_link(link: ManageLink) -> str:
     if link.checkout is None:
         supporter = db.session.get(Supporter, link.supporter_id)
         supporter_access.open_session(supporter, link.lang)
-        return url_for("account.account", lang=link.lang)
-    supporter = supporter_access.paying_supporter(link.checkout)
-    try:
-        return portal_session_url(supporter, link.lang)
-    except stripe_api.StripeUnavailable:
-        single_use.release(link.nonce)
-        raise
+    else:
+        supporter = supporter_access.paying_supporter(link.checkout)
+        supporter_access.open_session(supporter, link.lang, customer_only=True)
+    return url_for("account.account", lang=link.lang)
 
 
 def thanks_manage_url(attempt: CheckoutAttempt) -> str:
     """The thanks page's "manage my support" link for this checkout.
 
     The browser that paid, within a day of the payment the ledger recorded,
-    gets a single-use link to its own customer's Billing Portal. Anyone else
+    gets a single-use link to the account page for its own customer. Anyone else
     holding the thanks URL (a history, a shared screen) gets the manage page,
     which mails a link to the address on record.
     """

@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from support.address_keys import address_key
-from support.errors import busy_page
 from support.extensions import limiter
 from support.i18n import best_language
 from support.mailed_links import answer, no_store, setting, throttled
@@ -23,7 +22,6 @@ from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
 from support.manage.portal import Refused, check_link, spend_link
 from support.portal_links import LinkError, LinkExpired, ManageLink, read_token
-from support.stripe_api import StripeBusy, StripeNotFound, StripeUnavailable
 
 # Why a link did not open the portal → the status of the page saying so.
 PROBLEM_STATUS = {"invalid": 400, "elsewhere": 403, "expired": 410, "used": 410}
@@ -81,15 +79,6 @@ def portal(token: str):
         url = spend_link(link)
     except Refused as refused:
         return _problem(refused.reason)
-    except StripeBusy as busy:
-        # The readers' share of Stripe's budget is used up; the link is still unused.
-        return no_store(busy_page(busy))
-    except StripeNotFound:
-        # Stripe answered, and has no such customer: trying again will not help.
-        return no_store(make_response(render_template("manage/not_found.html"), 404))
-    except StripeUnavailable:
-        page = render_template("manage/unavailable.html", retry_url=request.path)
-        return no_store(make_response(page, 502))
     return no_store(redirect(url, code=303))
 
 

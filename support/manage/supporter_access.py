@@ -6,7 +6,9 @@ A browser may act for a supporter on one of two proofs:
 - **It paid.** The browser started a checkout (`browser_checkouts`, in its
   signed session cookie) that the ledger completed less than a day ago: it may
   act for the Stripe customer that paid that session (`CheckoutAttempt.
-  stripe_customer_id`, from the completed session), and only that one.
+  stripe_customer_id`, from the completed session), and only that one. The
+  thanks page's link opens a supporter session for that customer alone
+  (`customer_only`): the address typed at Checkout proves nothing.
 - **It holds the mailbox.** A mailed manage link, spent by a POST, opens a
   supporter session of 30 minutes for the address the link was mailed to: the
   browser may act for every supporter row (one per Stripe customer) with that
@@ -54,8 +56,9 @@ def _token_hash(token: str) -> str:
 # The mailbox proof: supporter sessions.
 
 
-def open_session(supporter: Supporter, lang: str) -> None:
-    """Start a supporter session proving `supporter`'s address, in this browser (committed).
+def open_session(supporter: Supporter, lang: str, customer_only: bool = False) -> None:
+    """Start a supporter session proving `supporter`'s address, in this browser (committed);
+    `customer_only`: covering that one supporter (the paying browser's proof).
 
     Replaces any session this browser had; the old row is ended.
     """
@@ -70,6 +73,7 @@ def open_session(supporter: Supporter, lang: str) -> None:
             lang=lang,
             created_at=now,
             expires_at=now + SESSION_LIFETIME,
+            customer_only=customer_only,
         )
     )
     # Sessions long over are of no use to anyone.
@@ -140,7 +144,13 @@ def address_supporters(address: str | None) -> list[Supporter]:
 
 
 def account_supporters() -> list[Supporter]:
-    """The supporters the proven address covers (empty without a supporter session)."""
+    """The supporters this browser's session covers: every one under the proven
+    address, or the paying customer alone (empty without a supporter session)."""
+    row = current_session()
+    if row is None:
+        return []
+    if row.customer_only:
+        return [db.session.get(Supporter, row.supporter_id)]
     return [s for s in address_supporters(proven_address()) if can_manage(s)]
 
 
