@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.models import Subscription, SupporterChange, utcnow
 from support.privacy import erasure
-from support.staff.insights import cancellations
+from support.stats import cancellations
 from tests.factories import ago, signed_in, subscription, supporter
 
 
@@ -90,3 +90,13 @@ def test_erasure_drops_the_words_given_and_keeps_the_reasons(app):
     assert {r.comment for r in rows} == {None}
     assert "too_expensive" in {r.reason for r in rows}
     assert db.session.get(Subscription, sub.id).cancel_comment is None
+
+
+def test_the_breakdown_is_served_from_the_dashboards_snapshot(app):
+    from support.stats import snapshot
+
+    seed()
+    body = snapshot.refresh(app.config["SUPPORT_GOAL"])
+    assert cancellations.from_json(body["cancellations"]).reasons == [("too_expensive", 2)]
+    kept = cancellations.from_json(snapshot.figures(app.config["SUPPORT_GOAL"])["cancellations"])
+    assert kept.reasons == [("too_expensive", 2)] and kept.saves == [("pause", 1)]

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from support.extensions import db
 from support.models import StatsSnapshot, utcnow
+from support.stats import cancellations
 from support.stats import figures as stats
 from support.stats import history as stats_history
 
@@ -48,6 +49,7 @@ def compute(goal: int, now: datetime | None = None) -> dict:
     now = now or utcnow()
     body = stats.overview(goal, now).as_json()
     body["history"] = stats_history.points_json(stats_history.history(12, now))
+    body["cancellations"] = cancellations.as_json(cancellations.breakdown(now))
     return body
 
 
