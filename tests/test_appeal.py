@@ -33,7 +33,7 @@ def test_appeal_speaks_the_language_of_its_url(client, lang, direction, headline
 
 def test_arabic_page_says_payment_continues_on_stripe(client):
     html = client.get("/ar/").get_data(as_text=True)
-    assert "صفحة الدفع لدى Stripe غير متوفرة بالعربية" in html
+    assert "صفحة الدفع لدى سترايب غير متوفرة بالعربية" in html
 
 
 @pytest.mark.one_database
