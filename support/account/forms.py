@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from support.account.actions import PAUSE_MONTHS, REASONS
-from support.appeal.forms import AMOUNT_MESSAGES, CUSTOM
+from support.appeal.forms import AMOUNT_MESSAGES, CUSTOM, AmountFields
 from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, parse_amount
 
@@ -50,14 +50,9 @@ class ChangeForm(FlaskForm):
         return offer if offer in OFFERS and offer == configured else None
 
 
-class AmountForm(ChangeForm):
+class AmountForm(AmountFields, ChangeForm):
     """A new amount (a preset or `other` + `amount_other`) and frequency, same currency."""
 
-    amount = StringField(_l("Amount"))
-    amount_other = StringField(
-        _l("Other amount"),
-        validators=[Length(max=32, message=_l("Please enter a shorter amount."))],
-    )
     frequency = RadioField(
         _l("How often"),
         choices=[SelectChoice("month", _l("Monthly")), SelectChoice("year", _l("Yearly"))],

@@ -126,26 +126,20 @@ def start_checkout(choice: Choice) -> tuple[str, str]:
     # Checkout has no Arabic: "auto" follows the reader's browser. On our pay page
     # Stripe.js is given the page's own language instead.
     locale = "en" if choice.lang == "en" else "auto"
+    common = {
+        "amount": choice.charged,
+        "currency": choice.currency,
+        "frequency": choice.frequency,
+        "locale": locale,
+        "metadata": metadata,
+    }
     if choice.ui == ELEMENTS:
         # The reader types the address on our page; Stripe.js sends it with the payment.
-        request = stripe_api.CheckoutRequest(
-            amount=choice.charged,
-            currency=choice.currency,
-            frequency=choice.frequency,
-            locale=locale,
-            metadata=metadata,
-            return_url=thanks,
-        )
+        request = stripe_api.CheckoutRequest(**common, return_url=thanks)
     else:
+        cancel = public_url("appeal.cancelled", lang=choice.lang, **appeal_params(choice))
         request = stripe_api.CheckoutRequest(
-            amount=choice.charged,
-            currency=choice.currency,
-            frequency=choice.frequency,
-            locale=locale,
-            metadata=metadata,
-            success_url=thanks,
-            cancel_url=public_url("appeal.cancelled", lang=choice.lang, **appeal_params(choice)),
-            customer_email=choice.email,
+            **common, success_url=thanks, cancel_url=cancel, customer_email=choice.email
         )
     session = stripe_api.create_checkout_session(request, idempotency_key(choice))
     record_attempt(session.id, choice, session.client_secret if choice.ui == ELEMENTS else None)

@@ -35,14 +35,20 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-class AppealForm(FlaskForm):
-    """Amount (a preset or `other` + `amount_other`), frequency, currency, fees, email."""
+class AmountFields:
+    """An amount as readers choose it: a preset, or `other` and `amount_other` typed
+    (the appeal's form and the supporter page's "change the amount" share it)."""
 
     amount = StringField(_l("Amount"))
     amount_other = StringField(
         _l("Other amount"),
         validators=[Length(max=32, message=_l("Please enter a shorter amount."))],
     )
+
+
+class AppealForm(AmountFields, FlaskForm):
+    """Amount (a preset or `other` + `amount_other`), frequency, currency, fees, email."""
+
     frequency = RadioField(
         _l("How often"),
         choices=[
