@@ -371,8 +371,9 @@ def retrieve_checkout_session(session_id: str) -> dict | None:
 
 
 def retrieve_subscription(subscription_id: str) -> dict | None:
-    """The subscription as Stripe has it now (items carry the billing period)."""
-    return _retrieve(client().v1.subscriptions, subscription_id)
+    """The subscription as Stripe has it now (items carry the billing period), with the
+    card it is charged to expanded: the ledger keeps that card, without another read."""
+    return _retrieve(client().v1.subscriptions, subscription_id, expand=["default_payment_method"])
 
 
 def retrieve_invoice(invoice_id: str) -> dict | None:

@@ -99,14 +99,15 @@ def test_a_late_older_read_and_a_duplicate_never_bring_back_the_old_card(client,
     assert actual_cards() == expected_cards(emulator)
 
 
-def test_a_card_that_cannot_be_read_leaves_nothing_behind(client, emulator):
-    """A hosted-page payment names a payment method the emulator cannot retrieve."""
+def test_a_hosted_checkout_card_comes_with_the_subscription_read(client, emulator):
+    """The card is expanded on the subscription the worker reads anyway: no other read."""
     from tests.stripe_history import give
 
     _session, sub_id, _charge = give(client, emulator)
     sync(client, emulator)
     row = ledger_subscription(sub_id)
-    assert row.status == "active" and card_of(row) == (None, None, None, None)
+    assert row.status == "active" and card_of(row) == ("visa", "4242", 12, 2034)
+    assert actual_cards() == expected_cards(emulator)
 
 
 def test_only_brand_last4_and_expiry_are_kept():

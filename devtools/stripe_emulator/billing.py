@@ -5,6 +5,7 @@ to its subscription through ``parent.subscription_details``, and an invoice's
 payments are listed under ``payments`` (each with ``payment.payment_intent``).
 """
 
+from . import cards
 from .store import Store
 
 
@@ -49,6 +50,14 @@ def subscription_item(store: Store, sub_id, price_obj, quantity, start, end) -> 
     }
 
 
+def _saved_card(store: Store, livemode: bool, customer_id: str) -> str:
+    """The card a new subscription is charged to: a stored success card of the customer's
+    (an Elements payment replaces it with the card actually used)."""
+    pm = cards.payment_method(store, livemode, cards.SUCCESS)
+    pm["customer"] = customer_id
+    return pm["id"]
+
+
 def subscription(store: Store, livemode, customer_id, currency, metadata, description) -> dict:
     """A new active subscription without items (callers add them)."""
     now = store.now()
@@ -75,7 +84,7 @@ def subscription(store: Store, livemode, customer_id, currency, metadata, descri
         "currency": currency,
         "customer": customer_id,
         "days_until_due": None,
-        "default_payment_method": store.new_id("pm_"),
+        "default_payment_method": _saved_card(store, livemode, customer_id),
         "description": description,
         "discounts": [],
         "ended_at": None,

@@ -87,18 +87,20 @@ def _lang(obj: dict | None) -> str | None:
 
 
 def _read_card(fetched: Fetched, sub: dict | None) -> None:
-    """Read the payment method the subscription's renewals are charged to, with it.
+    """The payment method the subscription's renewals are charged to, with it.
 
-    Its own default, else the customer's invoice default (the customer is read
-    for that only when the subscription names no card of its own).
+    Its own default comes expanded with the subscription (no other read); else the
+    customer's invoice default (the customer is read for that only then).
     """
     if sub is None:
         return
-    customer = fetched.get("customer")
-    if not sub.get("default_payment_method") and customer is None:
-        customer = stripe_api.retrieve_customer(sub["customer"])
-    method_id = cards.charged_payment_method(sub, customer)
-    method = stripe_api.retrieve_payment_method(method_id) if method_id else None
+    method = sub.get("default_payment_method")
+    if not isinstance(method, dict):
+        customer = fetched.get("customer")
+        if not method and customer is None:
+            customer = stripe_api.retrieve_customer(sub["customer"])
+        method_id = cards.charged_payment_method(sub, customer)
+        method = stripe_api.retrieve_payment_method(method_id) if method_id else None
     fetched.objects["payment_method"] = method
 
 
