@@ -250,6 +250,10 @@ def _staff_settings(get, problems: list[str]) -> dict:
         problems.append(f"STAFF_SESSION_IDLE_MINUTES must be a number of minutes, not {idle!r}")
     settings["STAFF_SESSION_IDLE_MINUTES"] = int(idle) if idle.isdigit() and int(idle) else 60
     settings["STAFF_TOTP_KEYS"] = _fernet_keys(get("STAFF_TOTP_KEYS"), problems)
+    # How staff passwords are hashed (werkzeug's method string): never from the
+    # environment, so no deployment can weaken it; only tests, through create_app's
+    # config, choose a cheap one (a stored hash names its method, so old ones still check).
+    settings["STAFF_PASSWORD_METHOD"] = "scrypt"
     return settings
 
 

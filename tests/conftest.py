@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,9 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from werkzeug.serving import make_server
 
 from devtools.stripe_emulator import Emulator
@@ -34,12 +36,16 @@ from support import create_app
 from support.extensions import db
 from support.models import OutboundEmail, StripeEvent
 from support.webhooks.worker import Worker
+from tests.helpers.url_builders import remember_url_builders
 
 WEBHOOK_SECRET = "whsec_test_secret"
 ARTICLE_HOST = "news.example.org"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
 BROWSER_FIXTURES = {"page", "browser"}
+SHARED_MEMORY = "/dev/shm"
+
+remember_url_builders()
 
 
 def pytest_addoption(parser) -> None:
@@ -106,6 +112,9 @@ def base_config(database_url: str, emulator_url: str) -> dict:
         # Many tests give several gifts from one address; test_checkout_throttle sets its own.
         "CHECKOUT_LIMIT_PER_IP": "1000 per minute",
         "MAIL_URL": "",
+        # One PBKDF2 round instead of scrypt: staff sign in in many tests, and what a
+        # password check decides does not depend on what it costs.
+        "STAFF_PASSWORD_METHOD": "pbkdf2:sha256:1",
     }
 
 
@@ -142,6 +151,9 @@ def _postgres_database(base_url: str) -> Iterator[str]:
     with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A throw-away database need not wait for each commit to reach the disk; what
+        # a transaction sees and when it commits stay the same.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     try:
         yield urlunsplit(parts._replace(path=f"/{name}")).replace(
             "postgresql://", "postgresql+psycopg://", 1
@@ -160,18 +172,42 @@ def emulator() -> Iterator[Emulator]:
     emu.stop()
 
 
+def _sqlite_database() -> Iterator[str]:
+    """A SQLite file in memory-backed storage where there is some (/dev/shm).
+
+    The app syncs every commit to disk (`synchronous = FULL`, support/sqlite_pragmas.py),
+    which on a busy disk costs milliseconds a commit; on tmpfs the same pragmas and the
+    same code run, and a sync costs nothing. Elsewhere, the system's temporary directory.
+    """
+    directory = tempfile.mkdtemp(
+        prefix="support-test-", dir=SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+    )
+    try:
+        yield f"sqlite:///{os.path.join(directory, 'support.db')}"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# The tables the migrations made, by database: what `_empty_tables` empties.
+_MIGRATED_TABLES: dict[str, frozenset[str]] = {}
+
+
+def _address(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=DATABASES)
-def database(request, tmp_path_factory, emulator) -> Iterator[str]:
+def database(request, emulator) -> Iterator[str]:
     """A migrated database URL, once per run and kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'support.db'}"
-        urls: Iterator[str] = iter([url])
+        urls = _sqlite_database()
     else:
         urls = _postgres_database(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
     url = next(urls)
     app = create_app(base_config(url, emulator.url))
     with app.app_context():
         upgrade()
+        _MIGRATED_TABLES[_address(db.engine)] = frozenset(sa.inspect(db.engine).get_table_names())
         db.engine.dispose()
     yield url
     for _ in urls:  # run the generator's clean-up
@@ -181,15 +217,22 @@ def database(request, tmp_path_factory, emulator) -> Iterator[str]:
 def _empty_tables() -> None:
     # Only tables the migrations made: a model without a migration is caught by
     # test_migrations, not by every test's clean-up.
-    existing = set(sa.inspect(db.engine).get_table_names())
+    existing = _MIGRATED_TABLES[_address(db.engine)]
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
+    for table in tables:  # children first
+        db.session.execute(table.delete())
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+        # Ids start at 1 again, as on SQLite. (`TRUNCATE ... RESTART IDENTITY` did both
+        # at once, but makes new files for every table: half a second a test.)
+        db.session.execute(_RESTART_SEQUENCES)
     db.session.commit()
+
+
+# Every sequence of the schema that handed out a value, back to its start.
+_RESTART_SEQUENCES = sa.text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
 
 
 class RequestScopedClient(FlaskClient):
@@ -204,6 +247,38 @@ class RequestScopedClient(FlaskClient):
         if has_app_context():
             vars(g._get_current_object()).clear()
         return super().open(*args, **kwargs)
+
+
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept for the whole process, shared by every test app.
+
+    Each app has a Jinja environment of its own, which would compile every template
+    it renders again: that was most of a typical page test's time. Jinja checks each
+    entry against its template's source, so an edited template is compiled afresh.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
+def make_app(config: dict) -> Flask:
+    """`create_app(config)` as the tests use it: requests with an empty `g` each
+    (`RequestScopedClient`) and templates compiled once per process."""
+    app = create_app(config)
+    app.test_client_class = RequestScopedClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return app
 
 
 def _statements(engine) -> list[str]:
@@ -222,8 +297,7 @@ def app(request, database, emulator):
     """
     emulator.reset()
     emulator.webhook_url = None
-    app = create_app(base_config(database, emulator.url))
-    app.test_client_class = RequestScopedClient
+    app = make_app(base_config(database, emulator.url))
     with app.app_context():
         one_database = request.node.get_closest_marker("one_database") is not None
         statements = _statements(db.engine) if one_database else []
@@ -394,9 +468,17 @@ class MailSink:
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list:
-        """The messages once at least `count` arrived (or what arrived by `timeout`)."""
+        """The messages once at least `count` arrived (or what arrived by `timeout`): for
+        mail a thread still running sends (the live server's worker)."""
         with self._changed:
             self._changed.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
+
+    def received(self) -> list:
+        """Every message received so far. Once the code that sent has returned, that is
+        everything it sent: the server answers 250 only after `handle_DATA` kept the
+        message, so what has not arrived by then will not arrive."""
+        with self._changed:
             return list(self.messages)
 
     def clear(self) -> None:

@@ -44,7 +44,7 @@ def test_the_answer_is_the_same_for_unknown_addresses(client, smtp_server):
     assert [row.status for row in rows] == ["pending", "skipped"]
     assert "nobody" not in (rows[1].key + (rows[1].last_error or "") + rows[1].context)
     sent_link(smtp_server)
-    assert len(smtp_server.wait_for(2, timeout=0.5)) == 1  # nothing to the unknown address
+    assert len(smtp_server.received()) == 1  # nothing to the unknown address
 
 
 def test_a_deactivated_account_gets_no_reset_mail(client, smtp_server):

@@ -9,7 +9,10 @@ two-step sign-in.
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from support.addresses import normalise_email
@@ -36,7 +39,7 @@ def create_staff(email: str, password: str, role: str = "viewer") -> StaffUser:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     if db.session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
         raise AccountError(f"{email} already has an account")
-    user = StaffUser(email=email, password_hash=generate_password_hash(password), role=role)
+    user = StaffUser(email=email, password_hash=_hash(password), role=role)
     db.session.add(user)
     return user
 
@@ -46,19 +49,31 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == normalise_email(email)))
     if user is None or not user.is_active:
         # Hash anyway so a missing account takes as long as a wrong password.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_method()), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+def _method() -> str:
+    """How new passwords are hashed: `STAFF_PASSWORD_METHOD` (config.py)."""
+    return current_app.config["STAFF_PASSWORD_METHOD"]
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=_method())
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash no password matches, made the way real ones are, so checking it costs the same."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def set_password(user: StaffUser, password: str) -> None:
     """Give `user` a new password (not committed) and end every session it had."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
     end_sessions(user)
 
 
