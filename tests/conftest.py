@@ -36,7 +36,6 @@ from support import create_app
 from support.extensions import db
 from support.models import OutboundEmail, StripeEvent
 from support.webhooks.worker import Worker
-from tests.helpers.url_builders import remember_url_builders
 
 WEBHOOK_SECRET = "whsec_test_secret"
 ARTICLE_HOST = "news.example.org"
@@ -44,8 +43,6 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
 BROWSER_FIXTURES = {"page", "browser"}
 SHARED_MEMORY = "/dev/shm"
-
-remember_url_builders()
 
 
 def pytest_addoption(parser) -> None:
