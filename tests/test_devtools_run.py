@@ -34,6 +34,10 @@ def test_the_public_url_follows_run_port(env_file, monkeypatch, run_port, url):
     assert use_emulator
     assert load_config(env)["SUPPORT_PUBLIC_URL"] == expected
     assert run.public_url_warning(env) is None
+    # Readers pay on our own page, with the emulator's Stripe.js stand-in.
+    config = load_config(env)
+    assert config["SUPPORT_CHECKOUT_UI"] == "elements"
+    assert config["STRIPE_JS_URL"] == f"{env['STRIPE_API_BASE']}/v3/stripe.js"
 
 
 def test_an_empty_public_url_in_env_follows_run_port(env_file, monkeypatch):
