@@ -1,9 +1,9 @@
 """The account page's actions in Chromium, in English and in Arabic, at 1280 and 390 px:
 a supporter lowers the amount, pauses, resumes, cancels with a reason through the
 save offer, and undoes it; after each the live worker applies the webhook and the
-page shows it. Every new page is saved when SCREENSHOTS is set, and in
-Arabic no page or mail shows a Latin word but the reader's address and the
-newsroom's configured name (and the reader's own typed name in mails)."""
+page shows it. Every new page is saved when SCREENSHOTS is set, and in Arabic no
+page or mail shows a Latin word but the reader's address, the newsroom's configured
+name, the card's brand, and the reader's own typed name in mails."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_lower_pause_resume_cancel_and_undo_in_the_browser(
     sub = db.session.scalar(sa.select(Subscription))
     newsroom = app.config["SUPPORT_NEWSROOM_NAME_AR"]
     # The newsroom's configured name, and the name the reader typed (mail greetings).
-    walk = Walk(page, lang, {newsroom, "Rana"})
+    walk = Walk(page, lang, {newsroom, "Rana", "Visa"})
     smtp_server.clear()
 
     # The mailed link's one button opens the account page.
