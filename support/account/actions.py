@@ -140,28 +140,30 @@ def _new_change(sub: Subscription, ask: Ask, key: str, attempt: int, lang: str) 
     return change
 
 
-def _send(sub: Subscription, change: SupporterChange, ask: Ask, item: dict | None) -> None:
-    key = idempotency_key(change)
-    if change.kind in ("amount", "frequency"):
-        stripe_api.change_subscription_price(sub.stripe_id, item, ask.amount, ask.interval, key)
-    elif change.kind == "pause":
-        resumes = int(change.paused_until.timestamp())
-        stripe_api.pause_subscription(sub.stripe_id, resumes, key)
-    elif change.kind == "resume":
-        stripe_api.resume_subscription(sub.stripe_id, key)
-    elif change.kind == "cancel":
-        stripe_api.cancel_subscription_with_reason(sub.stripe_id, ask.reason, ask.comment, key)
-    elif change.kind == "keep":
-        stripe_api.keep_subscription(sub.stripe_id, key)
+def _send(
+    stripe_id: str, key: str, kind: str, until: datetime | None, ask: Ask, item: dict | None
+) -> None:
+    """Ask Stripe for a change of `kind` under idempotency `key` (plain values only:
+    the call needs no database, so no transaction is open across it)."""
+    if kind in ("amount", "frequency"):
+        stripe_api.change_subscription_price(stripe_id, item, ask.amount, ask.interval, key)
+    elif kind == "pause":
+        stripe_api.pause_subscription(stripe_id, int(until.timestamp()), key)
+    elif kind == "resume":
+        stripe_api.resume_subscription(stripe_id, key)
+    elif kind == "cancel":
+        stripe_api.cancel_subscription_with_reason(stripe_id, ask.reason, ask.comment, key)
+    elif kind == "keep":
+        stripe_api.keep_subscription(stripe_id, key)
 
 
-def _item(sub: Subscription) -> dict:
+def _item(stripe_id: str, currency: str) -> dict:
     """The subscription's one item as Stripe has it (its id and product name the change)."""
-    found = stripe_api.read_subscription_for_reader(sub.stripe_id)
+    found = stripe_api.read_subscription_for_reader(stripe_id)
     if found is None:
-        raise stripe_api.StripeNotFound(f"No such subscription: {sub.stripe_id}")
+        raise stripe_api.StripeNotFound(f"No such subscription: {stripe_id}")
     items = (found.get("items") or {}).get("data") or []
-    if len(items) != 1 or found["currency"] != sub.currency:
+    if len(items) != 1 or found["currency"] != currency:
         raise ActionRefused("not_now")
     return items[0]
 
@@ -184,13 +186,15 @@ def request_change(
         if change.failed_at is None:
             return change  # the same form again (even once applied): asked already
     _check(sub, ask)
-    item = _item(sub) if ask.kind in ("amount", "frequency") else None
-    sub_id = sub.id
-    asked = read_version()  # ends the transaction: nothing stays open across Stripe calls
+    sub_id, stripe_id, currency = sub.id, sub.stripe_id, sub.currency
+    db.session.rollback()  # only reads so far: no transaction stays open across Stripe calls
+    item = _item(stripe_id, currency) if ask.kind in ("amount", "frequency") else None
+    asked = read_version()
     sub = db.session.get(Subscription, sub_id)
     change = _new_change(sub, ask, key, len(earlier), lang)
     change.asked_version = asked
     db.session.add(change)
+    send = (stripe_id, idempotency_key(change), change.kind, change.paused_until, ask, item)
     try:
         db.session.commit()
     except IntegrityError:  # the same form, sent twice at once: the other one asks
@@ -199,7 +203,7 @@ def request_change(
             sa.select(SupporterChange).where(SupporterChange.key == key)
         ).first()
     try:
-        _send(sub, change, ask, item)
+        _send(*send)
     except stripe_api.StripeUnavailable:
         change.failed_at = utcnow()
         db.session.commit()
