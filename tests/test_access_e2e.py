@@ -13,24 +13,9 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.models import CheckoutAttempt, OutboundEmail, Subscription, Supporter
 from tests.conftest import form_tokens
+from tests.helpers.checkout import give_over_http
 
 VICTIM = "victim@example.org"
-
-
-def give(base: str, http: requests.Session, amount: str, email: str, name: str, lang: str) -> str:
-    """A monthly gift through the appeal and the emulator's hosted Checkout; the session id."""
-    appeal = http.get(f"{base}/{lang}/", timeout=10)
-    form = {"amount": amount, "frequency": "month", "currency": "usd", **form_tokens(appeal.text)}
-    checkout = http.post(f"{base}/{lang}/checkout", data=form, allow_redirects=False, timeout=30)
-    assert checkout.status_code == 303, checkout.text[:300]
-    paid = http.post(
-        checkout.headers["Location"],
-        data={"action": "pay", "email": email, "name": name},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert paid.status_code == 303
-    return re.search(r"cs_test_\w+", paid.headers["Location"]).group(0)
 
 
 def supporter_of(session_id: str) -> Supporter:
@@ -52,7 +37,7 @@ def test_an_address_typed_at_checkout_opens_nothing_of_its_owner(
 ):
     base = live_server.url
     victim_browser, attacker_browser = requests.Session(), requests.Session()
-    victim_session = give(base, victim_browser, "5", VICTIM, "Victim", "ar")
+    victim_session = give_over_http(base, "ar", VICTIM, "5", "Victim", victim_browser)
     live_server.settle()
     victim = supporter_of(victim_session)
     before = (victim.email, victim.name, victim.lang, victim.stripe_customer_id)
@@ -61,7 +46,7 @@ def test_an_address_typed_at_checkout_opens_nothing_of_its_owner(
     assert victim_mails == [("thank_you", f"thanks:{victim_session}")]
 
     # The attacker, in their own browser, gives $1 a month typing the victim's address.
-    attacker_session = give(base, attacker_browser, "1", VICTIM.upper(), "Attacker", "en")
+    attacker_session = give_over_http(base, "en", VICTIM.upper(), "1", "Attacker", attacker_browser)
     live_server.settle()
     db.session.expire_all()
     attacker = supporter_of(attacker_session)

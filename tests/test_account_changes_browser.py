@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.models import CheckoutAttempt, Subscription
 from support.portal_links import make_token
-from tests.helpers.account_changes import give_over_http, ledger_matches_stripe
+from tests.helpers.account_changes import ledger_matches_stripe
+from tests.helpers.checkout import give_over_http
 from tests.helpers.latin import latin_words as words_in
 from tests.helpers.page_checks import screenshot
 
@@ -57,7 +58,7 @@ def test_lower_pause_resume_cancel_and_undo_in_the_browser(
     live_server, page, emulator, smtp_server, app, lang
 ):
     base = live_server.url
-    session_id = give_over_http(base, lang, EMAIL)
+    session_id = give_over_http(base, lang, EMAIL, name="Rana")
     live_server.settle()
     attempt = db.session.scalar(
         sa.select(CheckoutAttempt).where(CheckoutAttempt.session_id == session_id)

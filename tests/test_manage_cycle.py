@@ -14,25 +14,14 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.models import OutboundEmail, Subscription, Supporter
 from tests.conftest import form_tokens
+from tests.helpers.checkout import give_over_http
 
 EMAIL = "reader@example.org"
 
 
 def subscribe(base_url: str, lang: str = "en", http: requests.Session | None = None) -> str:
     """Give $5 a month through the appeal and the emulator's Checkout; the session id."""
-    http = http or requests.Session()
-    appeal = http.get(f"{base_url}/{lang}/", timeout=10)
-    form = {"amount": "5", "frequency": "month", "currency": "usd", **form_tokens(appeal.text)}
-    checkout = http.post(f"{base_url}/{lang}/checkout", data=form, allow_redirects=False)
-    assert checkout.status_code == 303, checkout.text[:300]
-    paid = http.post(
-        checkout.headers["Location"],
-        data={"action": "pay", "email": EMAIL, "name": "Reader"},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert paid.status_code == 303
-    return re.search(r"cs_test_\w+", paid.headers["Location"]).group(0)
+    return give_over_http(base_url, lang, EMAIL, http=http)
 
 
 def kinds(messages) -> list[str]:

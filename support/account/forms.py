@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from support.account.actions import PAUSE_MONTHS, REASONS
-from support.appeal.forms import AMOUNT_MESSAGES, CUSTOM, AmountFields
+from support.appeal.forms import AMOUNT_MESSAGES, AmountFields
 from support.formatting import format_money_major
 from support.money import MINIMUM_GIFT, AmountError, parse_amount
 
@@ -64,13 +64,6 @@ class AmountForm(AmountFields, ChangeForm):
         super().__init__(*args, **kwargs)
         self.gift_currency = gift_currency
         self.amount_minor: int | None = None
-
-    def typed_amount(self) -> str:
-        other = (self.amount_other.data or "").strip()
-        if other:
-            return other
-        chosen = (self.amount.data or "").strip()
-        return "" if chosen == CUSTOM else chosen
 
     def validate_frequency(self, field):
         if field.data not in ("month", "year"):

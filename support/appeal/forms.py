@@ -45,6 +45,14 @@ class AmountFields:
         validators=[Length(max=32, message=_l("Please enter a shorter amount."))],
     )
 
+    def typed_amount(self) -> str:
+        """The amount as the reader gave it: the custom field wins when filled."""
+        other = (self.amount_other.data or "").strip()
+        if other:
+            return other
+        chosen = (self.amount.data or "").strip()
+        return "" if chosen == CUSTOM else chosen
+
 
 class AppealForm(AmountFields, FlaskForm):
     """Amount (a preset or `other` + `amount_other`), frequency, currency, fees, email."""
@@ -88,14 +96,6 @@ class AppealForm(AmountFields, FlaskForm):
         if not self.form_token.data or not _FORM_TOKEN.fullmatch(self.form_token.data):
             self.form_token.data = new_form_token()
         self.amount_minor: int | None = None
-
-    def typed_amount(self) -> str:
-        """The amount as the reader gave it: the custom field wins when filled."""
-        other = (self.amount_other.data or "").strip()
-        if other:
-            return other
-        chosen = (self.amount.data or "").strip()
-        return "" if chosen == CUSTOM else chosen
 
     def validate_frequency(self, field):
         if field.data not in FREQUENCIES:

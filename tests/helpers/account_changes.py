@@ -90,23 +90,3 @@ def ledger_matches_stripe(emulator, sub_id: str) -> None:
         details.get("feedback"),
         details.get("comment"),
     )
-
-
-def give_over_http(base: str, lang: str, email: str, amount: str = "5") -> str:
-    """A monthly gift through the live appeal and the emulator's hosted Checkout
-    (the appeal posts to it); the Checkout Session id."""
-    import requests
-
-    http = requests.Session()
-    appeal = http.get(f"{base}/{lang}/", timeout=10)
-    form = {"amount": amount, "frequency": "month", "currency": "usd", **form_tokens(appeal.text)}
-    checkout = http.post(f"{base}/{lang}/checkout", data=form, allow_redirects=False, timeout=30)
-    assert checkout.status_code == 303, checkout.text[:300]
-    paid = http.post(
-        checkout.headers["Location"],
-        data={"action": "pay", "email": email, "name": "Rana"},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert paid.status_code == 303
-    return re.search(r"cs_test_\w+", paid.headers["Location"]).group(0)

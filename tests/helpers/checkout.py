@@ -1,5 +1,9 @@
 """What the checkout tests share: the appeal form, submitting a choice, the sessions at Stripe."""
 
+import re
+
+import requests
+
 from tests.conftest import form_tokens
 
 
@@ -20,3 +24,28 @@ def sessions(emulator):
     for session in found:
         session["asked"] = emulator.store.extra[session["id"]]
     return found
+
+
+def give_over_http(
+    base: str,
+    lang: str,
+    email: str,
+    amount: str = "5",
+    name: str = "Reader",
+    http: requests.Session | None = None,
+) -> str:
+    """A monthly gift through the live appeal and the emulator's hosted Checkout (the
+    appeal posts to it, without the pay page's `ui` field); the Checkout Session id."""
+    http = http or requests.Session()
+    appeal = http.get(f"{base}/{lang}/", timeout=10)
+    form = {"amount": amount, "frequency": "month", "currency": "usd", **form_tokens(appeal.text)}
+    checkout = http.post(f"{base}/{lang}/checkout", data=form, allow_redirects=False, timeout=30)
+    assert checkout.status_code == 303, checkout.text[:300]
+    paid = http.post(
+        checkout.headers["Location"],
+        data={"action": "pay", "email": email, "name": name},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert paid.status_code == 303
+    return re.search(r"cs_test_\w+", paid.headers["Location"]).group(0)
