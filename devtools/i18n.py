@@ -36,6 +36,7 @@ DOMAINS: dict[str, list[str]] = {
         "support/*.py",
         "support/appeal/**/*.py",
         "templates/base.html",
+        "templates/_frequency.html",
         "templates/appeal/**/*.html",
         "templates/errors/**/*.html",
     ],
