@@ -196,3 +196,14 @@ def test_the_worker_looks_at_most_hourly(app):
     worker.cards_scanned_at -= timedelta(hours=1)
     worker._expiring_cards()
     assert owed() == 1
+
+
+def test_staff_see_the_reminders_on_the_supporters_page(app, client):
+    owner = factories.supporter()
+    factories.subscription(owner, current_period_end=utcnow() + timedelta(days=3),
+                           card_last4="4444", card_exp_month=1, card_exp_year=2020)  # fmt: skip
+    db.session.commit()
+    expiring_cards.queue_due()
+    factories.signed_in(client)
+    page = client.get(f"/staff/supporters/{owner.id}").get_data(as_text=True)
+    assert "card expiring" in page and "card_expiring:sub_t" in page

@@ -12,7 +12,9 @@ from flask_babel import force_locale, format_date
 
 from support import stripe_api
 from support.config import ConfigError, load_config
+from support.mail import outbox
 from support.webhooks import inbox
+from support.webhooks.applying import apply_event
 from tests.helpers.reminders import (
     delivered_gift,
     html_of,
@@ -55,6 +57,8 @@ def test_a_yearly_gift_is_reminded_once_in_the_supporters_language(
     # Stripe delivers it again, and sends another for the same renewal: still one mail.
     assert post_event(client, event).status_code == 200
     apply_due()
+    assert apply_event(event["id"], again=True) == "processed"  # a staff replay
+    outbox.send_due()
     emulator.upcoming(sub_id)
     deliveries.deliver()
     messages = smtp_server.received()
