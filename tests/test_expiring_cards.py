@@ -175,7 +175,7 @@ def test_the_scan_is_one_query_and_no_stripe_request(app, emulator, smtp_server)
     assert emulator.api_stats()["requests"] == 0
 
 
-def test_the_worker_looks_at_most_hourly(app):
+def test_the_worker_looks_at_most_hourly(app, monkeypatch):
     now = utcnow()
     owner = factories.supporter()
     factories.subscription(owner, current_period_end=now + timedelta(days=3), card_last4="4444",
@@ -196,6 +196,20 @@ def test_the_worker_looks_at_most_hourly(app):
     worker.cards_scanned_at -= timedelta(hours=1)
     worker._expiring_cards()
     assert owed() == 1
+
+    # A look that owes a full batch is followed at once by another.
+    for last4 in ("5555", "6666"):
+        factories.subscription(owner, current_period_end=now + timedelta(days=4),
+                               card_last4=last4, card_exp_month=2, card_exp_year=2020)  # fmt: skip
+    db.session.commit()
+    monkeypatch.setattr(expiring_cards, "BATCH", 1)
+    worker.cards_scanned_at -= timedelta(hours=1)
+    worker._expiring_cards()
+    assert owed() == 2 and worker.cards_scanned_at is None
+    worker._expiring_cards()
+    assert owed() == 3 and worker.cards_scanned_at is None
+    worker._expiring_cards()
+    assert owed() == 3 and worker.cards_scanned_at is not None
 
 
 def test_staff_see_the_reminders_on_the_supporters_page(app, client):

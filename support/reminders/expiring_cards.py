@@ -8,7 +8,8 @@ owed one mail per card (subscription, last 4, expiry), with a link to the
 supporter page where the card is changed. A new card that also expires is
 another card, and another mail.
 
-The worker runs `queue_due` at most hourly (`support.webhooks.worker`). The
+The worker runs `queue_due` hourly, and again at once after a full batch
+(`support.webhooks.worker`). The
 query walks an index on (expiry year, expiry month, next payment): cards that
 expire by next month are a small part of a large list, and those already
 warned are left out by the outbox's unique key, so each run reads only what

@@ -148,18 +148,21 @@ class Worker:
             log.info("Recomputed banner weights of %s", ", ".join(done))
 
     def _expiring_cards(self) -> None:
-        """Owe the warnings of cards that expire before the next payment (at most
-        hourly); never raises. The mails are sent by the threads, like any other."""
+        """Owe the warnings of cards that expire before the next payment (hourly, and
+        batch after batch while a look owes a full one); never raises. The mails are
+        sent by the threads, like any other."""
         now = utcnow()
         if self.cards_scanned_at is not None and now - self.cards_scanned_at < CARD_SCAN_EVERY:
             return
+        batch = expiring_cards.BATCH
         try:
-            owed = expiring_cards.queue_due(now)
+            owed = expiring_cards.queue_due(now, batch)
         except sa.exc.SQLAlchemyError as error:
             log.warning("Expiring cards not looked for: %s", error)
             db.session.rollback()
             return
-        self.cards_scanned_at = now
+        # A full batch may have left some: the next turn of the loop looks again.
+        self.cards_scanned_at = now if owed < batch else None
         if owed:
             log.info("Owed %s warnings of cards that expire before the next payment", owed)
             self.wakeup.ring()
