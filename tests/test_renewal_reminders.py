@@ -5,6 +5,7 @@ that opens their page. Settings, frequencies and gifts that do not renew mail no
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -13,8 +14,11 @@ from flask_babel import force_locale, format_date
 from support import stripe_api
 from support.config import ConfigError, load_config
 from support.mail import outbox
+from support.mail.messages import build_message
+from support.models import OutboundEmail
 from support.webhooks import inbox
 from support.webhooks.applying import apply_event
+from tests import factories
 from tests.helpers.reminders import (
     delivered_gift,
     html_of,
@@ -222,3 +226,27 @@ def test_a_wrong_setting_is_named_at_start_up(value):
     message = "SUPPORT_RENEWAL_REMINDERS must be off or a comma-separated list of year and month"
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config({"STRIPE_SECRET_KEY": "sk_test_x", "SUPPORT_RENEWAL_REMINDERS": value})
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"amount": 6000, "currency": "usd", "frequency": "year"},
+        {"date": "not a date", "card_last4": 4242, "card_exp_month": "12", "amount": "lots"},
+    ],
+)
+def test_both_mails_render_from_whatever_context_is_left(app, lang, context):
+    """An older row, or one whose context was scrubbed (erasure), still renders."""
+    who = factories.supporter(lang=lang)
+    for kind in ("renewal_reminder", "card_expiring"):
+        row = OutboundEmail(key=f"{kind}:x", kind=kind, lang=lang, context=json.dumps(context))
+        message = build_message(row, who)
+        text = message.get_body(("plain",)).get_content()
+        assert "/manage/" in text and "{{" not in text
+        if kind == "renewal_reminder" and lang == "en":
+            assert "Your gift to The Newsroom renews soon." in text
+            assert "We will charge the card your gift is paid with." in text
+        if kind == "card_expiring":
+            assert "ending in" not in text and "due on" not in text
