@@ -53,6 +53,7 @@ bench: translations
 	$(BIN)/python bench/bandit.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/stats.py   # seeds up to 1M supporters: several minutes
+	$(BIN)/python bench/expiring_cards.py   # seeds 1M gifts: about two minutes
 
 clean:
 	rm -rf $(VENV) instance/*.db

@@ -40,6 +40,8 @@ STRIPE_ACCOUNT_LIMITS = {False: 25, True: 100}  # by livemode
 STAFF_HEADROOM = 5
 CHECKOUT_UIS = ("elements", "hosted")
 SAVE_OFFERS = ("pause", "lower", "none")
+# Recurring gifts whose supporters can be reminded before a renewal (see _renewal_reminders).
+REMINDER_FREQUENCIES = ("year", "month")
 # Stripe.js of the release that matches the pinned API version (2026-10-28.endive).
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/endive/stripe.js"
 STRIPE_JS_HOST = "js.stripe.com"
@@ -394,6 +396,23 @@ def _payment_page_settings(get, livemode: bool, api_base: str, problems: list[st
     }
 
 
+def _renewal_reminders(get, problems: list[str]) -> tuple[str, ...]:
+    """`SUPPORT_RENEWAL_REMINDERS`: the frequencies whose renewals are announced by mail
+    (`year`, `year,month`, `month`), or `off`; an empty tuple when off."""
+    value = get("SUPPORT_RENEWAL_REMINDERS", "year").lower()
+    if value in ("off", "none", "no", "false", "0"):
+        return ()
+    chosen = [part.lower() for part in _split(value)]
+    wrong = [part for part in chosen if part not in REMINDER_FREQUENCIES]
+    if wrong or not chosen:
+        problems.append(
+            "SUPPORT_RENEWAL_REMINDERS must be off or a comma-separated list of year and "
+            f"month (e.g. year or year,month), not {value!r}"
+        )
+        return ()
+    return tuple(f for f in REMINDER_FREQUENCIES if f in chosen)
+
+
 def _reader_settings(get, problems: list[str]) -> dict:
     """What readers see around the appeal: names, links, digits, when the goal shows."""
     digits = get("SUPPORT_ARABIC_DIGITS", "latn").lower()
@@ -490,6 +509,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         ),
         "SUPPORT_FEE_FIXED": _whole(get, "SUPPORT_FEE_FIXED", "30", problems),
         **_reader_settings(get, problems),
+        # Renewals announced a few days ahead, by frequency (`invoice.upcoming`).
+        "SUPPORT_RENEWAL_REMINDERS": _renewal_reminders(get, problems),
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
         "RATELIMIT_STORAGE_URI": storage_uri,

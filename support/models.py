@@ -113,6 +113,14 @@ class Subscription(db.Model):
     supporter: Mapped[Supporter] = relationship(back_populates="subscriptions")
     payments: Mapped[list[Payment]] = relationship(back_populates="subscription")
 
+    # Cards that stop working before the next payment are found by expiry first:
+    # few cards expire by next month (support/reminders/expiring_cards.py).
+    __table_args__ = (
+        sa.Index(
+            "ix_subscription_card_expiry", "card_exp_year", "card_exp_month", "current_period_end"
+        ),
+    )
+
 
 class Payment(db.Model):
     """Money received: a paid invoice of a subscription, or a one-time gift."""

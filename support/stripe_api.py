@@ -48,6 +48,7 @@ WEBHOOK_EVENTS = (
     "customer.subscription.resumed",
     "invoice.paid",
     "invoice.payment_failed",
+    "invoice.upcoming",
     "charge.refunded",
     "charge.dispute.created",
     "customer.updated",

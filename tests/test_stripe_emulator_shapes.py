@@ -55,6 +55,7 @@ EVENT_TYPES = [
     "invoice.paid",
     "invoice.payment_failed",
     "invoice.payment_succeeded",
+    "invoice.upcoming",
     "payment_intent.succeeded",
     "payment_method.attached",
     "price.created",
@@ -119,6 +120,7 @@ def _subscription(sc, emu, answers: dict) -> None:
     answers["checkout session retrieve subscription, expanded"] = paid
     answers["checkout session line items"] = sc.v1.checkout.sessions.line_items.list(session.id)
     sub_id = paid.subscription.id
+    emu.upcoming(sub_id)
     emu.renew(sub_id)
     emu.fail_renewal(sub_id)
     emu.recover(sub_id)

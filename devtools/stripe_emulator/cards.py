@@ -5,7 +5,9 @@ number is refused as ``incorrect_number``. The number itself is kept privately (
 store's extras) so a later charge of a saved card behaves as that card would.
 """
 
-from .errors import StripeError
+import time
+
+from .errors import StripeError, invalid
 from .objects import empty_address
 from .store import Store
 
@@ -43,7 +45,28 @@ def auth_failed(kind: str = "payment_intent") -> StripeError:
     )
 
 
-def payment_method(store: Store, livemode: bool, number: str, billing=None) -> dict:
+# The expiry a test card gets unless the reader typed another (``check_expiry``).
+EXPIRY = (12, 2034)
+
+
+def check_expiry(store: Store, month, year) -> tuple[int, int]:
+    """The typed expiry as (month, year); a 400 for a malformed one and a 402
+    ``expired_card`` for a month already over, as Stripe answers."""
+    if month is None and year is None:
+        return EXPIRY
+    if not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12:
+        raise invalid("Invalid integer: exp_month must be 1 to 12.", "exp_month")
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2099:
+        raise invalid("Invalid integer: exp_year must be a four-digit year.", "exp_year")
+    now = time.gmtime(store.now())
+    if (year, month) < (now.tm_year, now.tm_mon):
+        raise StripeError(402, "Your card has expired.", type="card_error", code="expired_card")
+    return month, year
+
+
+def payment_method(
+    store: Store, livemode: bool, number: str, billing=None, expiry: tuple[int, int] = EXPIRY
+) -> dict:
     """A new card PaymentMethod (not attached); its number is kept in the store's extras."""
     billing = billing or {}
     pm = {
@@ -66,8 +89,8 @@ def payment_method(store: Store, livemode: bool, number: str, billing=None) -> d
             },
             "country": "US",
             "display_brand": "visa",
-            "exp_month": 12,
-            "exp_year": 2034,
+            "exp_month": expiry[0],
+            "exp_year": expiry[1],
             "fingerprint": "emu" + number[-8:],
             "funding": "credit",
             "last4": number[-4:],

@@ -45,9 +45,17 @@ class EmulatorClient:
         body = {"card": card, "three_d_secure": three_d_secure}
         return self._call("POST", f"/_emulator/checkout/sessions/{session_id}/confirm", body)
 
-    def confirm_setup(self, setup_intent_id, card="4242424242424242", three_d_secure=None):
-        """Confirm a SetupIntent with a test card; returns the SetupIntent."""
+    def confirm_setup(
+        self,
+        setup_intent_id,
+        card="4242424242424242",
+        three_d_secure=None,
+        exp_month=None,
+        exp_year=None,
+    ):
+        """Confirm a SetupIntent with a test card (and the expiry typed); returns it."""
         body = {"card": card, "three_d_secure": three_d_secure}
+        body.update(exp_month=exp_month, exp_year=exp_year)
         return self._call("POST", f"/_emulator/setup_intents/{setup_intent_id}/confirm", body)
 
     def expire(self, session_id):
@@ -61,6 +69,11 @@ class EmulatorClient:
     def fail_renewal(self, subscription_id):
         """Bill the next period with a failed payment."""
         return self._call("POST", f"/_emulator/subscriptions/{subscription_id}/fail_renewal")
+
+    def upcoming(self, subscription_id, days=7):
+        """``invoice.upcoming`` ``days`` before the renewal; returns the preview invoice."""
+        body = {"days": days}
+        return self._call("POST", f"/_emulator/subscriptions/{subscription_id}/upcoming", body)
 
     def recover(self, subscription_id):
         """Pay the open invoice of a past_due subscription."""

@@ -176,7 +176,14 @@ class Emulator:
         details["three_d_secure"] = three_d_secure
         return self.run(elements_flow.confirm, session_id, client_secret, card, **details)
 
-    def confirm_setup(self, setup_intent_id, card=cards.SUCCESS, three_d_secure=None):
+    def confirm_setup(
+        self,
+        setup_intent_id,
+        card=cards.SUCCESS,
+        three_d_secure=None,
+        exp_month=None,
+        exp_year=None,
+    ):
         """Confirm a SetupIntent with a test card (or answer its 3-D Secure step).
 
         Returns the SetupIntent; a decline or failed challenge is in its
@@ -184,7 +191,10 @@ class Emulator:
         """
 
         def flow(store, events):
-            return setup_flow.confirm(store, events, setup_intent_id, card, three_d_secure)[0]
+            expiry = (exp_month, exp_year)
+            return setup_flow.confirm(store, events, setup_intent_id, card, three_d_secure, expiry)[
+                0
+            ]
 
         return self.run(flow)
 
@@ -195,6 +205,10 @@ class Emulator:
     def fail_renewal(self, subscription_id):
         """Bill the next period with a failed payment (``past_due``)."""
         return self.run(subscription_flow.fail_renewal, subscription_id)
+
+    def upcoming(self, subscription_id, days=7):
+        """``invoice.upcoming`` ``days`` before the renewal; returns the preview invoice."""
+        return self.run(subscription_flow.upcoming, subscription_id, days)
 
     def recover(self, subscription_id):
         """Pay the open invoice of a ``past_due`` subscription."""

@@ -84,8 +84,12 @@ def _succeed(store: Store, events: Events, seti: dict, pm: dict) -> dict:
     return seti
 
 
-def confirm(store: Store, events: Events, seti_id: str, card=None, three_d_secure=None):
+def confirm(
+    store: Store, events: Events, seti_id: str, card=None, three_d_secure=None, expiry=None
+):
     """Confirm a SetupIntent with a test ``card`` number, or answer its 3-D Secure step.
+
+    ``expiry`` is the ``(month, year)`` the reader typed (default: ``cards.EXPIRY``).
 
     ``three_d_secure`` is ``"complete"`` or ``"fail"`` for a SetupIntent waiting in
     ``requires_action``. Returns ``(setup_intent, error or None)``: a decline is part of
@@ -107,7 +111,15 @@ def confirm(store: Store, events: Events, seti_id: str, card=None, three_d_secur
             code="setup_intent_unexpected_state",
         )
     number = cards.check_number(card)
-    pm = cards.payment_method(store, seti["livemode"], number)
+    try:
+        month, year = cards.check_expiry(store, *(expiry or (None, None)))
+    except StripeError as error:
+        if error.code != "expired_card":
+            raise  # a malformed expiry is a bad request
+        # A card past its expiry is declined, like any decline kept on the SetupIntent.
+        _fail(store, events, seti, error)
+        return seti, error
+    pm = cards.payment_method(store, seti["livemode"], number, expiry=(month, year))
     if number == cards.DECLINE:
         error = StripeError(402, "Your card was declined.", type="card_error", code="card_declined")
         _fail(store, events, seti, error, pm)

@@ -36,7 +36,11 @@ def build_router() -> Router:
         "POST",
         "/_emulator/setup_intents/{id}/confirm",
         lambda emu, b, id: emu.confirm_setup(
-            id, b.get("card") or "4242424242424242", b.get("three_d_secure")
+            id,
+            b.get("card") or "4242424242424242",
+            b.get("three_d_secure"),
+            b.get("exp_month"),
+            b.get("exp_year"),
         ),
     )
     r.add("POST", "/_emulator/subscriptions/{id}/renew", lambda emu, b, id: emu.renew(id))
@@ -44,6 +48,11 @@ def build_router() -> Router:
         "POST",
         "/_emulator/subscriptions/{id}/fail_renewal",
         lambda emu, b, id: emu.fail_renewal(id),
+    )
+    r.add(
+        "POST",
+        "/_emulator/subscriptions/{id}/upcoming",
+        lambda emu, b, id: emu.upcoming(id, b.get("days", 7)),
     )
     r.add("POST", "/_emulator/subscriptions/{id}/recover", lambda emu, b, id: emu.recover(id))
     r.add(

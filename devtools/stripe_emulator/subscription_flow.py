@@ -257,3 +257,48 @@ def update(store: Store, events: Events, sub_id: str, params: dict) -> dict:
     if previous:
         events.emit("customer.subscription.updated", sub, previous)
     return sub
+
+
+def upcoming(store: Store, events: Events, sub_id: str, days: int = 7) -> dict:
+    """``invoice.upcoming``, ``days`` before the renewal (the clock moves there if earlier).
+
+    As at Stripe: the invoice is a preview, so it has no ``id`` and no ``number``
+    and is not stored; its lines bill the next period, its own period is the one
+    ending, and ``next_payment_attempt`` is the renewal. A subscription set to
+    cancel at period end has no renewal and gets none. Returns the invoice.
+    """
+    sub = store.require(sub_id, "subscription")
+    _require_live(sub)
+    if sub["cancel_at_period_end"]:
+        raise invalid(
+            f"Subscription {sub_id} is set to cancel at period end: it has no upcoming invoice.",
+            "subscription",
+        )
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 45:
+        raise invalid("days must be a whole number from 1 to 45.", "days")
+    renews_at = min(item["current_period_end"] for item in _items(sub))
+    if store.now() < renews_at - days * 86400:
+        store.offset += renews_at - days * 86400 - store.now()
+    ending = (min(item["current_period_start"] for item in _items(sub)), renews_at)
+    following = copy.deepcopy(sub)
+    for item in _items(following):
+        item["current_period_start"] = item["current_period_end"]
+        item["current_period_end"] += period_seconds(item["price"]["recurring"])
+    number = store.invoice_number
+    inv = billing.invoice(store, following, _customer(store, sub), "upcoming", ending)
+    store.invoice_number = number  # a preview takes no number
+    del inv["id"]
+    for line in inv["lines"]["data"]:
+        line["invoice"] = None
+    inv["lines"]["url"] = "/v1/invoices/upcoming/lines"
+    inv["payments"]["url"] = "/v1/invoice_payments"
+    inv.update(
+        number=None,
+        status="draft",
+        effective_at=None,
+        next_payment_attempt=renews_at,
+        webhooks_delivered_at=None,
+    )
+    inv["status_transitions"]["finalized_at"] = None
+    events.emit("invoice.upcoming", inv)
+    return inv

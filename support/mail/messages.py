@@ -18,6 +18,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from support.account.cards import Card
 from support.choices import LANGUAGES
 from support.formatting import format_money
 from support.i18n import direction, newsroom_name
@@ -36,6 +37,9 @@ SUBJECTS = {
     "gift_cancelled": _l("Your gift to %(newsroom)s is cancelled"),
     "gift_kept": _l("Your gift to %(newsroom)s continues"),
     "card_updated": _l("Your card for %(newsroom)s is updated"),
+    # Reminders before a renewal, and before a card stops working (support/reminders).
+    "renewal_reminder": _l("Your gift to %(newsroom)s renews soon"),
+    "card_expiring": _l("Your card for %(newsroom)s expires before your next payment"),
 }
 # Which portal link each kind carries (see support.portal_links.MAX_AGE).
 LINK_PURPOSE = {
@@ -48,6 +52,8 @@ LINK_PURPOSE = {
     "gift_cancelled": "mail",
     "gift_kept": "mail",
     "card_updated": "mail",
+    "renewal_reminder": "mail",
+    "card_expiring": "mail",
 }
 
 
@@ -96,6 +102,30 @@ def date_text(value: object) -> str:
         return ""
 
 
+def mailed_card(data: dict) -> Card | None:
+    """The card a mail's context names (brand, last 4, expiry), or None."""
+    last4, brand = data.get("card_last4"), data.get("card_brand")
+    if not isinstance(last4, str) or not last4:
+        return None
+    month, year = data.get("card_exp_month"), data.get("card_exp_year")
+    return Card(
+        brand if isinstance(brand, str) else "",
+        last4,
+        month if isinstance(month, int) else None,
+        year if isinstance(year, int) else None,
+    )
+
+
+def card_lapses(card: Card | None, when: object) -> bool:
+    """Whether `card` will have expired by `when` (an ISO date-time from a mail's context)."""
+    if card is None or not isinstance(when, str):
+        return False
+    try:
+        return card.state(datetime.fromisoformat(when)) == "expired"
+    except ValueError:
+        return False
+
+
 def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dict:
     """What the templates of `row.kind` may use (call under `force_locale(lang)`)."""
     try:
@@ -112,6 +142,8 @@ def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dic
         "greeting": greeting(supporter.name),
         "gift": gift_line(data.get("amount"), data.get("currency"), data.get("frequency")),
         "date": date_text(data.get("date")),
+        "card": mailed_card(data),
+        "card_lapses": card_lapses(mailed_card(data), data.get("date")),
         "newsroom": newsroom,
         "lang": lang,
         "text_dir": direction(lang),

@@ -28,6 +28,7 @@ from support.ledger import cards, changes, checkouts, payments, subscriptions, s
 from support.ledger.fields import timestamp
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
+from support.reminders import renewals
 from support.webhooks import payloads
 
 
@@ -124,17 +125,23 @@ def fetch_subscription(event: dict) -> Fetched:
     return fetched
 
 
+def _write_subscription(sub: dict, fetched: Fetched) -> tuple[sa.Row, sa.Row | None]:
+    """The subscription read as our row, and its supporter."""
+    known = subscriptions.find_subscription(sub["id"])
+    owner_id = known.supporter_id if known is not None else None
+    supporter = _supporter(sub["customer"], fetched, lang=_lang(sub), owner_id=owner_id)
+    row = subscriptions.apply_subscription(sub, supporter, fetched.version, _card(fetched))
+    # What supporters asked for on the account page, now that Stripe shows it.
+    changes.apply_changes(row, supporter, fetched.version)
+    return row, supporter
+
+
 def apply_subscription(event: dict, fetched: Fetched) -> None:
     """Write the subscription as it is now."""
     lock_customer(customer_key(_object(event)))
     sub = fetched.get("subscription")
     if sub is not None:
-        known = subscriptions.find_subscription(sub["id"])
-        owner_id = known.supporter_id if known is not None else None
-        supporter = _supporter(sub["customer"], fetched, lang=_lang(sub), owner_id=owner_id)
-        row = subscriptions.apply_subscription(sub, supporter, fetched.version, _card(fetched))
-        # What supporters asked for on the account page, now that Stripe shows it.
-        changes.apply_changes(row, supporter, fetched.version)
+        _write_subscription(sub, fetched)
 
 
 # invoice.paid / invoice.payment_failed
@@ -184,6 +191,36 @@ def apply_invoice(event: dict, fetched: Fetched) -> None:
     payments.apply_invoice(invoice, charge, supporter, subscription, fetched.version)
     if subscription is not None:
         payments.queue_payment_failed(invoice, supporter, subscription.interval)
+
+
+# invoice.upcoming
+
+
+def fetch_upcoming(event: dict) -> Fetched:
+    """The subscription that renews, as it is now, if it may be owed a reminder.
+
+    The upcoming invoice is a preview with no id: there is nothing of it to read
+    again. The ledger says first whether its subscription is reminded at all, so
+    most renewals cost no Stripe read (`renewals.worth_reading`).
+    """
+    fetched = Fetched()
+    subscription_id = payments.invoice_subscription_id(_object(event))
+    if not _read_db(renewals.worth_reading, subscription_id):
+        return fetched
+    fetched.version = read_version()
+    sub = fetched.objects["subscription"] = stripe_api.retrieve_subscription(subscription_id)
+    _read_card(fetched, sub)
+    return fetched
+
+
+def apply_upcoming(event: dict, fetched: Fetched) -> None:
+    """Write the subscription as it is now; owe the renewal reminder if it still renews."""
+    sub = fetched.get("subscription")
+    if sub is None:
+        return
+    lock_customer(customer_key(sub))
+    row, supporter = _write_subscription(sub, fetched)
+    renewals.queue_reminder(_object(event), row, supporter)
 
 
 # charge.refunded / charge.dispute.created
@@ -294,6 +331,7 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.resumed": _SUBSCRIPTION,
     "invoice.paid": _INVOICE,
     "invoice.payment_failed": _INVOICE,
+    "invoice.upcoming": Handler(fetch_upcoming, apply_upcoming),
     "charge.refunded": _CHARGE,
     "charge.dispute.created": _CHARGE,
     "customer.updated": Handler(fetch_customer, apply_customer),

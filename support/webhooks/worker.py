@@ -13,7 +13,9 @@ doubling, at most 10 s) and try again, the event in hand included; Stripe
 rate limiting or erroring makes it pause likewise, so the worker never spins.
 SIGTERM (or Ctrl-C) lets every thread finish the event in hand, then exits.
 A heartbeat row tells /healthz when a worker was last seen; beside it, the
-main thread moves optimised campaigns' banner weights (`campaigns.optimise`).
+main thread moves optimised campaigns' banner weights (`campaigns.optimise`)
+and, at most hourly, owes the warnings of cards that expire before the next
+payment (`reminders.expiring_cards`: one query, no Stripe read).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
 from support.models import WorkerHeartbeat, utcnow
+from support.reminders import expiring_cards
 from support.stats import snapshot as stats_cache
 from support.webhooks import inbox
 from support.webhooks.applying import apply_claimed, database_down
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 # Heartbeats of workers gone this long are removed.
 HEARTBEAT_KEPT = timedelta(days=1)
+# How often the main thread looks for cards that expire before the next payment.
+CARD_SCAN_EVERY = timedelta(hours=1)
 MAX_PAUSE = 10.0
 
 
@@ -64,6 +69,7 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self.wakeup = wakeup.Wakeup()
+        self.cards_scanned_at = None
 
     def stop(self, *_signal_args) -> None:
         """Finish the events in hand, then stop (also a signal handler)."""
@@ -105,6 +111,7 @@ class Worker:
             while not self.stopping.is_set():
                 self._beat(started)
                 self._optimise()
+                self._expiring_cards()
                 self.stopping.wait(HEARTBEAT_SECONDS)
             for thread in helpers:
                 thread.join()
@@ -139,6 +146,26 @@ class Worker:
             return
         if done:
             log.info("Recomputed banner weights of %s", ", ".join(done))
+
+    def _expiring_cards(self) -> None:
+        """Owe the warnings of cards that expire before the next payment (hourly, and
+        batch after batch while a look owes a full one); never raises. The mails are
+        sent by the threads, like any other."""
+        now = utcnow()
+        if self.cards_scanned_at is not None and now - self.cards_scanned_at < CARD_SCAN_EVERY:
+            return
+        batch = expiring_cards.BATCH
+        try:
+            owed = expiring_cards.queue_due(now, batch)
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("Expiring cards not looked for: %s", error)
+            db.session.rollback()
+            return
+        # A full batch may have left some: the next turn of the loop looks again.
+        self.cards_scanned_at = now if owed < batch else None
+        if owed:
+            log.info("Owed %s warnings of cards that expire before the next payment", owed)
+            self.wakeup.ring()
 
     def _pause(self, pause: float) -> float:
         """Wait `pause` seconds (or until stopped); the next, longer pause."""
