@@ -3,9 +3,10 @@ and a preview."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, render_template, request
 from flask_babel import force_locale
 
+from support.article_hosts import frame_sources
 from support.attribution import clean_source
 from support.banner import beacons, bp, caching, content
 from support.errors import render_error
@@ -62,13 +63,9 @@ def _exempt_route() -> bool:
 
 
 def _frame_ancestors() -> str:
-    """The sources of `frame-ancestors`: the allowed article hosts (and their subdomains)."""
-    sources = ["'self'"]
-    for host in current_app.config["SUPPORT_ALLOWED_HOSTS"]:
-        sources += [
-            f"{scheme}://{prefix}{host}" for prefix in ("", "*.") for scheme in ("https", "http")
-        ]
-    return " ".join(sources)
+    """The sources of `frame-ancestors`: the article sites, on any port, as attribution
+    accepts them (`support.article_hosts`)."""
+    return " ".join(["'self'", *frame_sources()])
 
 
 @bp.get("/banner.html")
