@@ -31,6 +31,7 @@ _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # the same form, so one `ngettext` entry serves amounts with decimals too.
 PLURAL_SAMPLES = {"zero": 0, "one": 1, "two": 2, "few": 3, "many": 11, "other": 100}
 ARABIC_PERCENT = "٪"
+LRM = "\u200e"
 # A symbol without letters reads the same in any language ("$", "€", "£").
 _LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -98,6 +99,9 @@ def _symbol_pattern(code: str) -> str:
         english = get_currency_symbol(code, "en")
         if not _LATIN_LETTERS & set(english):
             symbol = english
+    if locale.language == "ar" and _LATIN_LETTERS & set(symbol):
+        # A left-to-right mark keeps "US$" whole in right-to-left text (not "$US").
+        symbol += LRM
     pattern = parse_pattern(locale.currency_formats["standard"])
     prefix, suffix = pattern.prefix[0], pattern.suffix[0]
     return prefix.replace("¤", symbol) + NUMBER + suffix.replace("¤", symbol)

@@ -91,7 +91,7 @@ def test_each_plural_sample_falls_in_its_own_category(app):
     [
         ("en", "symbol", "usd", "$5"),
         ("en", "narrow", "usd", "$5"),
-        ("ar", "symbol", "usd", "\u200f5\xa0US$"),
+        ("ar", "symbol", "usd", "\u200f5\xa0US$\u200e"),
         ("ar", "narrow", "usd", "\u200f5\xa0$"),
         ("ar", "narrow", "eur", "\u200f5\xa0€"),
         ("ar", "narrow", "sar", "\u200f5\xa0ر.س.\u200f"),  # "SAR" would be no narrower
@@ -139,12 +139,12 @@ def test_arabic_pages_write_amounts_and_goal_one_way(app, client):
     app.config.update(SUPPORT_ARABIC_DIGITS="arab", SUPPORT_GOAL=1000, SUPPORT_GOAL_MIN_SHOWN=0)
     page = client.get("/ar/").get_data(as_text=True)
     assert "أمريكي" not in page
-    assert "\u200f١\xa0US$" in page  # the amount buttons
+    assert "\u200f١\xa0US$\u200e" in page  # the amount buttons
     assert "١ دولار" in page  # the sentences
     assert "٠ من أصل ١٬٠٠٠ داعم حتى الآن" in page  # 1,000 is "other": singular
     banner = client.get("/embed/banner.json?lang=ar").get_json()
     assert banner["goal"]["label"] == "٠ من أصل ١٬٠٠٠ داعم حتى الآن"
-    assert banner["variants"][0]["amounts"][0]["label"].startswith("\u200f١\xa0US$")
+    assert banner["variants"][0]["amounts"][0]["label"].startswith("\u200f١\xa0US$\u200e")
 
 
 @pytest.mark.parametrize(
