@@ -9,6 +9,7 @@ import json
 import threading
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
@@ -500,6 +501,12 @@ def test_preview_shows_both_languages_and_the_snippet(client):
     assert '<div data-support-banner data-lang="ar" data-source="https://' in snippet
     assert 'data-support-banner data-lang="en"' in page
     assert 'data-support-banner data-lang="ar"' in page
+    # The iframe snippet, with the height banner.css is laid out for; the README's too.
+    iframe = f'title="Support our journalism" style="{routes.IFRAME_STYLE}"></iframe>'
+    assert iframe in snippet
+    assert "height:16rem" not in snippet
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert iframe in readme
 
 
 @pytest.mark.one_database

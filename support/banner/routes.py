@@ -112,6 +112,11 @@ def events():
     return Response(status=204, headers={"Access-Control-Allow-Origin": "*"})
 
 
+# The snippet's frame: a fixed height, as the frame cannot follow its content
+# without JavaScript; banner.css lays the banner out to fit it at any width.
+IFRAME_STYLE = "border:0;width:100%;height:20rem"
+
+
 @bp.get("/")
 def preview():
     """A live preview in both languages and the snippet to paste into articles."""
@@ -119,5 +124,6 @@ def preview():
         "banner/preview.html",
         script_url=public_url("banner.script"),
         iframe_url=public_url("banner.banner_html"),
+        iframe_style=IFRAME_STYLE,
         example_source="https://news.example.org/ar/article-123",
     )
