@@ -21,13 +21,9 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from flask import current_app
+from support.article_hosts import HOST, is_allowed
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-# A host name as a browser sends it: lowercase ASCII labels (IDN as punycode), no
-# userinfo, percent signs or trailing dot, so what we check is where the link goes.
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 MAX_SOURCE_LENGTH = 500
 # The standard campaign parameters: the only part of a query string a source keeps,
 # in this order (so one article shared in one campaign is always spelled the same).
@@ -38,13 +34,14 @@ _ADDRESS_IN_PATH = re.compile(r"[^/]@")
 
 def clean_source(value: str | None) -> str | None:
     """A source from a link or a form: `reduce_source(value)` if it is on an allowed
-    host (or a subdomain of one); else None."""
+    host (or a subdomain of one, any port) with a scheme allowed there
+    (`support.article_hosts`, the rule the iframe banner's `frame-ancestors` follows);
+    else None."""
     source = reduce_source(value)
     if source is None:
         return None
-    host = urlsplit(source).hostname or ""
-    allowed = current_app.config["SUPPORT_ALLOWED_HOSTS"]
-    if not any(host == h or host.endswith("." + h) for h in allowed):
+    parts = urlsplit(source)
+    if not is_allowed(parts.scheme, parts.hostname or ""):
         return None
     return source
 
@@ -69,7 +66,7 @@ def reduce_source(value: str | None) -> str | None:
     except ValueError:
         return None
     host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(host) or len(host) > 253:
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(host) or len(host) > 253:
         return None
     netloc = host if port is None else f"{host}:{port}"
     article = urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from support.article_hosts import parse_entry
 from support.mail_url import parse_mail_url
 from support.money import CURRENCY_EXPONENTS, MINIMUM_GIFT, AmountError, parse_amount, parse_number
 
@@ -42,6 +43,9 @@ CHECKOUT_UIS = ("elements", "hosted")
 SAVE_OFFERS = ("pause", "lower", "none")
 # Recurring gifts whose supporters can be reminded before a renewal (see _renewal_reminders).
 REMINDER_FREQUENCIES = ("year", "month")
+
+# Arabic amounts where space is short: "5 US$" (CLDR's Arabic symbol) or "5 $".
+AMOUNT_STYLES = ("symbol", "narrow")
 # Stripe.js of the release that matches the pinned API version (2026-10-28.endive).
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/endive/stripe.js"
 STRIPE_JS_HOST = "js.stripe.com"
@@ -64,6 +68,22 @@ def load_env_file() -> None:
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _allowed_hosts(value: str, problems: list[str]) -> list[str]:
+    """Article sites, lowercased: `news.example.org`, or with the scheme it may use
+    (`http://intranet.example`); what each allows is `support.article_hosts`'s rule."""
+    entries = [entry.lower().rstrip("/") for entry in _split(value)]
+    for entry in entries:
+        try:
+            parse_entry(entry)
+        except ValueError:
+            problems.append(
+                f"SUPPORT_ALLOWED_HOSTS: {entry!r} must be a host such as news.example.org, "
+                "optionally with http:// or https:// before it (no port or path: any port "
+                "is allowed)"
+            )
+    return entries
 
 
 def _number(name: str, value: str, problems: list[str]) -> Decimal:
@@ -418,6 +438,10 @@ def _reader_settings(get, problems: list[str]) -> dict:
     digits = get("SUPPORT_ARABIC_DIGITS", "latn").lower()
     if digits not in ("latn", "arab"):
         problems.append(f"SUPPORT_ARABIC_DIGITS must be latn or arab, not {digits!r}")
+    # Where space is short (amount buttons), Arabic writes a symbol, not the name.
+    amount_style = get("SUPPORT_AMOUNT_STYLE", "symbol").lower()
+    if amount_style not in AMOUNT_STYLES:
+        problems.append(f"SUPPORT_AMOUNT_STYLE must be symbol or narrow, not {amount_style!r}")
     goal_min = get("SUPPORT_GOAL_MIN_SHOWN", "0")
     if not goal_min.isdigit():
         problems.append(f"SUPPORT_GOAL_MIN_SHOWN must be a whole number, not {goal_min!r}")
@@ -432,6 +456,7 @@ def _reader_settings(get, problems: list[str]) -> dict:
         "SUPPORT_NEWSROOM_NAME": english_name,
         "SUPPORT_NEWSROOM_NAME_AR": get("SUPPORT_NEWSROOM_NAME_AR") or english_name,
         "SUPPORT_ARABIC_DIGITS": digits if digits in ("latn", "arab") else "latn",
+        "SUPPORT_AMOUNT_STYLE": amount_style if amount_style in AMOUNT_STYLES else "symbol",
         "SUPPORT_GOAL_MIN_SHOWN": int(goal_min) if goal_min.isdigit() else 0,
         "SUPPORT_PRIVACY_URL": privacy,
         "SUPPORT_CONTACT_EMAIL": contact,
@@ -499,7 +524,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **_payment_page_settings(get, livemode, api_base, problems),
         "STRIPE_TIMEOUT": int(stripe_timeout) if stripe_timeout.isdigit() else 20,
         "SUPPORT_PUBLIC_URL": public_url,
-        "SUPPORT_ALLOWED_HOSTS": [h.lower() for h in _split(get("SUPPORT_ALLOWED_HOSTS"))],
+        "SUPPORT_ALLOWED_HOSTS": _allowed_hosts(get("SUPPORT_ALLOWED_HOSTS"), problems),
         "SUPPORT_CURRENCIES": currencies,
         "SUPPORT_PROXY_COUNT": int(proxies) if proxies.isdigit() else 0,
         **_campaign_settings(get, currencies, problems),

@@ -118,9 +118,10 @@ VALID_SOURCES = [
 
 @pytest.fixture
 def config_only():
-    """An app context with the one setting `clean_source` reads; no database."""
+    """An app context with the settings `clean_source` reads; no database."""
     app = Flask(__name__)
     app.config["SUPPORT_ALLOWED_HOSTS"] = [ARTICLE_HOST]
+    app.config["SUPPORT_PUBLIC_URL"] = "http://support.test"
     with app.app_context():
         yield
 

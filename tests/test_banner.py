@@ -9,6 +9,7 @@ import json
 import threading
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
@@ -104,7 +105,7 @@ def test_json_in_english_with_amount_links(client):
     assert data["goal"] == {
         "supporters": 0,
         "target": 1000,
-        "label": "Supporters so far: 0 of 1,000",
+        "label": "0 of 1,000 supporters so far",
     }
 
 
@@ -455,10 +456,11 @@ def test_iframe_page_is_limited_to_allowed_hosts(client):
         if directive.startswith("frame-ancestors ")
     ]
     assert policy[0] == "'self'"
+    # Any port: an article at https://news.example.org:8443 frames it as well.
     for origin in (
-        "https://news.example.org",
-        "http://news.example.org",
-        "https://*.news.example.org",
+        "https://news.example.org:*",
+        "http://news.example.org:*",
+        "https://*.news.example.org:*",
     ):
         assert origin in policy
     assert "X-Frame-Options" not in response.headers
@@ -499,6 +501,12 @@ def test_preview_shows_both_languages_and_the_snippet(client):
     assert '<div data-support-banner data-lang="ar" data-source="https://' in snippet
     assert 'data-support-banner data-lang="en"' in page
     assert 'data-support-banner data-lang="ar"' in page
+    # The iframe snippet, with the height banner.css is laid out for; the README's too.
+    iframe = f'title="Support our journalism" style="{routes.IFRAME_STYLE}"></iframe>'
+    assert iframe in snippet
+    assert "height:16rem" not in snippet
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert iframe in readme
 
 
 @pytest.mark.one_database

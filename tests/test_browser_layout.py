@@ -1,5 +1,7 @@
 """The appeal on a phone (390 px) and a laptop (1280 px), in headless Chromium."""
 
+from decimal import Decimal
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -87,7 +89,14 @@ def test_arabic_amounts_typed_in_the_browser_read_like_the_server(app, live_serv
     page.goto(f"{live_server.url}/ar/")
     page.locator(OTHER).check(force=True)
     page.fill("#amount_other", "١٢")
-    assert "١٢ دولار أمريكي" in page.inner_text("[data-fee-note]")
+    # The browser picks the plural form as the server does: 12 is "many", 2.5 "other".
+    assert "١٢ دولارًا" in page.inner_text("[data-fee-note]")
+    page.fill("#amount_other", "٥")
+    assert "من مبلغ ٥ دولارات" in page.inner_text("[data-fee-note]")
+    page.fill("#amount_other", "2.50")
+    assert "٢٫٥٠ دولار " in page.inner_text("[data-fee-note]")
+    page.fill("#amount_other", "١")
+    assert "نحو ٣٣٪" in page.inner_text("[data-fee-small]")  # $1 loses 33% to the fee
 
 
 def test_arabic_text_uses_our_own_webfont(live_server, browser):
@@ -101,4 +110,73 @@ def test_arabic_text_uses_our_own_webfont(live_server, browser):
     fonts = [url for url in asked if url.endswith(".woff2")]
     assert fonts and all(url.startswith(live_server.url + "/static/fonts/") for url in fonts)
     assert all(url.startswith(live_server.url) for url in asked)  # no third-party request
+    context.close()
+
+
+FULL_ARABIC_FONTS = ("ibm-plex-sans-arabic-arabic-400", "ibm-plex-sans-arabic-arabic-700")
+
+
+@pytest.mark.parametrize("path", ["/en/", "/en/manage"])
+def test_english_pages_never_download_the_arabic_font(live_server, browser, path):
+    context = browser.new_context()
+    page = context.new_page()
+    fetched: dict[str, int] = {}
+    page.on(
+        "response",
+        lambda response: (
+            fetched.setdefault(response.url, len(response.body()))
+            if response.url.endswith(".woff2")
+            else None
+        ),
+    )
+    page.goto(live_server.url + path)
+    page.evaluate("document.fonts.ready")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".language-switch").inner_text() == "العربية"
+    assert not [url for url in fetched if any(name in url for name in FULL_ARABIC_FONTS)]
+    # Only the language switch's six letters, in a face of their own.
+    assert all(size < 5_000 for size in fetched.values()), fetched
+    font = page.locator(".language-switch").evaluate("e => getComputedStyle(e).fontFamily")
+    assert font.startswith('"IBM Plex Sans Arabic Switch"')
+    context.close()
+
+
+def test_arabic_pages_do_download_it(live_server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{live_server.url}/ar/")
+    page.evaluate("document.fonts.ready")
+    page.wait_for_load_state("networkidle")
+    assert any(FULL_ARABIC_FONTS[0] in url for url in asked)
+    assert not any("switch" in url for url in asked)  # "English" needs no Arabic face
+    context.close()
+
+
+@pytest.mark.parametrize("width", [320, 360, 390])
+@pytest.mark.parametrize(
+    ("presets", "style", "symbol"), [("1,5,10", "symbol", "US$"), ("25,50,100", "narrow", "$")]
+)
+def test_arabic_amount_buttons_stay_on_one_line_on_a_phone(
+    app, live_server, browser, width, presets, style, symbol
+):
+    app.config["SUPPORT_PRESETS"] = [Decimal(p) for p in presets.split(",")]
+    app.config["SUPPORT_AMOUNT_STYLE"] = style
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/ar/")
+    page.evaluate("document.fonts.ready")
+    assert overflow(page) == 0
+    spans = page.locator(".amounts .choice span")
+    assert spans.first.inner_text().endswith(symbol + "\u200e" * (symbol == "US$"))
+    assert "دولار" not in spans.first.inner_text()
+    boxes = spans.evaluate_all(
+        "els => els.map(e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return [e.getBoundingClientRect().top,"
+        " new Set([...r.getClientRects()].map(b => Math.round(b.bottom))).size]; })"
+    )
+    # One row of buttons, and each label on a single line of text.
+    assert len({round(top) for top, _ in boxes}) == 1, boxes
+    assert all(lines == 1 for _, lines in boxes), boxes
     context.close()

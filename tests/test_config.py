@@ -63,6 +63,7 @@ def test_lists_and_postgres_urls_are_normalised():
     ("env", "problem"),
     [
         ({"SUPPORT_CURRENCIES": "usd,xyz"}, "unknown currency 'xyz'"),
+        ({"SUPPORT_AMOUNT_STYLE": "wide"}, "SUPPORT_AMOUNT_STYLE must be symbol or narrow"),
         ({"SUPPORT_PRESETS": "1,abc"}, r"SUPPORT_PRESETS\[1\]: 'abc' must be a number such as 5"),
         # Amounts follow money.py's rules, as a reader's typed amount does.
         ({"SUPPORT_PRESETS": "1e1"}, r"SUPPORT_PRESETS\[0\]: '1e1' must be a number such as 5"),

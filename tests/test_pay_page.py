@@ -95,7 +95,7 @@ def test_one_form_makes_one_session_per_way_of_paying(client, emulator, elements
     ("lang", "says"),
     [
         ("en", ["Complete your gift", "Your gift: $5 every month.", "Give $5 every month"]),
-        ("ar", ["أكمل دعمك", "مساهمتك: 5 دولار أمريكي كل شهر.", "ادعمنا بـ5 دولار أمريكي كل شهر"]),
+        ("ar", ["أكمل دعمك", "مساهمتك: 5 دولارات كل شهر.", "ادعمنا بـ5 دولارات كل شهر"]),
     ],
 )
 def test_the_pay_page_shows_the_gift_without_asking_stripe(

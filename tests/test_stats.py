@@ -103,6 +103,14 @@ def test_dashboard_in_arabic(client, ledger):
     signed_in(client, "viewer")
     page = client.get("/staff/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert 'dir="rtl"' in page and "الداعمون النشطون" in page
+    # 6 of 1,000 supporters: the goal's plural form and the Arabic percent sign.
+    assert "6 من أصل 1,000 داعم (0٪)" in page
+
+
+def test_dashboard_goal_line_in_english(client, ledger):
+    signed_in(client, "viewer")
+    page = client.get("/staff/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "6 of 1,000 supporters (0%)" in page
 
 
 JUNE = datetime(2026, 6, 15, 12, tzinfo=UTC)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from support.campaigns import live
@@ -97,7 +97,8 @@ def _amount_label(amount: str, frequency: str) -> str:
 def _amounts(lang: str, variant: str, campaign: str, amounts, currency: str, frequency: str):
     return [
         {
-            "label": _amount_label(format_money_major(a, currency), frequency),
+            # Buttons: the compact form ("5 US$"), as on the appeal.
+            "label": _amount_label(format_money_major(a, currency, compact=True), frequency),
             "url": _appeal_link(lang, variant, campaign, a, frequency),
         }
         for a in amounts
@@ -167,8 +168,11 @@ def _goal(supporters: int, target: int) -> dict | None:
     return {
         "supporters": supporters,
         "target": target,
-        "label": _(
-            "Supporters so far: %(count)s of %(goal)s",
+        # The noun follows the goal, so the goal picks its plural form.
+        "label": ngettext(
+            "%(count)s of %(goal)s supporter so far",
+            "%(count)s of %(goal)s supporters so far",
+            target,
             count=format_number(supporters),
             goal=format_number(target),
         ),

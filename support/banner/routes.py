@@ -3,9 +3,10 @@ and a preview."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, render_template, request
 from flask_babel import force_locale
 
+from support.article_hosts import frame_sources
 from support.attribution import clean_source
 from support.banner import beacons, bp, caching, content
 from support.errors import render_error
@@ -62,13 +63,9 @@ def _exempt_route() -> bool:
 
 
 def _frame_ancestors() -> str:
-    """The sources of `frame-ancestors`: the allowed article hosts (and their subdomains)."""
-    sources = ["'self'"]
-    for host in current_app.config["SUPPORT_ALLOWED_HOSTS"]:
-        sources += [
-            f"{scheme}://{prefix}{host}" for prefix in ("", "*.") for scheme in ("https", "http")
-        ]
-    return " ".join(sources)
+    """The sources of `frame-ancestors`: the article sites, on any port, as attribution
+    accepts them (`support.article_hosts`)."""
+    return " ".join(["'self'", *frame_sources()])
 
 
 @bp.get("/banner.html")
@@ -115,6 +112,11 @@ def events():
     return Response(status=204, headers={"Access-Control-Allow-Origin": "*"})
 
 
+# The snippet's frame: a fixed height, as the frame cannot follow its content
+# without JavaScript; banner.css lays the banner out to fit it at any width.
+IFRAME_STYLE = "border:0;width:100%;height:20rem"
+
+
 @bp.get("/")
 def preview():
     """A live preview in both languages and the snippet to paste into articles."""
@@ -122,5 +124,6 @@ def preview():
         "banner/preview.html",
         script_url=public_url("banner.script"),
         iframe_url=public_url("banner.banner_html"),
+        iframe_style=IFRAME_STYLE,
         example_source="https://news.example.org/ar/article-123",
     )

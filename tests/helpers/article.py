@@ -30,6 +30,19 @@ new PerformanceObserver((list) => {{
 </body></html>"""
 
 
+# The same article with the banner as an iframe (the snippet from /embed/, as given).
+IFRAME_ARTICLE = """<!doctype html>
+<html lang="{html_lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>An article</title>
+<style>body{{font:18px/1.6 Georgia,serif;max-width:40rem;margin:1rem auto;padding:0 1rem}}</style>
+</head><body>
+<h1 id="title">Water returns to the eastern districts</h1>
+{paragraphs}
+{snippet}
+<footer id="footer"><p>Published by an independent newsroom.</p></footer>
+</body></html>"""
+
+
 class Article:
     """Serves article pages from its own origin (another port on 127.0.0.1)."""
 
@@ -61,5 +74,13 @@ class Article:
             paragraphs=PARAGRAPH * paragraphs,
             attributes=attributes,
             support=support,
+        )
+        return self.origin + path
+
+    def iframe_page(self, snippet: str, html_lang: str = "en", paragraphs: int = 1) -> str:
+        """Publish an article embedding `snippet` (the iframe banner); its URL."""
+        path = f"/framed-{len(self.pages)}.html"
+        self.pages[path] = IFRAME_ARTICLE.format(
+            html_lang=html_lang, paragraphs=PARAGRAPH * paragraphs, snippet=snippet
         )
         return self.origin + path

@@ -41,8 +41,12 @@
     return checked && checked.value !== "other" ? parseFloat(checked.value) : NaN;
   }
 
-  // The server's pattern ("${number}", "{number} دولار أمريكي") and digits, so
-  // the note reads exactly as the server wrote it.
+  // The server's patterns, one per plural category ("${number}"; "{number} دولارات"
+  // for few, "{number} دولارًا" for many...), and digits, so the note reads exactly
+  // as the server wrote it.
+  var patterns = JSON.parse(form.dataset.money);
+  var plurals = new Intl.PluralRules(form.dataset.lang);
+
   function number(value, places) {
     return new Intl.NumberFormat(form.dataset.lang + "-u-nu-" + form.dataset.digits, {
       minimumFractionDigits: places, maximumFractionDigits: places
@@ -52,7 +56,13 @@
   function money(minor) {
     var major = minor / scale;
     var places = major === Math.round(major) ? 0 : Math.log10(scale);
-    return form.dataset.money.replace("{number}", number(major, places));
+    var category = plurals.select(Number(major.toFixed(places)));
+    var pattern = patterns[category] || patterns.other;
+    return pattern.replace("{number}", number(major, places));
+  }
+
+  function percent(value) {
+    return form.dataset.percent.replace("{number}", number(value, 0));
   }
 
   function fee(minor) { return Math.round(minor * percent / 100 + fixed); }
@@ -84,7 +94,7 @@
     fill(parts.total, { total: money(gross), fee: money(gross - minor), amount: money(minor) });
     var share = Math.round(100 * f / minor);
     parts.small.hidden = share < 20;
-    fill(parts.small, { percent: number(share, 0), yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
+    fill(parts.small, { percent: percent(share), yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
   }
 
   function showOther() {
