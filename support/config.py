@@ -405,9 +405,11 @@ def _monthly_offer_share(get, problems: list[str]) -> Decimal | None:
         share = parse_number(value)
     except AmountError:
         share = None
-    if share is None or not 0 < share <= 1:
+    if share == 0:
+        return None
+    if share is None or share > 1:
         problems.append(
-            f"SUPPORT_MONTHLY_OFFER_SHARE must be a share above 0 and at most 1 "
+            "SUPPORT_MONTHLY_OFFER_SHARE must be a share above 0 and at most 1 "
             f"(such as 0.25) or off, not {value!r}"
         )
         return None
