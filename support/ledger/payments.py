@@ -176,7 +176,6 @@ def queue_payment_failed(invoice: dict, supporter: sa.Row | None, subscription: 
         "invoice_url": invoice.get("hosted_invoice_url"),
     }
     if invoice.get("next_payment_attempt"):
-        context["next_attempt"] = timestamp(invoice["next_payment_attempt"]).isoformat()
         return owe_mail(f"payment_failed:{invoice['id']}", "payment_failed", supporter, context)
     if subscription.status not in ("past_due", "unpaid"):
         return False
