@@ -7,11 +7,14 @@ whatever the order and however often Stripe delivers, in English and Arabic."""
 
 from __future__ import annotations
 
+import time
+
 import itsdangerous.timed
 import pytest
 import requests
 import sqlalchemy as sa
 
+from support import stripe_budget
 from support.extensions import db
 from support.gift_links import make_token
 from support.models import Subscription, Supporter
@@ -330,3 +333,30 @@ def test_a_post_without_its_form_token_shows_the_button_again(site, emulator, sm
     assert answer.status_code == 400 and SAYS["ar"]["button"] in answer.text
     assert len(emulator.state()["objects"]["checkout.session"]) == 1  # Stripe was not asked
     assert press(reader, link).status_code == 303  # the link was not spent
+
+
+def test_past_the_readers_share_the_link_waits_for_the_next_press(site, emulator, smtp_server):
+    link = stopped_link(site, emulator, smtp_server, lang="ar")
+    reader = requests.Session()
+    form = button_form(reader, link)
+    emulator.reset_api_stats()
+    readers = stripe_budget.readers()
+    while readers.try_spend() == 0.0:
+        pass
+    busy = press(reader, link, form)
+    assert busy.status_code == 503 and "Retry-After" in busy.headers
+    assert '<html lang="ar"' in busy.text
+    assert emulator.api_stats()["requests"] == 0  # nothing was sent to Stripe
+    time.sleep(1.1)  # the share's one-second window moves on
+    assert press(reader, link, form).status_code == 303
+
+
+def test_a_huge_body_or_too_many_presses_are_refused_calmly(app, site, emulator, smtp_server):
+    link = stopped_link(site, emulator, smtp_server)
+    reader = requests.Session()
+    huge = reader.post(link, data={"x": "a" * (2 * 1024 * 1024)}, timeout=30)
+    assert huge.status_code == 413
+    app.config["MANAGE_LIMIT_PORTAL"] = "3 per hour"
+    answers = [reader.get(link, timeout=10).status_code for _ in range(4)]
+    assert answers[:3] == [200, 200, 200] and answers[3] == 429
+    assert len(emulator.state()["objects"]["checkout.session"]) == 1
