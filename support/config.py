@@ -433,6 +433,28 @@ def _renewal_reminders(get, problems: list[str]) -> tuple[str, ...]:
     return tuple(f for f in REMINDER_FREQUENCIES if f in chosen)
 
 
+def _monthly_offer_share(get, problems: list[str]) -> Decimal | None:
+    """`SUPPORT_MONTHLY_OFFER_SHARE`: after a one-time gift, the monthly amount offered
+    instead, as a share of the gift (0.25: the preset nearest a quarter); `off` (or 0)
+    offers nothing."""
+    value = get("SUPPORT_MONTHLY_OFFER_SHARE", "0.25").lower()
+    if value in ("off", "0", ""):
+        return None
+    try:
+        share = parse_number(value)
+    except AmountError:
+        share = None
+    if share == 0:
+        return None
+    if share is None or share > 1:
+        problems.append(
+            "SUPPORT_MONTHLY_OFFER_SHARE must be a share above 0 and at most 1 "
+            f"(such as 0.25) or off, not {value!r}"
+        )
+        return None
+    return share
+
+
 def _reader_settings(get, problems: list[str]) -> dict:
     """What readers see around the appeal: names, links, digits, when the goal shows."""
     digits = get("SUPPORT_ARABIC_DIGITS", "latn").lower()
@@ -536,6 +558,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **_reader_settings(get, problems),
         # Renewals announced a few days ahead, by frequency (`invoice.upcoming`).
         "SUPPORT_RENEWAL_REMINDERS": _renewal_reminders(get, problems),
+        "SUPPORT_MONTHLY_OFFER_SHARE": _monthly_offer_share(get, problems),
         "MAIL_URL": get("MAIL_URL"),
         "MAIL_FROM": get("MAIL_FROM", "Reader Support <support@example.org>"),
         "RATELIMIT_STORAGE_URI": storage_uri,

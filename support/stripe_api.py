@@ -203,6 +203,9 @@ class CheckoutRequest:
     # ...a session for our own pay page (`ui_mode: "elements"`) to this one.
     return_url: str | None = None
     customer_email: str | None = None
+    # A supporter Stripe knows already (a gift restarted, one-time turned monthly): the
+    # session pays as that customer, so the ledger keeps one supporter.
+    customer: str | None = None
     product_name: str = "Support independent journalism"
 
     @property
@@ -263,14 +266,18 @@ def create_checkout_session(
     else:
         params["success_url"] = request.success_url
         params["cancel_url"] = request.cancel_url
-    if request.customer_email:
+    if request.customer:
+        # Stripe takes one of customer, customer_email and customer_creation.
+        params["customer"] = request.customer
+    elif request.customer_email:
         params["customer_email"] = request.customer_email
     if request.frequency == "once":
         params["mode"] = "payment"
         params["submit_type"] = "donate"
-        # Every gift gets a Stripe customer of its own (subscriptions always do), so the
-        # ledger keys it by customer, never by the address typed at Checkout.
-        params["customer_creation"] = "always"
+        if not request.customer:
+            # Every gift gets a Stripe customer of its own (subscriptions always do), so the
+            # ledger keys it by customer, never by the address typed at Checkout.
+            params["customer_creation"] = "always"
         params["payment_intent_data"] = {"metadata": request.metadata}
     else:
         params["mode"] = "subscription"

@@ -110,6 +110,8 @@ def create_session(req: ApiRequest) -> dict:
     require(p, "line_items")
     if p.get("customer") and p.get("customer_email"):
         raise invalid("You may only specify one of these parameters: customer, customer_email.")
+    if p.get("customer") and "customer_creation" in p:
+        raise invalid("You may only specify one of these parameters: customer, customer_creation.")
     if p.get("customer"):
         customer_or_404(store, p["customer"], "customer")
     for key, mode in [("submit_type", "payment"), ("customer_creation", "payment")]:

@@ -75,6 +75,16 @@ class EmulatorClient:
         body = {"days": days}
         return self._call("POST", f"/_emulator/subscriptions/{subscription_id}/upcoming", body)
 
+    def retry_failed(self, subscription_id, final=False, mark_unpaid=False):
+        """Stripe's next retry of a failed renewal, failing again (the last if ``final``)."""
+        body = {"final": final, "mark_unpaid": mark_unpaid}
+        return self._call("POST", f"/_emulator/subscriptions/{subscription_id}/retry_failed", body)
+
+    def end_unpaid(self, subscription_id, void_invoice=False):
+        """Cancel a past_due subscription for non-payment."""
+        body = {"void_invoice": void_invoice}
+        return self._call("POST", f"/_emulator/subscriptions/{subscription_id}/end_unpaid", body)
+
     def recover(self, subscription_id):
         """Pay the open invoice of a past_due subscription."""
         return self._call("POST", f"/_emulator/subscriptions/{subscription_id}/recover")

@@ -210,6 +210,14 @@ class Emulator:
         """``invoice.upcoming`` ``days`` before the renewal; returns the preview invoice."""
         return self.run(subscription_flow.upcoming, subscription_id, days)
 
+    def retry_failed(self, subscription_id, final=False, mark_unpaid=False):
+        """Stripe's next retry of a failed renewal, failing again (the last one if ``final``)."""
+        return self.run(subscription_flow.retry_failed, subscription_id, final, mark_unpaid)
+
+    def end_unpaid(self, subscription_id, void_invoice=False):
+        """Cancel a past_due subscription for non-payment (``reason: payment_failed``)."""
+        return self.run(subscription_flow.end_unpaid, subscription_id, void_invoice)
+
     def recover(self, subscription_id):
         """Pay the open invoice of a ``past_due`` subscription."""
         return self.run(subscription_flow.recover, subscription_id)

@@ -54,6 +54,16 @@ def build_router() -> Router:
         "/_emulator/subscriptions/{id}/upcoming",
         lambda emu, b, id: emu.upcoming(id, b.get("days", 7)),
     )
+    r.add(
+        "POST",
+        "/_emulator/subscriptions/{id}/retry_failed",
+        lambda emu, b, id: emu.retry_failed(id, _flag(b.get("final")), _flag(b.get("mark_unpaid"))),
+    )
+    r.add(
+        "POST",
+        "/_emulator/subscriptions/{id}/end_unpaid",
+        lambda emu, b, id: emu.end_unpaid(id, _flag(b.get("void_invoice"))),
+    )
     r.add("POST", "/_emulator/subscriptions/{id}/recover", lambda emu, b, id: emu.recover(id))
     r.add(
         "POST",

@@ -1,4 +1,5 @@
-"""Subscription lifecycle: start, renew, failed renewal, recovery, cancellation, update."""
+"""Subscription lifecycle: start, renew, failed renewal and its retries, recovery, the end
+for non-payment, cancellation, update."""
 
 import copy
 
@@ -152,6 +153,78 @@ def fail_renewal(store: Store, events: Events, sub_id: str) -> dict:
     return sub
 
 
+# Smart Retries' next tries after a failed renewal, in days from the failure before.
+RETRY_DAYS = (3, 5, 7)
+
+
+def _failing_invoice(store: Store, sub: dict) -> dict:
+    """The open invoice a past_due (or unpaid) subscription is failing to collect."""
+    inv = store.get(sub["latest_invoice"], "invoice")
+    if sub["status"] not in ("past_due", "unpaid") or inv is None or inv["status"] != "open":
+        raise invalid(f"Subscription {sub['id']} has no failed invoice to retry.", "subscription")
+    return inv
+
+
+def retry_failed(
+    store: Store, events: Events, sub_id: str, final: bool = False, mark_unpaid: bool = False
+) -> dict:
+    """One more of Stripe's retries of a failed renewal, failing again.
+
+    The clock moves to the scheduled attempt; the invoice's ``attempt_count`` grows and
+    ``next_payment_attempt`` names the next retry, or is null when this was the last
+    (``final``). As under "mark the subscription unpaid" after the last retry,
+    ``mark_unpaid`` turns the subscription ``unpaid``; otherwise it stays ``past_due``.
+    Emits ``invoice.updated``, ``invoice.payment_failed`` (and
+    ``customer.subscription.updated`` when it turns unpaid).
+    """
+    sub = store.require(sub_id, "subscription")
+    inv = _failing_invoice(store, sub)
+    if inv["next_payment_attempt"] is None:
+        raise invalid(f"Invoice {inv['id']} has no retry left.", "subscription")
+    if store.now() < inv["next_payment_attempt"]:
+        store.offset += inv["next_payment_attempt"] - store.now()
+    previous = {
+        "attempt_count": inv["attempt_count"],
+        "next_payment_attempt": inv["next_payment_attempt"],
+    }
+    days = RETRY_DAYS[min(inv["attempt_count"], len(RETRY_DAYS)) - 1]
+    inv.update(
+        attempt_count=inv["attempt_count"] + 1,
+        next_payment_attempt=None if final else store.now() + days * 86400,
+    )
+    events.emit("invoice.updated", inv, previous)
+    events.emit("invoice.payment_failed", inv)
+    if final and mark_unpaid and sub["status"] != "unpaid":
+        before = {"status": sub["status"]}
+        sub["status"] = "unpaid"
+        events.emit("customer.subscription.updated", sub, before)
+    return sub
+
+
+def end_unpaid(store: Store, events: Events, sub_id: str, void_invoice: bool = False) -> dict:
+    """End a subscription whose renewal could not be collected, as Stripe does after the
+    last retry under "cancel the subscription": ``canceled`` with
+    ``cancellation_details.reason`` ``payment_failed``; no retry is left on its invoice,
+    which stays ``open`` (Stripe's default) or is voided (``invoice.voided``).
+    Emits ``customer.subscription.deleted`` last.
+    """
+    sub = store.require(sub_id, "subscription")
+    inv = _failing_invoice(store, sub)
+    now = store.now()
+    if inv["next_payment_attempt"] is not None:
+        previous = {"next_payment_attempt": inv["next_payment_attempt"]}
+        inv["next_payment_attempt"] = None
+        events.emit("invoice.updated", inv, previous)
+    if void_invoice:
+        inv.update(status="void", amount_remaining=0)
+        inv["status_transitions"]["voided_at"] = now
+        events.emit("invoice.voided", inv)
+    sub.update(status="canceled", ended_at=now, canceled_at=now)
+    sub["cancellation_details"]["reason"] = "payment_failed"
+    events.emit("customer.subscription.deleted", sub)
+    return sub
+
+
 def recover(store: Store, events: Events, sub_id: str) -> dict:
     """Pay the subscription's open invoice; the subscription becomes active again."""
     sub = store.require(sub_id, "subscription")
@@ -161,7 +234,8 @@ def recover(store: Store, events: Events, sub_id: str) -> dict:
     collect(store, inv, _customer(store, sub), "Subscription update")
     events.emit("invoice.paid", inv)
     events.emit("invoice.payment_succeeded", inv)
-    if sub["status"] != "active":
+    # Paying a canceled subscription's invoice settles the debt; the gift stays ended.
+    if sub["status"] in ("past_due", "unpaid"):
         previous = {"status": sub["status"]}
         sub["status"] = "active"
         events.emit("customer.subscription.updated", sub, previous)

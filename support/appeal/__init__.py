@@ -8,4 +8,4 @@ bp = Blueprint("appeal", __name__)
 bp.url_value_preprocessor(pull_lang)
 bp.url_defaults(add_lang)
 
-from support.appeal import routes  # noqa: E402, F401
+from support.appeal import ready_routes, routes  # noqa: E402, F401

@@ -52,6 +52,10 @@ class Choice:
     email: str | None = None
     form_token: str = ""
     ui: str = HOSTED  # ELEMENTS: paid on our pay page
+    # A known supporter's Stripe customer (support/appeal/ready_checkout.py), and why the
+    # session was made for them ("restart", "monthly"), kept in its metadata as `via`.
+    customer: str | None = None
+    via: str | None = None
 
     @property
     def charged(self) -> int:
@@ -99,6 +103,8 @@ def idempotency_key(choice: Choice) -> str:
         choice.ui,
         *(choice.attribution.source, choice.attribution.campaign, choice.attribution.variant),
     ]
+    if choice.customer:
+        parts += [choice.customer, choice.via]
     digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
     return f"checkout-{digest}"
 
@@ -121,6 +127,8 @@ def start_checkout(choice: Choice) -> tuple[str, str]:
     where to send the reader (our pay page, or Stripe's hosted page)."""
     metadata = {"lang": choice.lang, "cover_fees": "1" if choice.cover_fees else "0"}
     metadata.update(choice.attribution.as_params())
+    if choice.via:
+        metadata["via"] = choice.via
     # Stripe fills in the session's id; url_for would escape the braces.
     thanks = public_url("appeal.thanks", lang=choice.lang) + "?session_id={CHECKOUT_SESSION_ID}"
     # Checkout has no Arabic: "auto" follows the reader's browser. On our pay page
@@ -135,11 +143,15 @@ def start_checkout(choice: Choice) -> tuple[str, str]:
     }
     if choice.ui == ELEMENTS:
         # The reader types the address on our page; Stripe.js sends it with the payment.
-        request = stripe_api.CheckoutRequest(**common, return_url=thanks)
+        request = stripe_api.CheckoutRequest(**common, return_url=thanks, customer=choice.customer)
     else:
         cancel = public_url("appeal.cancelled", lang=choice.lang, **appeal_params(choice))
         request = stripe_api.CheckoutRequest(
-            **common, success_url=thanks, cancel_url=cancel, customer_email=choice.email
+            **common,
+            success_url=thanks,
+            cancel_url=cancel,
+            customer_email=choice.email,
+            customer=choice.customer,
         )
     session = stripe_api.create_checkout_session(request, idempotency_key(choice))
     record_attempt(session.id, choice, session.client_secret if choice.ui == ELEMENTS else None)

@@ -1,4 +1,5 @@
-"""What the thanks page offers next: share the article, and after a one-time gift, monthly."""
+"""What the thanks page offers next: share the article, and after a one-time gift, monthly
+(a ready monthly gift of a preset near a share of it, and the appeal set to monthly)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,26 @@ from urllib.parse import quote, urlencode
 
 from flask import url_for
 
-from support.appeal.checkout import fee_terms
+from support import gift_links
+from support.appeal.ready_checkout import ReadyGift
 from support.models import CheckoutAttempt
-from support.money import fee_for, gross_up, to_major
+from support.money import to_major
 
 
 def gift_before_fees(attempt: CheckoutAttempt) -> int:
     """What the reader chose to give: the charge, less the fee they covered, if they did."""
-    if not attempt.cover_fees:
-        return attempt.amount
-    terms = fee_terms()
-    net = attempt.amount - fee_for(attempt.amount, *terms)
-    # Rounding can leave the first guess a cent short of the amount that was grossed up.
-    while gross_up(net + 1, *terms) <= attempt.amount:
-        net += 1
-    return net
+    return gift_links.gift_before_fees(attempt.amount, attempt.cover_fees)
+
+
+def monthly_gift(attempt: CheckoutAttempt) -> ReadyGift | None:
+    """After a one-time gift, the monthly gift offered instead (`SUPPORT_MONTHLY_OFFER_SHARE`
+    of it, as the nearest preset), covering the fee if the gift did; else None."""
+    if attempt.frequency != "once":
+        return None
+    amount = gift_links.monthly_offer(gift_before_fees(attempt), attempt.currency)
+    if amount is None:
+        return None
+    return ReadyGift(amount, attempt.currency, "month", attempt.cover_fees)
 
 
 def monthly_offer_url(attempt: CheckoutAttempt, source: str | None) -> str | None:

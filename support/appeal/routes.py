@@ -7,16 +7,17 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
-from support.appeal import bp, checkout, pay, throttle
+from support.appeal import bp, checkout, pay, ready_routes, throttle
 from support.appeal.confirmation import confirmation
 from support.appeal.forms import AppealForm
-from support.appeal.next_steps import monthly_offer_url, share_mail_url
+from support.appeal.next_steps import monthly_gift, monthly_offer_url, share_mail_url
 from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
 from support.errors import busy_page, render_error, retry_after
 from support.i18n import best_language
 from support.manage import browser_checkouts
 from support.manage.portal import thanks_manage_url
+from support.manage.supporter_access import paying_supporter
 from support.security import stripe_js_policy
 from support.stripe_api import StripeBusy, StripeUnavailable
 
@@ -158,6 +159,16 @@ def expired_form(error):
     """
     if request.endpoint == "appeal.pay_hosted":
         return redirect(url_for("appeal.pay_page", **request.view_args), code=303)
+    if request.endpoint == "appeal.gift_link":
+        link = ready_routes.read_link(request.view_args["token"])
+        if isinstance(link, str):
+            return ready_routes.problem_page(link)
+        return ready_routes.checked_button_page(link, 400, expired_form=True)
+    if request.endpoint == "appeal.thanks_monthly":
+        attempt = checkout.find_attempt(request.form.get("session_id"))
+        if attempt is None:
+            abort(404)
+        return redirect(url_for("appeal.thanks", session_id=attempt.session_id), code=303)
     form = AppealForm()
     form.form_errors.append(
         _l("This form has expired. Please check your choice and press the button again.")
@@ -185,6 +196,8 @@ def thanks(lang=None):
         back_url=f"{source}#supported" if source else None,
         article_url=source,
         monthly_url=monthly_offer_url(attempt, source),
+        # The ready monthly gift: for the browser that paid, once the ledger has the gift.
+        give_monthly=monthly_gift(attempt) if paying_supporter(attempt.session_id) else None,
         share_mail_url=share_mail_url,
         manage_url=thanks_manage_url(attempt),
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from support.extensions import db
+from support.gift_links import gift_before_fees, monthly_offer
 from support.ledger.locks import for_update
 from support.ledger.supporters import owe_mail, update_supporter
 from support.models import CheckoutAttempt
@@ -57,5 +58,11 @@ def complete_checkout(
             db.session.execute(
                 sa.update(CHECKOUT).where(CHECKOUT.c.id == attempt.id).values(**values)
             )
+    if attempt is not None and attempt.frequency == "once":
+        # The receipt of a one-time gift offers a monthly one (support/gift_links.py).
+        gift = gift_before_fees(attempt.amount, attempt.cover_fees)
+        offer = monthly_offer(gift, attempt.currency)
+        if offer:
+            context = {**context, "monthly": offer, "cover_fees": attempt.cover_fees}
     owe_mail(f"thanks:{session['id']}", "thank_you", supporter, context, lang)
     return attempt

@@ -150,18 +150,37 @@ def apply_invoice(
     return _write(invoice["id"], "subscription", values, paid, paid_at, charge)
 
 
-def queue_payment_failed(invoice: dict, supporter: sa.Row | None, interval: str | None) -> bool:
-    """Tell the supporter once that an invoice's payment failed, if it is still unpaid."""
-    if invoice["status"] == "paid" or not invoice.get("attempted"):
+# A subscription in one of these may still be collected; any other has ended.
+COLLECTING = ("active", "past_due", "unpaid", "incomplete", "trialing")
+
+
+def queue_payment_failed(invoice: dict, supporter: sa.Row | None, subscription: sa.Row) -> bool:
+    """Tell the supporter once that an invoice's payment failed, while it is unpaid.
+
+    While Stripe will try again (`next_payment_attempt` set) it is the first failure's
+    mail (`payment_failed`, once per invoice); once no retry is left and the gift is
+    still past_due or unpaid, the last attempt's (`payment_last_attempt`). A gift that
+    has ended gets neither: its "support stopped" mail says so (`subscriptions`). The
+    invoice and the subscription are as Stripe has them now, so an event applied late
+    or twice owes nothing new.
+    """
+    if invoice["status"] in ("paid", "void") or not invoice.get("attempted"):
+        return False
+    if subscription.status not in COLLECTING:
         return False
     context = {
         "amount": invoice["amount_due"],
         "currency": invoice["currency"],
-        "frequency": interval,
+        "frequency": subscription.interval,
         "invoice_id": invoice["id"],
         "invoice_url": invoice.get("hosted_invoice_url"),
     }
-    return owe_mail(f"payment_failed:{invoice['id']}", "payment_failed", supporter, context)
+    if invoice.get("next_payment_attempt"):
+        return owe_mail(f"payment_failed:{invoice['id']}", "payment_failed", supporter, context)
+    if subscription.status not in ("past_due", "unpaid"):
+        return False
+    key = f"payment_last_attempt:{invoice['id']}"
+    return owe_mail(key, "payment_last_attempt", supporter, context)
 
 
 def apply_one_time(

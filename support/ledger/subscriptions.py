@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.ledger.fields import attribution_fields, timestamp
 from support.ledger.locks import for_update
+from support.ledger.supporters import owe_mail
 from support.ledger.versions import upsert_if_newer
 from support.models import Subscription, utcnow
 
@@ -74,3 +75,21 @@ def apply_subscription(
         updated_at=now,
     )
     return upsert_if_newer(SUBSCRIPTION, "stripe_id", values) or find_subscription(sub["id"])
+
+
+def queue_support_stopped(sub: dict, supporter: sa.Row | None) -> bool:
+    """Tell the supporter once that their gift ended because it could not be collected
+    (Stripe cancelled it after the last retry: `cancellation_details.reason` is
+    `payment_failed`), with a link to give the same again (support/gift_links.py)."""
+    details = sub.get("cancellation_details") or {}
+    if sub["status"] != "canceled" or details.get("reason") != "payment_failed":
+        return False
+    fields = subscription_fields(sub)
+    context = {
+        "amount": fields["amount"],
+        "currency": fields["currency"],
+        "frequency": fields["interval"],
+        "subscription_id": sub["id"],
+        "date": fields["canceled_at"].isoformat() if fields["canceled_at"] else None,
+    }
+    return owe_mail(f"support_stopped:{sub['id']}", "support_stopped", supporter, context)

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from support.account.cards import Card
 from support.choices import LANGUAGES
 from support.formatting import format_money
+from support.gift_links import mail_link
 from support.i18n import direction, newsroom_name
 from support.models import OutboundEmail, Supporter
 from support.portal_links import portal_url
@@ -29,6 +30,8 @@ from support.urls import public_url
 SUBJECTS = {
     "thank_you": _l("Thank you for supporting %(newsroom)s"),
     "payment_failed": _l("Your payment to %(newsroom)s did not go through"),
+    "payment_last_attempt": _l("Last notice: your payment to %(newsroom)s did not go through"),
+    "support_stopped": _l("Your support for %(newsroom)s has stopped"),
     "manage_link": _l("Your link to manage your support"),
     # Confirmations of the changes supporters make on their account page.
     "gift_changed": _l("Your gift to %(newsroom)s has changed"),
@@ -45,6 +48,8 @@ SUBJECTS = {
 LINK_PURPOSE = {
     "thank_you": "mail",
     "payment_failed": "mail",
+    "payment_last_attempt": "mail",
+    "support_stopped": "mail",
     "manage_link": "request",
     "gift_changed": "mail",
     "gift_paused": "mail",
@@ -150,6 +155,9 @@ def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dic
         "portal_url": portal_url(supporter.id, lang, LINK_PURPOSE[row.kind]),
         "manage_page_url": public_url("manage.request_link", lang=lang),
         "appeal_url": public_url("appeal.appeal", lang=lang),
+        # A stopped gift's restart, a one-time receipt's monthly offer (single-use links).
+        "gift_link_url": mail_link(row.kind, data, supporter.id, lang),
+        "monthly_money": money_text(data.get("monthly"), data.get("currency")),
     }
 
 

@@ -1,5 +1,7 @@
 """A manage link opens the Billing Portal once: its nonce is recorded when it is used.
 
+Gift links (support/gift_links.py: restart a gift, give monthly) are spent the same way.
+
 The nonce is the primary key of `used_link`, so of two requests using one link
 at the same moment exactly one inserts it; the other fails on the key and is
 told the link was used. The claim is committed before Stripe is asked, so no
@@ -14,12 +16,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from support import gift_links
 from support.extensions import db
 from support.models import UsedLink, utcnow
 from support.portal_links import MAX_AGE
 
 # A nonce used longer ago than any link lives belongs to an expired link: forget it.
-KEEP = timedelta(seconds=max(MAX_AGE.values()))
+# Gift links (support/gift_links.py) are recorded here too.
+KEEP = timedelta(seconds=max(*MAX_AGE.values(), gift_links.MAX_AGE))
 
 
 def claim(nonce: str) -> bool:

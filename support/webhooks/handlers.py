@@ -141,7 +141,8 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
     lock_customer(customer_key(_object(event)))
     sub = fetched.get("subscription")
     if sub is not None:
-        _write_subscription(sub, fetched)
+        _, supporter = _write_subscription(sub, fetched)
+        subscriptions.queue_support_stopped(sub, supporter)
 
 
 # invoice.paid / invoice.payment_failed
@@ -157,7 +158,10 @@ def fetch_invoice(event: dict) -> Fetched:
     intent_id = payments.invoice_payment_intent(invoice)
     if invoice["status"] == "paid" and intent_id:
         fetched.objects["intent"] = stripe_api.retrieve_payment_intent(intent_id)
-    if not _read_db(subscriptions.is_known, subscription_id):
+    # A failure's mail depends on the subscription as it is now (still collecting, or
+    # ended), so it is read for every failed invoice; otherwise only when new to us.
+    failed = invoice["status"] != "paid" and invoice.get("attempted")
+    if failed or not _read_db(subscriptions.is_known, subscription_id):
         fetched.objects["subscription"] = stripe_api.retrieve_subscription(subscription_id)
     _customer_if_new(fetched, invoice["customer"])
     _read_card(fetched, fetched.get("subscription"))
@@ -182,15 +186,17 @@ def apply_invoice(event: dict, fetched: Fetched) -> None:
         subscription.supporter_id if subscription is not None else None,
     )
     fetched_sub = fetched.get("subscription")
-    if subscription is None and fetched_sub is not None and supporter is not None:
+    if fetched_sub is not None and supporter is not None:
+        # Written unless ours is newer; the row as it stands either way.
         subscription = subscriptions.apply_subscription(
             fetched_sub, supporter, fetched.version, _card(fetched)
         )
+        subscriptions.queue_support_stopped(fetched_sub, supporter)
     charge = (fetched.get("intent") or {}).get("latest_charge")
     charge = charge if isinstance(charge, dict) else None
     payments.apply_invoice(invoice, charge, supporter, subscription, fetched.version)
     if subscription is not None:
-        payments.queue_payment_failed(invoice, supporter, subscription.interval)
+        payments.queue_payment_failed(invoice, supporter, subscription)
 
 
 # invoice.upcoming
