@@ -31,7 +31,7 @@ from tests.helpers.ready_gifts import (
 EMAIL = "once@example.org"
 OFFER = {
     "en": ("Give $5 a month instead", "Give $5 a month"),
-    "ar": ("ادعمنا بمبلغ 5 دولار أمريكي شهريًا بدلًا من ذلك", "ادعمنا بمبلغ 5 دولار أمريكي شهريًا"),
+    "ar": ("ادعمنا بمبلغ 5 دولارات شهريًا بدلًا من ذلك", "ادعمنا بمبلغ 5 دولارات شهريًا"),
 }
 FORM = re.compile(
     r'<form method="post" action="(/(?:en|ar)/thanks/monthly)"[^>]*data-give-monthly>'
