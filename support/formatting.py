@@ -44,6 +44,12 @@ def format_number(value: int) -> str:
     return _number(value)
 
 
+def format_share(value: float) -> str:
+    """A share as a whole percentage: 0.875 → "88%" (Arabic: "٨٨٪" with Arabic digits)."""
+    percent = _number(Decimal(str(value * 100)).quantize(Decimal(1)))
+    return f"{percent}٪" if get_locale().language == "ar" else f"{percent}%"
+
+
 def money_pattern(currency: str) -> str:
     """How an amount of `currency` is written, with `{number}` for the number."""
     locale = get_locale()
@@ -72,5 +78,6 @@ def init_app(app: Flask) -> None:
     """Template filters: {{ amount|money(currency) }} and {{ count|number }}."""
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_share, "share")
     app.add_template_global(money_pattern)
     app.add_template_global(numbering_system)
