@@ -569,6 +569,14 @@ sa.Index(
     Subscription.amount,
 )
 sa.Index("ix_payment_kind_paid_at", Payment.kind, Payment.paid_at)
+# Recovered renewals are few: the dashboard and the digest count them from this alone.
+sa.Index(
+    "ix_payment_recovered_paid_at",
+    Payment.paid_at,
+    Payment.currency,
+    postgresql_where=Payment.recovered,
+    sqlite_where=Payment.recovered,
+)
 # A campaign's goal counts its active supporters.
 sa.Index("ix_subscription_campaign_status", Subscription.campaign, Subscription.status)
 # Covering indexes for "started/canceled in this window": new and churned supporters

@@ -25,6 +25,14 @@ def upgrade():
         batch_op.add_column(
             sa.Column("recovered", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    recovered = sa.column("recovered", sa.Boolean())
+    op.create_index(
+        "ix_payment_recovered_paid_at",
+        "payment",
+        ["paid_at", "currency"],
+        postgresql_where=recovered,
+        sqlite_where=recovered,
+    )
     op.create_table(
         "staff_alert",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,6 +56,7 @@ def downgrade():
     with op.batch_alter_table("staff_alert", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_alert_status"))
     op.drop_table("staff_alert")
+    op.drop_index("ix_payment_recovered_paid_at", table_name="payment")
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.drop_column("recovered")
     with op.batch_alter_table("staff_user", schema=None) as batch_op:

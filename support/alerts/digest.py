@@ -74,9 +74,10 @@ def day_figures(day: date, zone: str) -> dict:
         sa.select(sub.cancel_reason, sa.func.count())
         .where(sub.canceled_at >= start, sub.canceled_at < end)
         .group_by(sub.cancel_reason)
-        .order_by(sa.func.count().desc(), sub.cancel_reason)
     ).all()
-    cancelled = [[reason or "", int(count)] for reason, count in reasons]
+    # Most first; sorted here, where "no reason" (NULL) sorts alike on every database.
+    cancelled = sorted(([reason or "", int(count)] for reason, count in reasons),
+                       key=lambda pair: (-pair[1], pair[0]))  # fmt: skip
     failed = _count(
         sa.select(sa.func.count())
         .select_from(pay)
@@ -85,7 +86,7 @@ def day_figures(day: date, zone: str) -> dict:
     recovered_rows = db.session.execute(
         sa.select(pay.currency, sa.func.count(), sa.func.sum(pay.amount))
         .where(pay.kind == "subscription", pay.paid_at >= start, pay.paid_at < end)
-        .where(pay.recovered.is_(True))
+        .where(pay.recovered)
         .group_by(pay.currency)
     ).all()
     paused = _count(

@@ -70,24 +70,34 @@ def cohorts(now: datetime) -> list[dict]:
 
 
 def lifetime_value() -> dict[str, dict]:
-    """Per currency: the average paid per supporter who paid in it, and how many did."""
+    """Per currency: the average paid per supporter who paid in it, and how many did.
+
+    The distinct (currency, supporter) pairs are a subquery of their own, which
+    PostgreSQL hashes; `count(DISTINCT ...)` would sort every payment instead.
+    """
     pay = Payment
-    rows = db.session.execute(
-        sa.select(
-            pay.currency,
-            sa.func.sum(pay.amount - pay.refunded_amount),
-            sa.func.count(sa.distinct(pay.supporter_id)),
-        )
-        .where(
-            pay.status.in_(COUNTED_PAYMENTS),
-            pay.disputed.is_(False),
-            pay.supporter_id.is_not(None),
-        )
-        .group_by(pay.currency)
-    ).all()
+    counted = (
+        pay.status.in_(COUNTED_PAYMENTS),
+        pay.disputed.is_(False),
+        pay.supporter_id.is_not(None),
+    )
+    totals = dict(
+        db.session.execute(
+            sa.select(pay.currency, sa.func.sum(pay.amount - pay.refunded_amount))
+            .where(*counted)
+            .group_by(pay.currency)
+        ).all()
+    )
+    pairs = sa.select(pay.currency, pay.supporter_id).where(*counted).distinct().subquery()
+    people = dict(
+        db.session.execute(
+            sa.select(pairs.c.currency, sa.func.count()).group_by(pairs.c.currency)
+        ).all()
+    )
     return {
-        currency: {"average": int(total or 0) // people if people else 0, "supporters": people}
-        for currency, total, people in sorted(rows)
+        currency: {"average": int(totals.get(currency) or 0) // count, "supporters": count}
+        for currency, count in sorted(people.items())
+        if count
     }
 
 
@@ -96,7 +106,7 @@ def recovered(since: datetime) -> dict[str, dict]:
     pay = Payment
     rows = db.session.execute(
         sa.select(pay.currency, sa.func.count(), sa.func.sum(pay.amount - pay.refunded_amount))
-        .where(pay.kind == "subscription", pay.paid_at >= since, pay.recovered.is_(True))
+        .where(pay.kind == "subscription", pay.paid_at >= since, pay.recovered)
         .group_by(pay.currency)
     ).all()
     return {
