@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from support.alerts import labels
 from support.choices import LANGUAGES
 from support.formatting import format_money, format_number
-from support.i18n import direction
+from support.i18n import direction, newsroom_name
 from support.mail.messages import assemble
 from support.models import OutboundEmail, StaffUser
 from support.urls import public_url
@@ -54,7 +54,7 @@ def build_digest(row: OutboundEmail, user: StaffUser) -> EmailMessage:
     lang = row.lang if row.lang in LANGUAGES else "en"
     figures = json.loads(row.context)
     with force_locale(lang):
-        newsroom = current_app.config["SUPPORT_NEWSROOM_NAME"]
+        newsroom = newsroom_name(lang)
         day = format_date(date.fromisoformat(figures["day"]), "long")
         subject = str(SUBJECT) % {"newsroom": newsroom, "day": day}
         context = {
