@@ -194,3 +194,26 @@ def test_the_webhook_url_must_be_https_unless_local(url):
 def test_local_and_https_urls_are_accepted():
     for url in ("https://hooks.slack.com/services/T/B/x", "http://localhost:8080/hook"):
         assert load_config({"STAFF_ALERT_WEBHOOK_URL": url})["STAFF_ALERT_WEBHOOK_URL"] == url
+
+
+def test_a_staff_replay_owes_the_alert_but_only_the_worker_posts_it(client, emulator, receiver):
+    from tests.factories import csrf, signed_in
+
+    _, sub_id, _ = give(client, emulator)
+    deliver_all(client, emulator)
+    texts_before = list(receiver.texts)
+    emulator.cancel(sub_id)
+    [deleted] = emulator.events("customer.subscription.deleted")
+    post_event(client, deleted)  # stored; the admin applies it from the inbox
+    signed_in(client, "admin")
+    response = client.post(
+        f"/staff/events/{deleted['id']}/replay",
+        data={"csrf_token": csrf(client, "/staff/events")},
+    )
+    assert response.status_code == 303
+    [cancelled] = alerts("cancelled")
+    assert cancelled.status == "pending"  # owed inside the request, never posted there
+    assert receiver.texts == texts_before
+    apply_due()
+    db.session.expire_all()
+    assert cancelled.status == "sent" and len(receiver.texts) == len(texts_before) + 1
