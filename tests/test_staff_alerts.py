@@ -217,3 +217,12 @@ def test_a_staff_replay_owes_the_alert_but_only_the_worker_posts_it(client, emul
     apply_due()
     db.session.expire_all()
     assert cancelled.status == "sent" and len(receiver.texts) == len(texts_before) + 1
+
+
+def test_alerts_in_arabic(app, client, emulator, receiver):
+    app.config["STAFF_ALERT_LANG"] = "ar"
+    give(client, emulator, amount="7", frequency="year")
+    deliver_all(client, emulator)
+    [text] = receiver.texts
+    assert text.startswith("دعم جديد") and "7 دولار أمريكي" in text
+    assert "New" not in text
