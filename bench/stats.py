@@ -10,7 +10,10 @@ in a staff user and times, through the app (test client, no network):
   at most STAFF_STATS_MAX_AGE old; this is what users meet);
 * the same with the snapshot off (STAFF_STATS_MAX_AGE=0: every figure
   computed from the database, as the background refresh does);
-* a trivial request running `SELECT 1`, the baseline.
+* a trivial request running `SELECT 1`, the baseline;
+* the retention figures' computation, which the worker's refresh runs at most
+  every ten minutes (support/stats/retention.py): the cohort table alone, and
+  all of them (cohorts, lifetime value, recovered payments, saves and pauses).
 
 Prints the median of `--runs` requests and the ratio to the baseline. The
 target is under 200 ms as served at 1M. The database is dropped at the end
@@ -37,8 +40,9 @@ from flask_migrate import upgrade  # noqa: E402
 from support import create_app  # noqa: E402
 from support.demo import cli as demo  # noqa: E402
 from support.extensions import db  # noqa: E402
-from support.models import Supporter  # noqa: E402
+from support.models import Supporter, utcnow  # noqa: E402
 from support.staff.auth.accounts import create_staff  # noqa: E402
+from support.stats import retention  # noqa: E402
 from support.stats import snapshot as stats_cache  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -54,6 +58,17 @@ def median_ms(client, path: str, runs: int) -> float:
         response = client.get(path)
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, path
+    return statistics.median(times)
+
+
+def median_call_ms(work, runs: int) -> float:
+    """Median wall time of `runs` calls of `work()`, after one warm-up."""
+    work()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
 
@@ -96,7 +111,7 @@ def main() -> int:
     print(f"database {name}; median of {args.runs} requests; target < {TARGET_MS} ms served\n")
     header = (
         f"{'supporters':>10} {'seed s':>7} {'SELECT 1':>9} {'/staff/':>9} {'stats.json':>10} "
-        f"{'/staff/ cold':>12} {'json cold':>10} {'ratio':>6}"
+        f"{'/staff/ cold':>12} {'json cold':>10} {'ratio':>6} {'cohorts':>9} {'retention':>10}"
     )
     print(header)
     try:
@@ -123,10 +138,14 @@ def main() -> int:
                 stats_cache.refresh(app.config["SUPPORT_GOAL"])
                 served = median_ms(client, "/staff/", args.runs)
                 served_json = median_ms(client, "/staff/api/stats.json", args.runs)
+                runs = max(3, args.runs // 2)
+                cohorts = median_call_ms(lambda: retention.cohorts(utcnow()), runs)
+                everything = median_call_ms(lambda: retention.compute(utcnow()), runs)
+                db.session.rollback()
                 print(
                     f"{size:>10,} {seeded:>7.0f} {baseline:>7.1f}ms {served:>7.1f}ms "
                     f"{served_json:>8.1f}ms {cold:>10.1f}ms {cold_json:>8.1f}ms "
-                    f"{served / baseline:>5.1f}x",
+                    f"{served / baseline:>5.1f}x {cohorts:>7.1f}ms {everything:>8.1f}ms",
                     flush=True,
                 )
             db.session.remove()

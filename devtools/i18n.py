@@ -44,6 +44,7 @@ DOMAINS: dict[str, list[str]] = {
     "staff": [
         "support/staff/**/*.py",
         "support/campaigns/**/*.py",
+        "support/alerts/**/*.py",
         "templates/staff/**/*.html",
     ],
     "manage": [

@@ -279,6 +279,46 @@ def _staff_settings(get, problems: list[str]) -> dict:
     return settings
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _alert_settings(get, problems: list[str]) -> dict:
+    """Staff alerts: the Slack-compatible incoming webhook, its language, the digest's day.
+
+    The webhook URL is a secret (whoever has it can post to the channel) and the
+    alerts say who gave: https only, except to this machine (a local relay, tests).
+    The digest counts whole days in `STAFF_DIGEST_TIMEZONE` (an IANA name).
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    url = get("STAFF_ALERT_WEBHOOK_URL")
+    if url:
+        parts = urlsplit(url)
+        local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+        if not parts.hostname or not (parts.scheme == "https" or local):
+            problems.append(
+                "STAFF_ALERT_WEBHOOK_URL must be an https URL (http only to 127.0.0.1 or localhost)"
+            )
+            url = ""
+    lang = get("STAFF_ALERT_LANG", "en").lower()
+    if lang not in ("en", "ar"):
+        problems.append(f"STAFF_ALERT_LANG must be en or ar, not {lang!r}")
+        lang = "en"
+    zone = get("STAFF_DIGEST_TIMEZONE", "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"STAFF_DIGEST_TIMEZONE must be a time zone such as Asia/Beirut, not {zone!r}"
+        )
+        zone = "UTC"
+    return {
+        "STAFF_ALERT_WEBHOOK_URL": url,
+        "STAFF_ALERT_LANG": lang,
+        "STAFF_DIGEST_TIMEZONE": zone,
+    }
+
+
 def _fernet_keys(value: str, problems: list[str]) -> list[str]:
     """`STAFF_TOTP_KEYS`: Fernet keys, comma-separated; the first encrypts, all decrypt.
 
@@ -572,6 +612,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         "MANAGE_LIMIT_PER_EMAIL": _rate(get, "MANAGE_LIMIT_PER_EMAIL", "3 per hour", problems),
         "MANAGE_LIMIT_PORTAL": _rate(get, "MANAGE_LIMIT_PORTAL", "30 per hour", problems),
         **_staff_settings(get, problems),
+        **_alert_settings(get, problems),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

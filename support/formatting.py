@@ -57,6 +57,11 @@ def format_number(value: int) -> str:
     return _number(value)
 
 
+def format_share(value: float) -> str:
+    """A share as a whole percentage: 0.875 → "88%" ("٨٨٪" or "88٪" in Arabic)."""
+    return format_percent(int(Decimal(str(value * 100)).quantize(Decimal(1))))
+
+
 def format_percent(value: int) -> str:
     """A whole percentage: 42 → "42%" in English, "42٪" (or "٤٢٪") in Arabic."""
     sign = ARABIC_PERCENT if get_locale().language == "ar" else "%"
@@ -151,4 +156,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_percent, "percent")
     app.add_template_global(money_patterns)
     app.add_template_global(percent_pattern)
+    app.add_template_filter(format_share, "share")
     app.add_template_global(numbering_system)

@@ -145,6 +145,9 @@ class Payment(db.Model):
     variant: Mapped[str | None] = mapped_column(sa.String(64))
     # Stripe's receipt page for the charge that paid (`charge.receipt_url`), if any.
     receipt_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # A renewal paid after at least one failed attempt (support/ledger/payments.py):
+    # money Stripe's retries or the supporter's new card won back.
+    recovered: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -277,6 +280,29 @@ class OutboundEmail(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class StaffAlert(db.Model):
+    """A short message owed to the staff chat (`STAFF_ALERT_WEBHOOK_URL`): a new gift,
+    a cancellation, a payment given up on. Keyed like mail, so it is posted once.
+
+    Queued while an event is applied and posted by the worker (support/alerts/):
+    pending ──claim──▶ sending ──▶ sent, or failed (retried after a backoff until
+    the last attempt; then it stays failed). `text` holds no name or address.
+    """
+
+    __tablename__ = "staff_alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), unique=True)  # e.g. "new:cs_..."
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class UsedLink(db.Model):
     """A manage link that has been used: its nonce is the key, so a link opens the portal once.
 
@@ -340,6 +366,10 @@ class StaffUser(UserMixin, db.Model):
     # cannot be used twice.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Opted in to the daily digest mail (support/alerts/digest.py), in the language
+    # of the page where they opted in.
+    daily_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    digest_lang: Mapped[str | None] = mapped_column(sa.String(8))
 
     @property
     def is_admin(self) -> bool:
@@ -547,6 +577,14 @@ sa.Index(
     Subscription.amount,
 )
 sa.Index("ix_payment_kind_paid_at", Payment.kind, Payment.paid_at)
+# Recovered renewals are few: the dashboard and the digest count them from this alone.
+sa.Index(
+    "ix_payment_recovered_paid_at",
+    Payment.paid_at,
+    Payment.currency,
+    postgresql_where=Payment.recovered,
+    sqlite_where=Payment.recovered,
+)
 # A campaign's goal counts its active supporters.
 sa.Index("ix_subscription_campaign_status", Subscription.campaign, Subscription.status)
 # Covering indexes for "started/canceled in this window": new and churned supporters

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from support.extensions import db
+from support.models import utcnow
 from tests.factories import PASSWORD, staff, subscription, supporter
 
 
@@ -103,3 +106,16 @@ def test_the_password_field_is_styled(live_server, page):
         "e => getComputedStyle(e).borderTopWidth"
     )
     assert border == "2px"
+
+
+def test_the_retention_table_on_a_phone(live_server, browser):
+    for month in range(1, 4):
+        subscription(supporter(), 500, "usd", started_at=utcnow() - timedelta(days=31 * month))
+    db.session.commit()
+    context, page = signed_in_at(live_server, browser, 390)
+    cohorts = page.locator("#cohorts")
+    cohorts.scroll_into_view_if_needed()
+    assert cohorts.is_visible()
+    assert page_overflow(page) == 0  # the table scrolls in its own box, not the page
+    assert page.locator("#cohorts tbody tr").count() == 13
+    context.close()

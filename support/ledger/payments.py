@@ -1,5 +1,8 @@
 """Payments in the ledger: paid or failed invoices, one-time gifts, refunds, disputes.
 
+A renewal paid after a failed attempt is marked `recovered` (see `is_recovered`),
+so the dashboard and the staff digest count the money won back.
+
 `Payment.stripe_id` is the invoice id for a subscription payment and the
 payment intent id for a one-time gift; `stripe_charge_id` is the charge that
 paid it, which is how `charge.refunded` and `charge.dispute.created` find it.
@@ -146,8 +149,26 @@ def apply_invoice(
         amount=invoice["amount_paid"] if paid else invoice["amount_due"],
         currency=invoice["currency"],
     )
+    if paid and is_recovered(invoice):
+        values["recovered"] = True  # never set back: a paid invoice stays recovered
     paid_at = timestamp((invoice.get("status_transitions") or {}).get("paid_at"))
     return _write(invoice["id"], "subscription", values, paid, paid_at, charge)
+
+
+def is_recovered(invoice: dict) -> bool:
+    """Whether a paid renewal was paid only after a failed attempt: Stripe counts every
+    attempt on the invoice (`attempt_count`), and our row may already say it failed.
+
+    A first invoice is not a renewal: a card refused at Checkout is not money kept.
+    """
+    if invoice.get("billing_reason") == "subscription_create":
+        return False
+    if (invoice.get("attempt_count") or 0) > 1:
+        return True
+    row = db.session.execute(
+        sa.select(PAYMENT.c.status).where(PAYMENT.c.stripe_id == invoice["id"])
+    ).first()
+    return row is not None and row.status == "failed"
 
 
 # A subscription in one of these may still be collected; any other has ended.

@@ -11,6 +11,7 @@ from support.staff import audit_routes  # noqa: E402, F401
 from support.staff.auth import (  # noqa: E402, F401
     access,
     account_routes,
+    digest_routes,
     mail,
     password_routes,
     two_factor_routes,

@@ -50,6 +50,12 @@ class ActionForm(FlaskForm):
     """A button that changes something (replay): only the CSRF token."""
 
 
+class DigestForm(FlaskForm):
+    """The daily digest switch on a staff member's own account."""
+
+    daily_digest = BooleanField(_l("Mail me the daily digest"))
+
+
 def role_choices() -> list[tuple[str, str]]:
     """The roles an admin may give, with their names in the user's language."""
     return [("admin", _l("Admin")), ("editor", _l("Editor")), ("viewer", _l("Viewer"))]

@@ -15,6 +15,10 @@ and recomputes it itself once it has nothing else to do (`refresh_if_stale`,
 at most every `STALE_REFRESH_GAP`), so a refund or a cancellation shows on the
 dashboard seconds after Stripe's webhook; a request that finds the snapshot
 stale first refreshes it like an old one.
+
+The retention figures (support/stats/retention.py) read every payment, so a
+refresh carries them over from the stored snapshot while they are younger than
+`retention.MAX_AGE` instead of recomputing them after every event.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from support.extensions import db
 from support.models import StatsSnapshot, utcnow
-from support.stats import cancellations
+from support.stats import cancellations, retention
 from support.stats import figures as stats
 from support.stats import history as stats_history
 
@@ -50,7 +54,17 @@ def compute(goal: int, now: datetime | None = None) -> dict:
     body = stats.overview(goal, now).as_json()
     body["history"] = stats_history.points_json(stats_history.history(12, now))
     body["cancellations"] = cancellations.as_json(cancellations.breakdown(now))
+    body["retention"] = retention.carried_or_computed(_stored_retention(), now)
     return body
+
+
+def _stored_retention() -> dict | None:
+    """The retention figures in the stored snapshot, if any (they are kept a while)."""
+    body = db.session.scalar(sa.select(StatsSnapshot.body).where(StatsSnapshot.key == KEY))
+    try:
+        return json.loads(body).get("retention") if body else None
+    except ValueError:
+        return None
 
 
 def _store(body: dict, now: datetime) -> dict:

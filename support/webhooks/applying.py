@@ -27,9 +27,11 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from support.alerts import digest, sender
 from support.extensions import db
 from support.mail import outbox
 from support.mail.queue import forget_queued, queued
+from support.models import utcnow
 from support.privacy import error_texts
 from support.stats import snapshot as stats_cache
 from support.stripe_api import StripeUnavailable
@@ -147,7 +149,8 @@ def apply_event(event_id: str, again: bool = False) -> str:
 
 
 def drain(max_attempts: int = inbox.MAX_ATTEMPTS, limit: int | None = None) -> dict[str, int]:
-    """Apply every event due now (at most `limit`), then send due mails; counts by status."""
+    """Apply every event due now (at most `limit`), then owe yesterday's staff digest,
+    send due mails and post due staff alerts, as the worker does; counts by status."""
     counts: dict[str, int] = {}
     while limit is None or sum(counts.values()) < limit:
         claim = inbox.claim_next(max_attempts)
@@ -155,5 +158,7 @@ def drain(max_attempts: int = inbox.MAX_ATTEMPTS, limit: int | None = None) -> d
             break
         status = apply_claimed(claim).status
         counts[status] = counts.get(status, 0) + 1
+    digest.queue_due(utcnow())
     outbox.send_due()
+    sender.send_due()
     return counts

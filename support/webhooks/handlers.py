@@ -23,9 +23,10 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from support import stripe_api
+from support.alerts import chat as staff_chat
 from support.extensions import db
 from support.ledger import cards, changes, checkouts, payments, subscriptions, supporters
-from support.ledger.fields import timestamp
+from support.ledger.fields import attribution_fields, timestamp
 from support.ledger.locks import customer_key, lock_customer
 from support.ledger.versions import read_version
 from support.reminders import renewals
@@ -141,8 +142,9 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
     lock_customer(customer_key(_object(event)))
     sub = fetched.get("subscription")
     if sub is not None:
-        _, supporter = _write_subscription(sub, fetched)
+        row, supporter = _write_subscription(sub, fetched)
         subscriptions.queue_support_stopped(sub, supporter)
+        staff_chat.subscription_ended(sub, row)
 
 
 # invoice.paid / invoice.payment_failed
@@ -197,6 +199,7 @@ def apply_invoice(event: dict, fetched: Fetched) -> None:
     payments.apply_invoice(invoice, charge, supporter, subscription, fetched.version)
     if subscription is not None:
         payments.queue_payment_failed(invoice, supporter, subscription)
+        staff_chat.invoice_given_up(invoice, subscription)
 
 
 # invoice.upcoming
@@ -290,7 +293,21 @@ def apply_checkout(event: dict, fetched: Fetched) -> None:
         "frequency": frequency,
         "session_id": session["id"],
     }
-    checkouts.complete_checkout(session, supporter, timestamp(event["created"]), context)
+    completed_at = timestamp(event["created"])
+    checkouts.complete_checkout(session, supporter, completed_at, context)
+    if checkouts.session_is_paid(session):
+        meta = attribution_fields(session.get("metadata"))
+        staff_chat.new_gift(
+            session["id"],
+            supporter.id if supporter is not None else None,
+            context["amount"],
+            context["currency"],
+            frequency,
+            _lang(session) or (supporter.lang if supporter is not None else None),
+            meta["source"],
+            meta["campaign"],
+            completed_at,
+        )
 
 
 # customer.updated

@@ -15,7 +15,9 @@ SIGTERM (or Ctrl-C) lets every thread finish the event in hand, then exits.
 A heartbeat row tells /healthz when a worker was last seen; beside it, the
 main thread moves optimised campaigns' banner weights (`campaigns.optimise`)
 and, at most hourly, owes the warnings of cards that expire before the next
-payment (`reminders.expiring_cards`: one query, no Stripe read).
+payment (`reminders.expiring_cards`: one query, no Stripe read),
+and, once a day is over, owes opted-in staff its digest (`alerts.digest`);
+threads with no event due post owed chat alerts (`alerts.sender`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from support import dialect, stripe_budget, wakeup
+from support.alerts import digest, sender
 from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
@@ -43,6 +46,8 @@ from support.webhooks.applying import apply_claimed, database_down
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+# How often the main thread looks whether a daily digest is owed.
+DIGEST_CHECK = timedelta(minutes=1)
 # Heartbeats of workers gone this long are removed.
 HEARTBEAT_KEPT = timedelta(days=1)
 # How often the main thread looks for cards that expire before the next payment.
@@ -107,11 +112,15 @@ class Worker:
             self.app.config["STRIPE_MAX_REQUESTS_PER_SECOND"],
         )
         started = utcnow()
+        digest_checked = None
         with self.app.app_context():
             while not self.stopping.is_set():
                 self._beat(started)
                 self._optimise()
                 self._expiring_cards()
+                if digest_checked is None or utcnow() - digest_checked >= DIGEST_CHECK:
+                    digest_checked = utcnow()
+                    self._digest()
                 self.stopping.wait(HEARTBEAT_SECONDS)
             for thread in helpers:
                 thread.join()
@@ -167,6 +176,14 @@ class Worker:
             log.info("Owed %s warnings of cards that expire before the next payment", owed)
             self.wakeup.ring()
 
+    def _digest(self) -> None:
+        """Owe yesterday's digest to opted-in staff once the day is over; never raises."""
+        try:
+            digest.queue_due(utcnow())
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("Daily digest not owed yet: %s", error)
+            db.session.rollback()
+
     def _pause(self, pause: float) -> float:
         """Wait `pause` seconds (or until stopped); the next, longer pause."""
         self.stopping.wait(pause)
@@ -203,6 +220,9 @@ class Worker:
         if claim is None:
             report = outbox.send_due(limit=10)
             if report.sent or report.failed or report.skipped:
+                return True, False
+            posted = sender.send_due(limit=10)
+            if posted.sent or posted.failed:
                 return True, False
             return stats_cache.refresh_if_stale(self.app.config["SUPPORT_GOAL"]), False
         pause = 0.5

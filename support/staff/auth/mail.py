@@ -1,4 +1,4 @@
-"""Mails to staff: an invitation to the staff area, and a password reset link.
+"""Mails to staff: an invitation to the staff area, a password reset link, the daily digest.
 
 The outbox (support/mail/outbox.py) sends them but knows nothing of staff
 accounts: the staff blueprint hands it `STAFF_MAILS` when it is registered.
@@ -22,12 +22,14 @@ from support.i18n import direction
 from support.mail.messages import assemble
 from support.models import OutboundEmail, StaffUser
 from support.staff import bp
+from support.staff.auth import digest_mail
 from support.staff.auth.account_links import MAX_AGE, link_url
 from support.urls import public_url
 
 SUBJECTS = {
     "staff_invite": _l("You are invited to the %(newsroom)s staff area"),
     "staff_reset": _l("Reset your %(newsroom)s staff password"),
+    "staff_digest": digest_mail.SUBJECT,
 }
 # The link purpose (support/staff/auth/account_links.py) and account status each kind needs.
 PURPOSE = {"staff_invite": "invite", "staff_reset": "reset"}
@@ -38,6 +40,8 @@ def skip_reason(row: OutboundEmail, user: StaffUser | None) -> str | None:
     """Why `row` must not be sent, or None."""
     if user is None:
         return "no staff account"
+    if row.kind == "staff_digest":
+        return digest_mail.skip_reason(user)
     if user.status != STATUS[row.kind]:
         return f"the account is {user.status} now"
     return None
@@ -45,6 +49,8 @@ def skip_reason(row: OutboundEmail, user: StaffUser | None) -> str | None:
 
 def build_staff_message(row: OutboundEmail, user: StaffUser) -> EmailMessage:
     """The complete message for a staff mail `row`, to `user`."""
+    if row.kind == "staff_digest":
+        return digest_mail.build_digest(row, user)
     lang = row.lang if row.lang in LANGUAGES else "en"
     purpose = PURPOSE[row.kind]
     with force_locale(lang):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import format_date
 from flask_babel import gettext as _
 
@@ -13,6 +15,11 @@ from support.stats.history import MonthPoint
 def month_label(point: MonthPoint) -> str:
     """ "Mar 26" in English, the Arabic month name in Arabic."""
     return format_date(point.month, "MMM yy")
+
+
+def cohort_label(month_iso: str) -> str:
+    """A cohort's month ("2026-03-01") as "Mar 2026", in the page's language."""
+    return format_date(date.fromisoformat(month_iso), "MMM y")
 
 
 def build_charts(points: list[MonthPoint]) -> list[Chart]:

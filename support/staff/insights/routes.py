@@ -29,7 +29,7 @@ from support.staff.auth.access import (
 from support.staff.forms import ActionForm
 from support.staff.insights import dashboard, events, funnel, paying
 from support.staff.supporters import changes
-from support.stats import cancellations
+from support.stats import cancellations, retention
 from support.stats import history as stats_history
 from support.stats import snapshot as stats_cache
 
@@ -51,6 +51,9 @@ def dashboard_page():
         if "cancellations" in figures
         else cancellations.breakdown(),
         change_labels=changes,
+        # Kept in the snapshot since retention figures exist; one from before has none yet.
+        retention=figures.get("retention") or retention.compute(),
+        cohort_label=dashboard.cohort_label,
     )
 
 
