@@ -92,7 +92,8 @@ def test_a_final_failure_alerts_once_however_it_is_seen(client, emulator, receiv
     emulator.fail_renewal(sub_id)  # Stripe will retry: no alert
     deliver_all(client, emulator)
     assert [a.kind for a in alerts()] == ["new"]
-    emulator.fail_last_attempt(sub_id)  # no retry left, then ended for non-payment
+    emulator.retry_failed(sub_id, final=True)  # no retry left,
+    emulator.end_unpaid(sub_id)  # then ended for non-payment
     seen = {a.id for a in alerts()}
     deliver_all(client, emulator)
     [given_up] = [a for a in alerts() if a.id not in seen]
@@ -107,7 +108,8 @@ def test_a_final_failure_alerts_once_however_it_is_seen(client, emulator, receiv
 def test_ended_for_non_payment_first_still_alerts_once(client, emulator, receiver):
     _, sub_id, _ = give(client, emulator)
     emulator.fail_renewal(sub_id)
-    emulator.fail_last_attempt(sub_id)
+    emulator.retry_failed(sub_id, final=True)
+    emulator.end_unpaid(sub_id)
     events = oldest_first(emulator)
     events.sort(key=lambda e: e["type"] != "customer.subscription.deleted")  # deletion first
     for event in events:
@@ -224,5 +226,5 @@ def test_alerts_in_arabic(app, client, emulator, receiver):
     give(client, emulator, amount="7", frequency="year")
     deliver_all(client, emulator)
     [text] = receiver.texts
-    assert text.startswith("دعم جديد") and "7 دولار أمريكي" in text
+    assert text.startswith("دعم جديد") and "7 دولارات" in text
     assert "New" not in text

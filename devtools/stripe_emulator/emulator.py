@@ -222,10 +222,6 @@ class Emulator:
         """Pay the open invoice of a ``past_due`` subscription."""
         return self.run(subscription_flow.recover, subscription_id)
 
-    def fail_last_attempt(self, subscription_id, end=True):
-        """Fail the open invoice's last retry; with ``end``, delete the subscription for it."""
-        return self.run(subscription_flow.fail_last_attempt, subscription_id, end)
-
     def cancel(self, subscription_id, at_period_end=False):
         """Cancel now or at period end, as the portal buttons do."""
         return self.run(subscription_flow.cancel, subscription_id, at_period_end)

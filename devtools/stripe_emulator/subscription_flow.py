@@ -242,26 +242,6 @@ def recover(store: Store, events: Events, sub_id: str) -> dict:
     return sub
 
 
-def fail_last_attempt(store: Store, events: Events, sub_id: str, end: bool = True) -> dict:
-    """Stripe's last retry of the open invoice fails: no next attempt is left.
-
-    With ``end`` (the "cancel the subscription" setting of Smart Retries) the
-    subscription is then deleted for non-payment (``cancellation_details.reason``
-    ``payment_failed``); otherwise it stays ``past_due``.
-    """
-    sub = store.require(sub_id, "subscription")
-    inv = store.get(sub["latest_invoice"], "invoice")
-    if inv is None or inv["status"] != "open":
-        raise invalid(f"Subscription {sub_id} has no open invoice to fail.", "subscription")
-    inv.update(attempted=True, attempt_count=inv["attempt_count"] + 1, next_payment_attempt=None)
-    events.emit("invoice.payment_failed", inv)
-    if end:
-        sub.update(status="canceled", ended_at=store.now(), canceled_at=store.now())
-        sub["cancellation_details"]["reason"] = "payment_failed"
-        events.emit("customer.subscription.deleted", sub)
-    return sub
-
-
 def cancel(store: Store, events: Events, sub_id: str, at_period_end=False, details=None):
     """Cancel now (``customer.subscription.deleted``) or at period end (``...updated``)."""
     sub = store.require(sub_id, "subscription")
