@@ -53,6 +53,10 @@ def main(argv=None) -> int:
     server = emulator.bind()
 
     def stop(signum, frame):
+        # Once: a second signal (Ctrl-C reaching the whole process group, then a
+        # SIGTERM from `make run`) must not interrupt the final save below.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         # serve_forever() runs in this thread, so raise to leave it.
         raise KeyboardInterrupt
 
@@ -65,6 +69,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         server.server_close()
         emulator.persist()
     return 0
