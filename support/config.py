@@ -43,6 +43,12 @@ SAVE_OFFERS = ("pause", "lower", "none")
 # Stripe.js of the release that matches the pinned API version (2026-10-28.endive).
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/endive/stripe.js"
 STRIPE_JS_HOST = "js.stripe.com"
+# The newsroom's names until it sets its own (`make run` asks for them on first run).
+DEFAULT_NEWSROOM_NAME = "The Newsroom"
+DEFAULT_NEWSROOM_NAME_AR = "غرفة الأخبار"
+# Below this many supporters the goal bar stays hidden: "12 of 1,000" at launch
+# discourages more than it invites.
+DEFAULT_GOAL_MIN_SHOWN = 100
 
 
 class ConfigError(RuntimeError):
@@ -399,7 +405,7 @@ def _reader_settings(get, problems: list[str]) -> dict:
     digits = get("SUPPORT_ARABIC_DIGITS", "latn").lower()
     if digits not in ("latn", "arab"):
         problems.append(f"SUPPORT_ARABIC_DIGITS must be latn or arab, not {digits!r}")
-    goal_min = get("SUPPORT_GOAL_MIN_SHOWN", "0")
+    goal_min = get("SUPPORT_GOAL_MIN_SHOWN", str(DEFAULT_GOAL_MIN_SHOWN))
     if not goal_min.isdigit():
         problems.append(f"SUPPORT_GOAL_MIN_SHOWN must be a whole number, not {goal_min!r}")
     privacy = get("SUPPORT_PRIVACY_URL")
@@ -408,10 +414,13 @@ def _reader_settings(get, problems: list[str]) -> dict:
     contact = get("SUPPORT_CONTACT_EMAIL")
     if contact and "@" not in contact:
         problems.append(f"SUPPORT_CONTACT_EMAIL must be an email address, not {contact!r}")
-    english_name = get("SUPPORT_NEWSROOM_NAME") or "The Newsroom"
+    english_name = get("SUPPORT_NEWSROOM_NAME")
+    # Unset, Arabic readers get an Arabic placeholder rather than "The Newsroom" in
+    # their sentences; a newsroom that names itself in English only keeps its name.
+    arabic_name = get("SUPPORT_NEWSROOM_NAME_AR") or english_name or DEFAULT_NEWSROOM_NAME_AR
     return {
-        "SUPPORT_NEWSROOM_NAME": english_name,
-        "SUPPORT_NEWSROOM_NAME_AR": get("SUPPORT_NEWSROOM_NAME_AR") or english_name,
+        "SUPPORT_NEWSROOM_NAME": english_name or DEFAULT_NEWSROOM_NAME,
+        "SUPPORT_NEWSROOM_NAME_AR": arabic_name,
         "SUPPORT_ARABIC_DIGITS": digits if digits in ("latn", "arab") else "latn",
         "SUPPORT_GOAL_MIN_SHOWN": int(goal_min) if goal_min.isdigit() else 0,
         "SUPPORT_PRIVACY_URL": privacy,

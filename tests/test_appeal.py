@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from support.config import load_config
 from support.extensions import db
 from tests.factories import subscription, supporter
 
@@ -127,9 +128,12 @@ def test_favicon_is_served_and_linked(client):
 
 
 def test_the_arabic_header_names_the_newsroom_in_arabic(app, client):
-    app.config["SUPPORT_NEWSROOM_NAME_AR"] = "غرفة الأخبار"
+    # By default: no "The Newsroom" on an Arabic page.
+    arabic = client.get("/ar/").get_data(as_text=True)
+    assert "The Newsroom" not in arabic and "غرفة الأخبار" in arabic
+    app.config["SUPPORT_NEWSROOM_NAME_AR"] = "صحيفة الغد"
     arabic, english = (client.get(f"/{lang}/").get_data(as_text=True) for lang in ("ar", "en"))
-    assert '<span class="site-name">غرفة الأخبار</span>' in arabic
+    assert '<span class="site-name">صحيفة الغد</span>' in arabic
     assert '<span class="site-name">The Newsroom</span>' in english
 
 
@@ -143,6 +147,20 @@ def test_covering_the_fee_shows_the_total_charged(client):
     assert re.search(r"<span data-fee-note hidden", html)
     plain = client.get("/en/?amount=5").get_data(as_text=True)
     assert re.search(r"<span data-fee-total hidden", plain)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_new_newsroom_shows_no_goal_and_the_appeal_stands_without_it(app, client, lang):
+    # "0 of 1,000 supporters so far" on day one: hidden until a respectable count.
+    app.config["SUPPORT_GOAL_MIN_SHOWN"] = load_config({})["SUPPORT_GOAL_MIN_SHOWN"]
+    for _ in range(3):
+        subscription(supporter(), status="active")
+    db.session.commit()
+    html = client.get(f"/{lang}/").get_data(as_text=True)
+    assert "goal-progress" not in html and "1,000" not in html and "1٬000" not in html
+    assert client.get(f"/embed/banner.json?lang={lang}").get_json()["goal"] is None
+    # The appeal still has its headline, its words and its form.
+    assert html.count('class="copy') >= 2 and 'class="appeal-form"' in html
 
 
 def test_goal_is_hidden_below_its_threshold(app, client):
