@@ -58,8 +58,8 @@ def newsroom_names(ask: Callable[[str], str] | None) -> tuple[str, str]:
     """The newsroom's English and Arabic names, asked for when `ask` is given ("" = default)."""
     if ask is None:
         print(
-            f'Newsroom names: "{DEFAULT_NEWSROOM_NAME}" and "{DEFAULT_NEWSROOM_NAME_AR}" (defaults; '
-            f"set SUPPORT_NEWSROOM_NAME and SUPPORT_NEWSROOM_NAME_AR in {ENV_FILE.name})"
+            f'Newsroom names: "{DEFAULT_NEWSROOM_NAME}" and "{DEFAULT_NEWSROOM_NAME_AR}" '
+            f"(defaults; set SUPPORT_NEWSROOM_NAME and SUPPORT_NEWSROOM_NAME_AR in {ENV_FILE.name})"
         )
         return "", ""
     english = _ask(ask, f"Your newsroom's name in English [{DEFAULT_NEWSROOM_NAME}]: ")
