@@ -142,10 +142,16 @@ def _spend_recovery_code(user: StaffUser, code: str) -> bool:
     return done.rowcount == 1
 
 
-def verify(user: StaffUser, code: str) -> bool:
-    """True if `code` is a fresh TOTP code or an unused recovery code of `user` (not committed)."""
+# What `check` found: the code opens the door, was used already, or is not right.
+ACCEPTED, USED, WRONG = "accepted", "used", "wrong"
+
+
+def check(user: StaffUser, code: str) -> str:
+    """ACCEPTED for a fresh TOTP code or an unused recovery code of `user` (spent; not
+    committed); USED for the app's code of a step already spent (it is right, but the
+    next one is needed); WRONG otherwise."""
     if not user.totp_secret:
-        return False
+        return WRONG
     try:
         secret = totp_keys.decrypt(user.totp_secret)
     except totp_keys.SecretUnreadable:
@@ -155,8 +161,15 @@ def verify(user: StaffUser, code: str) -> bool:
     if step is not None:
         if not totp_keys.is_encrypted(user.totp_secret):
             user.totp_secret = totp_keys.encrypt(secret)  # one kept in clear before encryption
-        return _spend_step(user, step)
-    return len(clean_code(code)) == 10 and _spend_recovery_code(user, code)
+        return ACCEPTED if _spend_step(user, step) else USED
+    if len(clean_code(code)) == 10 and _spend_recovery_code(user, code):
+        return ACCEPTED
+    return WRONG
+
+
+def verify(user: StaffUser, code: str) -> bool:
+    """True if `code` is a fresh TOTP code or an unused recovery code of `user` (not committed)."""
+    return check(user, code) == ACCEPTED
 
 
 def rotate_keys() -> int:
