@@ -185,3 +185,18 @@ def test_privacy_and_contact_links_only_when_set(app, client):
     page = client.get("/ar/").get_data(as_text=True)
     assert 'href="https://news.example.org/privacy"' in page and "كيف نتعامل مع بياناتك" in page
     assert 'href="mailto:help@news.example.org"' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "promise"),
+    [
+        ("en", "You can change or cancel your gift at any time on your account page"),
+        ("ar", "يمكنك تغيير تبرعك أو إلغاؤه في أي وقت من صفحة حسابك"),
+    ],
+)
+def test_the_appeal_promises_only_the_cancellation_there_is(client, lang, promise):
+    # Cancelling takes the mailed link, the account page, Cancel, a reason and a
+    # confirmation: not "two clicks".
+    html = " ".join(client.get(f"/{lang}/").get_data(as_text=True).split())
+    assert "two clicks" not in html and "بنقرتين" not in html
+    assert promise in html
