@@ -7,6 +7,7 @@ import pytest
 from support.config import load_config
 from support.extensions import db
 from tests.factories import subscription, supporter
+from tests.helpers.checkout import submit
 
 
 def test_root_redirects_by_accept_language_and_keeps_the_query(client):
@@ -200,3 +201,32 @@ def test_the_appeal_promises_only_the_cancellation_there_is(client, lang, promis
     html = " ".join(client.get(f"/{lang}/").get_data(as_text=True).split())
     assert "two clicks" not in html and "بنقرتين" not in html
     assert promise in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("typed", ["", "0.10", "abc", "7.505", "20000"])
+def test_an_invalid_other_amount_explains_no_fee(client, lang, typed):
+    """The note used to explain the first preset ($1) beside an "Other" the server refused."""
+    response = submit(client, lang, amount="other", amount_other=typed)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    note = re.search(r'<p class="fee-note"[^>]*>', html).group(0)
+    assert "hidden" in note
+    for span in ("data-fee-note", "data-fee-total", "data-fee-small"):
+        assert re.search(rf"<span {span}[^>]*></span>", html), span  # no figures at all
+    cover = re.search(r"<span data-fee-cover [^>]*>([^<]*)</span>", html).group(1)
+    assert cover == (
+        "Cover the card fee, so the newsroom receives all of your gift"
+        if lang == "en"
+        else "غطِّ رسوم البطاقة، فيصلنا تبرعك كاملًا"
+    )
+
+
+def test_a_valid_other_amount_and_a_fresh_page_explain_their_fee(client):
+    typed = submit(client, amount="other", amount_other="7", email="not an address")
+    assert typed.status_code == 400
+    note = re.search(r"<span data-fee-note [^>]*>([^<]+)</span>", typed.get_data(as_text=True))
+    assert note.group(1).startswith("Of $7, the card processor keeps")
+    fresh = client.get("/en/").get_data(as_text=True)
+    assert re.search(r'<p class="fee-note" aria-live="polite" data-fee-explained >', fresh)
+    assert "Of $1, the card processor keeps" in fresh  # the preset chosen by default
