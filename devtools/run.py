@@ -257,9 +257,10 @@ def main() -> int:
     children = Children()
 
     def stop(*_):
-        # Once: a second Ctrl-C while the children stop changes nothing.
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_IGN)
+        # Once: a second Ctrl-C while the children stop changes nothing (`Children.stop`
+        # returns at once; a flag, not SIG_IGN, which raises for a signal already pending).
+        if children.stopping:
+            return
         children.stop()
         print("Stopped.", flush=True)
         sys.exit(0)
