@@ -320,5 +320,15 @@ Press Ctrl-C to stop.""",
     return 1
 
 
+def cli() -> int:
+    """`main`, with a Ctrl-C before the children start (while migrating, say) ending
+    quietly rather than in a traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("\nStopped before reader support started.", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

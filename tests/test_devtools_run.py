@@ -173,3 +173,15 @@ def test_children_are_stopped_once_and_do_not_get_the_terminals_ctrl_c(tmp_path)
     children.stop()
     assert not children.running()
     assert [log.read_text() for log in logs] == ["TERM\n", "TERM\n"]
+
+
+def test_ctrl_c_while_setting_up_ends_quietly(env_file, monkeypatch, capsys):
+    monkeypatch.setenv("RUN_PORT", "0")  # any free port: the check passes
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "flask", interrupted)
+    assert run.cli() == 130
+    assert "Stopped before reader support started." in capsys.readouterr().err
