@@ -123,7 +123,9 @@ def test_a_recovery_code_signs_in_once(client):
     assert "Recovery codes left: 9." in page
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
     sign_in(client, "viewer@example.org", code=False)
-    assert enter_code(client, code).status_code == 401
+    again = enter_code(client, code)
+    assert again.status_code == 401
+    assert "That recovery code has already been used" in again.get_data(as_text=True)
 
 
 def test_arabic_digits_are_accepted(client):

@@ -131,6 +131,8 @@ def two_factor_page():
 def _code_error(found: str, nothing_changed: bool = False) -> str:
     """Why a code was refused: used already (a right code, seen once: wait for the
     next one) or not right."""
+    if found == two_factor.USED_RECOVERY:
+        return _("That recovery code has already been used. Each one works once: use another.")
     if found == two_factor.USED:
         if nothing_changed:
             return _(
