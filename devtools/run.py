@@ -1,24 +1,33 @@
 """`make run`: everything a newcomer needs to try the whole flow offline.
 
-Creates `.env` from `.env.example` (with a random SECRET_KEY) when missing,
-migrates the database, creates a demo staff login when there is none, starts
-the Stripe emulator when STRIPE_SECRET_KEY is unset, starts the app and the
-webhook worker, prints the URLs, and stops all three on Ctrl-C.
+Creates `.env` from `.env.example` (with a random SECRET_KEY, and the newsroom's
+names asked for when a terminal can answer) when missing, checks that its ports
+are free, migrates the database, creates a demo staff login when there is none,
+starts the Stripe emulator when STRIPE_SECRET_KEY is unset, starts the app and
+the webhook worker, prints the URLs, and stops all three on Ctrl-C.
+
+The children run in their own process group, so the terminal's Ctrl-C reaches
+this process alone and each child is asked to stop once (SIGTERM), not twice.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from dotenv import dotenv_values
+
+from support.config import DEFAULT_NEWSROOM_NAME, DEFAULT_NEWSROOM_NAME_AR
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
@@ -31,12 +40,54 @@ EMULATOR_PORT = int(os.environ.get("RUN_EMULATOR_PORT", "12111"))
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_development"
 
 
-def ensure_env_file() -> None:
-    """Copy .env.example to .env with a fresh SECRET_KEY, once."""
+def terminal_prompt() -> Callable[[str], str] | None:
+    """`input` when someone can answer at a terminal; None for a run without one."""
+    return input if sys.stdin.isatty() and sys.stdout.isatty() else None
+
+
+def _ask(ask: Callable[[str], str], question: str) -> str:
+    """One answer, on one line, without control characters; "" when none is given."""
+    try:
+        answer = ask(question)
+    except EOFError:
+        return ""
+    return "".join(ch for ch in answer if ch.isprintable()).strip()
+
+
+def newsroom_names(ask: Callable[[str], str] | None) -> tuple[str, str]:
+    """The newsroom's English and Arabic names, asked for when `ask` is given ("" = default)."""
+    if ask is None:
+        print(
+            f'Newsroom names: "{DEFAULT_NEWSROOM_NAME}" and "{DEFAULT_NEWSROOM_NAME_AR}" '
+            f"(defaults; set SUPPORT_NEWSROOM_NAME and SUPPORT_NEWSROOM_NAME_AR in {ENV_FILE.name})"
+        )
+        return "", ""
+    english = _ask(ask, f"Your newsroom's name in English [{DEFAULT_NEWSROOM_NAME}]: ")
+    arabic = _ask(ask, f"Its name in Arabic [{english or DEFAULT_NEWSROOM_NAME_AR}]: ")
+    return english, arabic
+
+
+def set_env_value(text: str, name: str, value: str) -> str:
+    """`text` (a .env) with `name` set to `value`, in place of its commented-out example."""
+    quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+    line = f'{name}="{quoted}"'
+    pattern = re.compile(rf"^#? ?{re.escape(name)}=.*$", re.MULTILINE)
+    if pattern.search(text):
+        return pattern.sub(lambda _: line, text, count=1)
+    return text.rstrip("\n") + f"\n{line}\n"
+
+
+def ensure_env_file(ask: Callable[[str], str] | None = None) -> None:
+    """Copy .env.example to .env with a fresh SECRET_KEY and the newsroom's names, once."""
     if ENV_FILE.exists():
         return
     text = (ROOT / ".env.example").read_text()
     text = text.replace("SECRET_KEY=change-me", f"SECRET_KEY={secrets.token_urlsafe(48)}")
+    english, arabic = newsroom_names(ask)
+    if english:
+        text = set_env_value(text, "SUPPORT_NEWSROOM_NAME", english)
+    if arabic:
+        text = set_env_value(text, "SUPPORT_NEWSROOM_NAME_AR", arabic)
     ENV_FILE.write_text(text)
     print(f"Created {ENV_FILE.name} from .env.example with a random SECRET_KEY")
 
@@ -116,6 +167,63 @@ def ensure_demo_staff(env: dict[str, str]) -> str:
     return "(staff accounts exist; create another with `flask --app wsgi staff create EMAIL`)"
 
 
+def port_taken(port: int) -> bool:
+    """Whether something already listens on HOST:`port` (bound as a server would bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def busy_ports_message(ports: dict[str, int]) -> str | None:
+    """What to tell the user when a port we need is taken (`ports`: what → port), or None."""
+    taken = [f"{port} ({what})" for what, port in ports.items() if port_taken(port)]
+    if not taken:
+        return None
+    said = f"port {taken[0]} is" if len(taken) == 1 else f"ports {' and '.join(taken)} are"
+    return (
+        f"Cannot start: {said} already in use on {HOST}. "
+        "Is another `make run` still running? Stop it (Ctrl-C in its terminal), or use "
+        "other ports: RUN_PORT=5001 RUN_EMULATOR_PORT=12112 make run"
+    )
+
+
+class Children:
+    """The processes `make run` starts, each in its own process group, stopped once."""
+
+    def __init__(self):
+        self.processes: list[subprocess.Popen] = []
+        self.stopping = False
+
+    def start(self, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        # Not in our process group: the terminal's Ctrl-C reaches us alone, and
+        # `stop` asks each child to stop once.
+        process = subprocess.Popen(args, cwd=ROOT, env=env, process_group=0)
+        self.processes.append(process)
+        return process
+
+    def running(self) -> bool:
+        return all(process.poll() is None for process in self.processes)
+
+    def stop(self, seconds: float = 5) -> None:
+        """SIGTERM each child once, wait, and kill what is still running; later calls do nothing."""
+        if self.stopping:
+            return
+        self.stopping = True
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(seconds)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 def wait_for(url: str, seconds: float = 15) -> bool:
     """Poll `url` until it answers."""
     deadline = time.monotonic() + seconds
@@ -129,8 +237,16 @@ def wait_for(url: str, seconds: float = 15) -> bool:
 
 
 def main() -> int:
-    ensure_env_file()
+    ensure_env_file(terminal_prompt())
     env, use_emulator = app_environment()
+    port = app_port()
+    ports = {"the app, RUN_PORT": port}
+    if use_emulator:
+        ports["the Stripe emulator, RUN_EMULATOR_PORT"] = EMULATOR_PORT
+    busy = busy_ports_message(ports)
+    if busy:
+        print(busy, file=sys.stderr)
+        return 1
     warning = public_url_warning(env)
     if warning:
         print(f"Warning: {warning}")
@@ -138,50 +254,40 @@ def main() -> int:
     print("Database migrated")
     login = ensure_demo_staff(env)
 
-    port = app_port()
-    children: list[subprocess.Popen] = []
-    if use_emulator:
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable, "-m", "devtools.stripe_emulator",
-                    "--host", HOST, "--port", str(EMULATOR_PORT),
-                    "--webhook-url", f"http://{HOST}:{port}/stripe/webhook",
-                    "--webhook-secret", EMULATOR_WEBHOOK_SECRET,
-                    "--state-file", str(EMULATOR_STATE),
-                ],
-                cwd=ROOT,
-            )
-        )  # fmt: skip
-    children.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", HOST,
-             "--port", str(port), "--with-threads"],
-            cwd=ROOT,
-            env=env,
-        )
-    )  # fmt: skip
-    # The worker applies the webhooks the app stores, and sends the mail.
-    children.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "stripe", "worker", "--threads", "2"],
-            cwd=ROOT,
-            env=env,
-        )
-    )
+    children = Children()
 
     def stop(*_):
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(5)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        # Once: a second Ctrl-C while the children stop changes nothing (`Children.stop`
+        # returns at once; a flag, not SIG_IGN, which raises for a signal already pending).
+        if children.stopping:
+            return
+        children.stop()
+        print("Stopped.", flush=True)
         sys.exit(0)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+
+    if use_emulator:
+        children.start(
+            [
+                sys.executable, "-m", "devtools.stripe_emulator",
+                "--host", HOST, "--port", str(EMULATOR_PORT),
+                "--webhook-url", f"http://{HOST}:{port}/stripe/webhook",
+                "--webhook-secret", EMULATOR_WEBHOOK_SECRET,
+                "--state-file", str(EMULATOR_STATE),
+            ]
+        )  # fmt: skip
+    children.start(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", HOST,
+         "--port", str(port), "--with-threads"],
+        env,
+    )  # fmt: skip
+    # The worker applies the webhooks the app stores, and sends the mail.
+    children.start(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "stripe", "worker", "--threads", "2"],
+        env,
+    )
 
     base = f"http://{HOST}:{port}"
     stripe = (
@@ -190,8 +296,9 @@ def main() -> int:
         else "Stripe (STRIPE_SECRET_KEY from .env)"
     )
     if not wait_for(base + "/healthz"):
-        print(f"The app did not start on {base}; is the port free? (RUN_PORT=5001 make run)")
-        stop()
+        print(f"The app did not start on {base}; its log is above.", file=sys.stderr)
+        children.stop()
+        return 1
     print(
         f"""
 Reader support is running.
@@ -206,12 +313,22 @@ Reader support is running.
 Press Ctrl-C to stop.""",
         flush=True,
     )
-    while all(child.poll() is None for child in children):
+    while children.running():
         time.sleep(0.5)
-    print("A process exited; stopping.")
-    stop()
+    print("A process exited; stopping.", file=sys.stderr)
+    children.stop()
     return 1
 
 
+def cli() -> int:
+    """`main`, with a Ctrl-C before the children start (while migrating, say) ending
+    quietly rather than in a traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("\nStopped before reader support started.", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -49,6 +49,12 @@ AMOUNT_STYLES = ("symbol", "narrow")
 # Stripe.js of the release that matches the pinned API version (2026-10-28.endive).
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/endive/stripe.js"
 STRIPE_JS_HOST = "js.stripe.com"
+# The newsroom's names until it sets its own (`make run` asks for them on first run).
+DEFAULT_NEWSROOM_NAME = "The Newsroom"
+DEFAULT_NEWSROOM_NAME_AR = "غرفة الأخبار"
+# Below this many supporters the goal bar stays hidden: "12 of 1,000" at launch
+# discourages more than it invites.
+DEFAULT_GOAL_MIN_SHOWN = 100
 
 
 class ConfigError(RuntimeError):
@@ -504,7 +510,7 @@ def _reader_settings(get, problems: list[str]) -> dict:
     amount_style = get("SUPPORT_AMOUNT_STYLE", "symbol").lower()
     if amount_style not in AMOUNT_STYLES:
         problems.append(f"SUPPORT_AMOUNT_STYLE must be symbol or narrow, not {amount_style!r}")
-    goal_min = get("SUPPORT_GOAL_MIN_SHOWN", "0")
+        goal_min = get("SUPPORT_GOAL_MIN_SHOWN", str(DEFAULT_GOAL_MIN_SHOWN))
     if not goal_min.isdigit():
         problems.append(f"SUPPORT_GOAL_MIN_SHOWN must be a whole number, not {goal_min!r}")
     privacy = get("SUPPORT_PRIVACY_URL")
@@ -513,10 +519,13 @@ def _reader_settings(get, problems: list[str]) -> dict:
     contact = get("SUPPORT_CONTACT_EMAIL")
     if contact and "@" not in contact:
         problems.append(f"SUPPORT_CONTACT_EMAIL must be an email address, not {contact!r}")
-    english_name = get("SUPPORT_NEWSROOM_NAME") or "The Newsroom"
+    english_name = get("SUPPORT_NEWSROOM_NAME")
+    # Unset, Arabic readers get an Arabic placeholder rather than "The Newsroom" in
+    # their sentences; a newsroom that names itself in English only keeps its name.
+    arabic_name = get("SUPPORT_NEWSROOM_NAME_AR") or english_name or DEFAULT_NEWSROOM_NAME_AR
     return {
-        "SUPPORT_NEWSROOM_NAME": english_name,
-        "SUPPORT_NEWSROOM_NAME_AR": get("SUPPORT_NEWSROOM_NAME_AR") or english_name,
+        "SUPPORT_NEWSROOM_NAME": english_name or DEFAULT_NEWSROOM_NAME,
+        "SUPPORT_NEWSROOM_NAME_AR": arabic_name,
         "SUPPORT_ARABIC_DIGITS": digits if digits in ("latn", "arab") else "latn",
         "SUPPORT_AMOUNT_STYLE": amount_style if amount_style in AMOUNT_STYLES else "symbol",
         "SUPPORT_GOAL_MIN_SHOWN": int(goal_min) if goal_min.isdigit() else 0,

@@ -4,8 +4,10 @@ import re
 
 import pytest
 
+from support.config import load_config
 from support.extensions import db
 from tests.factories import subscription, supporter
+from tests.helpers.checkout import submit
 
 
 def test_root_redirects_by_accept_language_and_keeps_the_query(client):
@@ -127,9 +129,12 @@ def test_favicon_is_served_and_linked(client):
 
 
 def test_the_arabic_header_names_the_newsroom_in_arabic(app, client):
-    app.config["SUPPORT_NEWSROOM_NAME_AR"] = "غرفة الأخبار"
+    # By default: no "The Newsroom" on an Arabic page.
+    arabic = client.get("/ar/").get_data(as_text=True)
+    assert "The Newsroom" not in arabic and "غرفة الأخبار" in arabic
+    app.config["SUPPORT_NEWSROOM_NAME_AR"] = "صحيفة الغد"
     arabic, english = (client.get(f"/{lang}/").get_data(as_text=True) for lang in ("ar", "en"))
-    assert '<span class="site-name">غرفة الأخبار</span>' in arabic
+    assert '<span class="site-name">صحيفة الغد</span>' in arabic
     assert '<span class="site-name">The Newsroom</span>' in english
 
 
@@ -143,6 +148,20 @@ def test_covering_the_fee_shows_the_total_charged(client):
     assert re.search(r"<span data-fee-note hidden", html)
     plain = client.get("/en/?amount=5").get_data(as_text=True)
     assert re.search(r"<span data-fee-total hidden", plain)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_new_newsroom_shows_no_goal_and_the_appeal_stands_without_it(app, client, lang):
+    # "0 of 1,000 supporters so far" on day one: hidden until a respectable count.
+    app.config["SUPPORT_GOAL_MIN_SHOWN"] = load_config({})["SUPPORT_GOAL_MIN_SHOWN"]
+    for _ in range(3):
+        subscription(supporter(), status="active")
+    db.session.commit()
+    html = client.get(f"/{lang}/").get_data(as_text=True)
+    assert "goal-progress" not in html and "1,000" not in html and "1٬000" not in html
+    assert client.get(f"/embed/banner.json?lang={lang}").get_json()["goal"] is None
+    # The appeal still has its headline, its words and its form.
+    assert html.count('class="copy') >= 2 and 'class="appeal-form"' in html
 
 
 def test_goal_is_hidden_below_its_threshold(app, client):
@@ -167,3 +186,47 @@ def test_privacy_and_contact_links_only_when_set(app, client):
     page = client.get("/ar/").get_data(as_text=True)
     assert 'href="https://news.example.org/privacy"' in page and "كيف نتعامل مع بياناتك" in page
     assert 'href="mailto:help@news.example.org"' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "promise"),
+    [
+        ("en", "You can change or cancel your gift at any time on your account page"),
+        ("ar", "يمكنك تغيير تبرعك أو إلغاؤه في أي وقت من صفحة حسابك"),
+    ],
+)
+def test_the_appeal_promises_only_the_cancellation_there_is(client, lang, promise):
+    # Cancelling takes the mailed link, the account page, Cancel, a reason and a
+    # confirmation: not "two clicks".
+    html = " ".join(client.get(f"/{lang}/").get_data(as_text=True).split())
+    assert "two clicks" not in html and "بنقرتين" not in html
+    assert promise in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("typed", ["", "0.10", "abc", "7.505", "20000"])
+def test_an_invalid_other_amount_explains_no_fee(client, lang, typed):
+    """The note used to explain the first preset ($1) beside an "Other" the server refused."""
+    response = submit(client, lang, amount="other", amount_other=typed)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    note = re.search(r'<p class="fee-note"[^>]*>', html).group(0)
+    assert "hidden" in note
+    for span in ("data-fee-note", "data-fee-total", "data-fee-small"):
+        assert re.search(rf"<span {span}[^>]*></span>", html), span  # no figures at all
+    cover = re.search(r"<span data-fee-cover [^>]*>([^<]*)</span>", html).group(1)
+    assert cover == (
+        "Cover the card fee, so the newsroom receives all of your gift"
+        if lang == "en"
+        else "غطِّ رسوم البطاقة، فيصلنا تبرعك كاملًا"
+    )
+
+
+def test_a_valid_other_amount_and_a_fresh_page_explain_their_fee(client):
+    typed = submit(client, amount="other", amount_other="7", email="not an address")
+    assert typed.status_code == 400
+    note = re.search(r"<span data-fee-note [^>]*>([^<]+)</span>", typed.get_data(as_text=True))
+    assert note.group(1).startswith("Of $7, the card processor keeps")
+    fresh = client.get("/en/").get_data(as_text=True)
+    assert re.search(r'<p class="fee-note" aria-live="polite" data-fee-explained >', fresh)
+    assert "Of $1, the card processor keeps" in fresh  # the preset chosen by default

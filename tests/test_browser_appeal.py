@@ -56,3 +56,28 @@ def test_invalid_amount_shows_the_error_without_leaving_the_page(live_server, pa
     assert page.url.endswith("/en/checkout")
     assert "The smallest gift we can accept is $1." in page.get_by_role("alert").inner_text()
     assert page.locator("#amount_other").input_value() == "0.10"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_fee_note_follows_only_a_valid_other_amount(live_server, page, lang):
+    """The note used to go on describing $1 while "Other" held nothing the server takes."""
+    page.goto(f"{live_server.url}/{lang}/")
+    note, cover = page.locator(".fee-note"), page.locator("[data-fee-cover]")
+    assert note.is_visible() and "1" in note.inner_text()
+    page.locator('input[name="amount"][value="other"]').check(force=True)
+    assert note.is_hidden()  # "Other" chosen, nothing typed yet
+    plain = cover.get_attribute("data-plain")
+    assert cover.inner_text() == plain and "$" not in plain and "دولار" not in plain
+    for typed in ("0.10", "abc", "7.505", "20000", "1e3", "٠٫٥"):
+        page.fill("#amount_other", typed)
+        assert note.is_hidden(), typed
+        assert cover.inner_text() == plain, typed
+    page.fill("#amount_other", "٧" if lang == "ar" else "7")
+    assert note.is_visible()
+    assert "7" in page.inner_text("[data-fee-note]")
+    assert cover.inner_text() != plain and "0" in cover.inner_text()
+    page.fill("#amount_other", "")
+    assert note.is_hidden()
+    # A preset again: explained again.
+    page.locator('input[name="amount"][value="5"]').check(force=True)
+    assert note.is_visible() and "5" in page.inner_text("[data-fee-note]")

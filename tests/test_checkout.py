@@ -1,6 +1,7 @@
 """POST /<lang>/checkout through the real stripe library and the Stripe emulator."""
 
 import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -269,8 +270,20 @@ def test_thanks_after_a_one_time_gift_offers_monthly_and_sharing(client, emulato
     assert query["campaign"] == ["spring"]
     appeal = client.get(offer.removeprefix("http://support.test")).get_data(as_text=True)
     assert 'value="month" checked' in appeal and 'value="7"' in appeal
-    assert f'href="{article}" dir="ltr" data-share-article' in html
-    assert "mailto:?subject=An%20article%20worth%20reading&amp;body=https%3A%2F%2Fnews" in html
+    # Back to the article (the main button, #supported for its banner); share with a sentence.
+    assert f'<a class="button primary" href="{article}#supported" data-back-to-article>' in html
+    assert f">{article}<" not in html  # no raw address as text
+    share = re.search(r"<button [^>]*data-share [^>]*>", html).group(0)
+    assert 'class="button"' in share and " hidden" in share  # share.js shows it where it can
+    assert 'data-share-url="http://support.test/en/"' in share
+    assert "I have just supported independent journalism at The Newsroom. You can too:" in share
+    mail = unescape(re.search(r'href="(mailto:[^"]+)" data-share-mail', html).group(1))
+    query = parse_qs(urlsplit(mail).query)
+    assert query["subject"] == ["Support independent journalism at The Newsroom"]
+    assert query["body"] == [
+        "I have just supported independent journalism at The Newsroom. You can too: "
+        "http://support.test/en/"
+    ]
 
 
 def test_thanks_after_a_monthly_gift_does_not_offer_monthly(client, emulator):
@@ -278,4 +291,20 @@ def test_thanks_after_a_monthly_gift_does_not_offer_monthly(client, emulator):
     emulator.pay(session_id)
     html = client.get(f"/en/thanks?session_id={session_id}").get_data(as_text=True)
     assert "data-monthly-offer" not in html
-    assert "data-share-article" not in html  # no article to share
+    # No article to go back to: sharing is the main button, and nothing leads back to
+    # the appeal the reader has just given through.
+    assert "data-back-to-article" not in html and 'href="/en/"' not in html
+    assert re.search(r'<button type="button" class="button primary" data-share hidden', html)
+    assert "data-share-mail" in html
+
+
+def test_the_arabic_thanks_page_shares_in_arabic_with_the_arabic_name(client, emulator):
+    article = "https://news.example.org/ar/a-8"
+    session_id = submit(client, "ar", amount="5", source=article).location.rsplit("/", 1)[1]
+    emulator.pay(session_id)
+    html = client.get(f"/ar/thanks?session_id={session_id}").get_data(as_text=True)
+    assert f'href="{article}#supported" data-back-to-article>العودة إلى المقال<' in html
+    share = re.search(r"<button [^>]*data-share [^>]*>", html).group(0)
+    assert "دعمتُ للتو الصحافة المستقلة في غرفة الأخبار" in share
+    assert 'data-share-url="http://support.test/ar/"' in share
+    assert "The Newsroom" not in html

@@ -42,6 +42,11 @@ def test_defaults_are_usable():
         config["SUPPORT_NEWSROOM_NAME"]
         == load_config({"SUPPORT_NEWSROOM_NAME": ""})["SUPPORT_NEWSROOM_NAME"]
     )
+    # No English placeholder inside Arabic sentences; a name set in English alone is kept.
+    assert config["SUPPORT_NEWSROOM_NAME_AR"] == "غرفة الأخبار"
+    named = load_config({"SUPPORT_NEWSROOM_NAME": "Al-Bayan"})
+    assert named["SUPPORT_NEWSROOM_NAME_AR"] == "Al-Bayan"
+    assert config["SUPPORT_GOAL_MIN_SHOWN"] == 100
     # Database errors (logged, and kept on events) never quote a reader's address or name.
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
 

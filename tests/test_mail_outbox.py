@@ -211,3 +211,15 @@ def test_arabic_mail_uses_the_arabic_name_and_currency(app, smtp_server):
     text = mail.get_body(("plain",)).get_content()
     assert "٥ دولارات" in text and "US$" not in text and "أمريكي" not in text
     assert "فريق غرفة الأخبار" in text
+
+
+def test_arabic_mail_never_says_the_english_default_name(app, smtp_server):
+    # Nothing set: the Arabic placeholder, not "The Newsroom" inside an Arabic sentence.
+    assert app.config["SUPPORT_NEWSROOM_NAME"] == "The Newsroom"
+    owe(supporter(lang="ar", name="ليلى"))
+    outbox.send_due()
+    [mail] = smtp_server.wait_for(1)
+    assert "The Newsroom" not in mail["Subject"]
+    for body in (mail.get_body(("plain",)), mail.get_body(("html",))):
+        text = body.get_content()
+        assert "The Newsroom" not in text and "غرفة الأخبار" in text

@@ -10,10 +10,13 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 
 from support.extensions import db
-from support.models import OutboundEmail, Supporter, utcnow
-from support.portal_links import make_token
+from support.manage.done import SALT as DONE_SALT
+from support.manage.done import return_token
+from support.models import OutboundEmail, Subscription, Supporter, utcnow
+from support.portal_links import SALT, language_hint, make_token
 from tests.conftest import form_tokens
 from tests.helpers.manage import (
     customer_supporter,
@@ -121,6 +124,54 @@ def test_a_tampered_link_is_a_friendly_400_offering_a_new_one(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.one_database
+@pytest.mark.parametrize("keep", [14, 40, -12])
+def test_a_cut_link_answers_in_the_language_it_was_mailed_in(client, keep):
+    # A mail program cut the link: the signature is gone, the language is not.
+    token = make_token(12345, "ar", "mail")
+    response = client.get(f"/manage/{token[:keep]}", headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "هذا الرابط لا يعمل" in page and 'action="/ar/manage"' in page
+    assert "data-other-language" not in page  # its language is known: no second one
+
+
+@pytest.mark.one_database
+def test_a_cut_link_made_before_the_language_came_first_still_knows_it(app, client):
+    # Older links carried the supporter first; a cut one still says its language, even
+    # when the payload was long and repetitive enough to be compressed.
+    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SALT)
+    plain = serializer.dumps({"s": 123456, "l": "ar", "p": "mail", "n": "Zq8-rT1xYw0aB3cD5eF7gH"})
+    zipped = serializer.dumps({"s": 123456, "l": "ar", "p": "mail", "n": "n" * 22})
+    assert zipped.startswith(".") and not plain.startswith(".")
+    for older in (plain, zipped):
+        assert language_hint(older[:36]) == "ar"
+        page = client.get(f"/manage/{older[:36]}", headers={"Accept-Language": "en"})
+        assert '<html lang="ar"' in page.get_data(as_text=True)
+
+
+@pytest.mark.one_database
+@pytest.mark.parametrize(("browser", "other"), [("en", "ar"), ("ar", "en")])
+def test_a_link_too_broken_to_say_its_language_offers_both(client, browser, other):
+    response = client.get("/manage/eyJ", headers={"Accept-Language": browser})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'<html lang="{browser}"' in page and f'action="/{browser}/manage"' in page
+    block = page[page.index("data-other-language") :]
+    assert (
+        f'lang="{other}"' in page[page.rindex("<section", 0, page.index("data-other-language")) :]
+    )
+    assert f'href="/{other}/manage"' in block
+    assert ("هذا الرابط لا يعمل" if other == "ar" else "This link does not work") in block
+
+
+def test_language_hint_reads_only_what_is_left():
+    assert language_hint("") is None and language_hint("!!!") is None
+    assert language_hint(".!!!!") is None
+    assert language_hint("eyJsIjoiZnIifQ") is None  # {"l":"fr"}: not a language we answer in
+
+
 def test_an_expired_link_is_a_410_in_its_language(client, monkeypatch):
     supporter = customer_supporter(lang="ar")
     with monkeypatch.context() as past:
@@ -184,8 +235,10 @@ def test_the_portal_sends_the_reader_back_to_what_changed(client, emulator):
     assert open_portal(client, attempt.supporter_id).status_code == 303
     [portal] = emulator.state()["objects"]["billing_portal.session"]
     back = portal["return_url"].removeprefix("http://support.test")
-    page = client.get(back).get_data(as_text=True)
-    assert "Your changes are saved" in page and "$5 every month: active" in " ".join(page.split())
+    # Back without changing anything: no claim that changes were saved.
+    page = " ".join(client.get(back).get_data(as_text=True).split())
+    assert "Nothing has changed" in page and "Your changes are saved" not in page
+    assert 'data-outcome="unchanged"' in page and "$5 every month: active" in page
     # Cancelled in the portal: once the webhook is applied, the page says so.
     [sub] = emulator.state()["objects"]["subscription"]
     emulator.cancel(sub["id"], at_period_end=True)
@@ -193,10 +246,43 @@ def test_the_portal_sends_the_reader_back_to_what_changed(client, emulator):
         post_event(client, event)
     apply_due()
     page = " ".join(client.get(back).get_data(as_text=True).split())
+    assert "Your changes are saved" in page and 'data-outcome="changed"' in page
     assert "$5 every month: cancelled, ends on" in page
-    # Without a valid token the page still says the changes are saved, and shows no gift.
+    # Without a valid token the page claims neither, and shows no gift.
     bare = client.get("/en/manage/done?r=forged").get_data(as_text=True)
-    assert "Your changes are saved" in bare and "data-gifts" not in bare
+    assert "Your changes are saved" not in bare and "Nothing has changed" not in bare
+    assert "Back from your account page" in bare and "data-gifts" not in bare
+
+
+@pytest.mark.parametrize(
+    ("outcome", "words"),
+    [
+        ("unchanged", "لم يتغيّر شيء"),
+        ("changed", "تم حفظ تغييراتك"),
+        ("unknown", "عدت من صفحة حسابك"),
+    ],
+)
+def test_the_return_page_says_what_happened_in_arabic(client, outcome, words):
+    supporter = customer_supporter(lang="ar")
+    subscription = Subscription(
+        stripe_id="sub_done_ar", supporter_id=supporter.id, status="active", amount=500,
+        currency="usd", interval="month", started_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(subscription)
+    db.session.commit()
+    token = return_token(supporter.id) if outcome != "unknown" else "forged"
+    if outcome == "changed":
+        subscription.amount = 1000  # changed in the portal; the webhook has arrived
+        db.session.commit()
+    page = client.get(f"/ar/manage/done?r={token}").get_data(as_text=True)
+    assert f'data-outcome="{outcome}"' in page and words in page
+
+
+def test_a_return_link_made_before_the_digest_claims_nothing(app, client):
+    supporter = customer_supporter()
+    older = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=DONE_SALT).dumps(supporter.id)
+    page = client.get(f"/en/manage/done?r={older}").get_data(as_text=True)
+    assert 'data-outcome="unknown"' in page and "Your changes are saved" not in page
 
 
 def test_thanks_page_opens_the_account_page_of_the_paying_customer_once(client, emulator):

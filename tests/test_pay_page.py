@@ -345,3 +345,11 @@ def test_register_domain_says_what_stripe_refused(app, runner, emulator):
     result = runner.invoke(args=["stripe", "register-domain"])
     assert result.exit_code == 1
     assert "Stripe refused to register support.example.org: Domain not allowed" in result.output
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_pay_page_promises_only_the_cancellation_there_is(client, elements, lang):
+    response = start_on_pay_page(client, email="reader@example.org", lang=lang)
+    page = " ".join(client.get(response.location).get_data(as_text=True).split())
+    assert "two clicks" not in page and "بنقرتين" not in page
+    assert ("account page" if lang == "en" else "صفحة حسابك") in page

@@ -82,7 +82,7 @@ def test_an_invitation_is_accepted_once_and_signs_in(client, smtp_server):
     path = sent_link(smtp_server)
     [mail] = smtp_server.messages
     assert mail["To"] == "new.person@example.org"
-    assert "invited" in mail["Subject"]
+    assert mail["Subject"] == "Your invitation to the staff area of The Newsroom"
 
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
     assert client.get(path).status_code == 200  # opening the link uses nothing up
@@ -98,6 +98,29 @@ def test_an_invitation_is_accepted_once_and_signs_in(client, smtp_server):
     assert "already been used" in again.get_data(as_text=True)
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
     assert sign_in(client, "new.person@example.org", NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "name"),
+    [
+        ("en", "Your invitation to the staff area of The Newsroom", "The team at The Newsroom"),
+        ("ar", "دعوتك إلى مساحة فريق العمل في غرفة الأخبار", "فريق غرفة الأخبار"),
+    ],
+)
+def test_an_invitation_names_the_newsroom_once_in_its_language_and_is_not_a_thank_you(
+    app, smtp_server, lang, subject, name
+):
+    account_admin.invite("colleague@example.org", "viewer", lang)
+    db.session.commit()
+    sent_link(smtp_server)
+    [mail] = smtp_server.messages
+    assert mail["Subject"] == subject
+    for body in (mail.get_body(("plain",)), mail.get_body(("html",))):
+        text = body.get_content()
+        assert name in text
+        assert "The Newsroom" not in text if lang == "ar" else "the The" not in text
+        # Gratitude is for supporters; a colleague's invitation is signed by the team.
+        assert "With gratitude" not in text and "الامتنان" not in text
 
 
 def test_an_invited_admin_must_set_up_two_step_sign_in_first(client, smtp_server):

@@ -88,8 +88,28 @@ def test_a_code_works_once(app, client):
     sign_in(other, code=False)
     replay = enter_code(other, code)
     assert replay.status_code == 401
-    assert "That code is not right" in replay.get_data(as_text=True)
+    # A right code seen once: say so, and what to do, rather than "not right".
+    said = replay.get_data(as_text=True)
+    assert "That code has already been used" in said and "Wait for the next code" in said
+    assert "not right" not in said
     assert other.get("/staff/").status_code == 302
+    # A code that was never right still says so.
+    assert "That code is not right" in enter_code(other, "000000").get_data(as_text=True)
+
+
+def test_a_reused_code_is_named_in_arabic_and_changes_nothing(client):
+    signed_in(client, "viewer")
+    set_up(client)
+    fresh = totp_code(1, stored_secret())
+    arabic = {"Accept-Language": "ar"}
+    token = csrf(client, SETUP)
+    data = {"code": fresh, "csrf_token": token}
+    first = client.post("/staff/account/two-factor/recovery-codes", data=data, headers=arabic)
+    assert first.status_code == 200
+    again = client.post("/staff/account/two-factor/recovery-codes", data=data, headers=arabic)
+    said = again.get_data(as_text=True)
+    assert again.status_code == 400
+    assert "استُخدم هذا الرمز من قبل" in said and "لم يتغيّر شيء" in said
 
 
 def test_a_recovery_code_signs_in_once(client):
@@ -103,7 +123,9 @@ def test_a_recovery_code_signs_in_once(client):
     assert "Recovery codes left: 9." in page
     client.post("/staff/logout", data={"csrf_token": csrf(client, "/staff/")})
     sign_in(client, "viewer@example.org", code=False)
-    assert enter_code(client, code).status_code == 401
+    again = enter_code(client, code)
+    assert again.status_code == 401
+    assert "That recovery code has already been used" in again.get_data(as_text=True)
 
 
 def test_arabic_digits_are_accepted(client):

@@ -1,5 +1,8 @@
 """Stripe emulator state kept in a file: a restarted `make run` still knows its customers."""
 
+import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +11,7 @@ import pytest
 import stripe
 
 from devtools.stripe_emulator import Emulator
+from devtools.stripe_emulator.store import Store
 from tests.helpers.emulator import subscription_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +98,49 @@ def test_a_damaged_state_file_is_named(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=10,
     )  # fmt: skip
     assert result.returncode == 2 and "stripe.json" in result.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_sigterm_stops_quietly_and_keeps_the_state(tmp_path):
+    """Ctrl-C reaches the emulator, and `make run` may ask again with SIGTERM: one quiet
+    stop, no traceback, and a complete state file."""
+    state = tmp_path / "stripe.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.stripe_emulator", "--port", "0",
+         "--state-file", str(state)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline().strip()
+    url = line.rsplit(" ", 1)[1]
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": url})
+    for number in range(20):
+        client.v1.customers.create(params={"email": f"reader{number}@example.com"})
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGTERM)
+    _, errors = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Traceback" not in errors and "KeyboardInterrupt" not in errors
+    saved = json.loads(state.read_text())
+    assert sum(o["object"] == "customer" for o in saved["objects"].values()) == 20
+    assert not state.with_name("stripe.json.tmp").exists()
+
+
+def test_a_save_cut_short_leaves_the_last_complete_state(tmp_path, monkeypatch):
+    state = tmp_path / "stripe.json"
+    store = Store()
+    store.add({"id": "cus_first", "object": "customer"})
+    store.save(state)
+    before = state.read_text()
+    store.add({"id": "cus_second", "object": "customer"})
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.save(state)
+    assert state.read_text() == before
+    assert not state.with_name("stripe.json.tmp").exists()
 
 
 @pytest.fixture(autouse=True)

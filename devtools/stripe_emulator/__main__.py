@@ -52,7 +52,17 @@ def main(argv=None) -> int:
         parser.error(str(exc))
     server = emulator.bind()
 
+    stopping = False
+
     def stop(signum, frame):
+        # Once: a second signal (Ctrl-C reaching the whole process group, then a
+        # SIGTERM from `make run`) must not interrupt the final save below. A flag,
+        # not SIG_IGN: a signal already pending when the handler changes raises
+        # "ignored due to race condition".
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
         # serve_forever() runs in this thread, so raise to leave it.
         raise KeyboardInterrupt
 
@@ -65,6 +75,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stopping = True
         server.server_close()
         emulator.persist()
     return 0

@@ -130,8 +130,15 @@ class Store:
             # Still under the lock: two requests finishing together take turns.
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(path.name + ".tmp")
-            partial.write_text(json.dumps(state))
-            os.replace(partial, path)
+            try:
+                with open(partial, "w") as file:
+                    file.write(json.dumps(state))
+                    file.flush()
+                    os.fsync(file.fileno())  # on disk before it takes the state file's name
+                os.replace(partial, path)
+            except BaseException:  # a signal or a full disk: the last complete state stays
+                partial.unlink(missing_ok=True)
+                raise
 
     def load(self, path: Path) -> bool:
         """Replace the state with what `save` wrote to `path`; False when there is no file."""

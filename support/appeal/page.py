@@ -73,8 +73,10 @@ def preselect(args, preview: LiveCampaign | None = None) -> MultiDict:
     return data
 
 
-def amount_to_explain(form: AppealForm, presets: list[Decimal]) -> int:
-    """The amount the fee note talks about: the valid choice, else the first preset."""
+def amount_to_explain(form: AppealForm, presets: list[Decimal]) -> int | None:
+    """The amount the fee note talks about: the valid choice; the first preset when
+    nothing is chosen yet; None (no note) while "Other" holds no valid amount, so the
+    note never explains an amount the reader did not choose."""
     if form.amount_minor is not None:
         return form.amount_minor
     currency = form.currency.data
@@ -83,7 +85,11 @@ def amount_to_explain(form: AppealForm, presets: list[Decimal]) -> int:
             form.typed_amount(), currency, MINIMUM_GIFT, current_app.config["SUPPORT_MAX_AMOUNT"]
         )
     except AmountError:
-        return int((presets[0] if presets else MINIMUM_GIFT) * 10 ** exponent(currency))
+        pass
+    other_chosen = form.amount.data == CUSTOM or bool((form.amount_other.data or "").strip())
+    if other_chosen or not presets:
+        return None
+    return int(presets[0] * 10 ** exponent(currency))
 
 
 def appeal_copy(campaign: LiveCampaign | None, first_preset: Decimal, currency: str) -> dict:
@@ -145,8 +151,10 @@ def render_appeal(
         presets=[(str(p), int(p * 10 ** exponent(currency))) for p in presets],
         custom=CUSTOM,
         fee_amount=amount,
-        fees=checkout.fee_summary(amount),
-        yearly_fees=checkout.fee_summary(amount * 12),
+        fees=checkout.fee_summary(amount) if amount is not None else None,
+        yearly_fees=checkout.fee_summary(amount * 12) if amount is not None else None,
+        # appeal.js explains the fee only for an amount the server would take.
+        amount_range=(MINIMUM_GIFT, config["SUPPORT_MAX_AMOUNT"]),
         fee_terms=checkout.fee_terms(),
         exponent=exponent(currency),
         **goal_progress(campaign),

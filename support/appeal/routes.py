@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from support.appeal import bp, checkout, pay, ready_routes, throttle
 from support.appeal.confirmation import confirmation
 from support.appeal.forms import AppealForm
-from support.appeal.next_steps import monthly_gift, monthly_offer_url, share_mail_url
+from support.appeal.next_steps import monthly_gift, monthly_offer_url, share_offer
 from support.appeal.page import preselect, render_appeal
 from support.attribution import clean_source
 from support.errors import busy_page, render_error, retry_after
@@ -194,11 +194,10 @@ def thanks(lang=None):
         attempt=attempt,
         confirmation=confirmation(attempt),
         back_url=f"{source}#supported" if source else None,
-        article_url=source,
         monthly_url=monthly_offer_url(attempt, source),
         # The ready monthly gift: for the browser that paid, once the ledger has the gift.
         give_monthly=monthly_gift(attempt) if paying_supporter(attempt.session_id) else None,
-        share_mail_url=share_mail_url,
+        share=share_offer(attempt),
         manage_url=thanks_manage_url(attempt),
     )
 

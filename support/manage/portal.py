@@ -35,12 +35,13 @@ def portal_session_url(supporter: Supporter, lang: str) -> str:
     Call only with a supporter `supporter_access` allowed. Raises
     `stripe_api.StripeUnavailable` (or `StripeNotFound`) when Stripe does not open one.
     """
-    customer_id, supporter_id = supporter.stripe_customer_id, supporter.id
+    customer_id = supporter.stripe_customer_id
+    # Back to a page saying whether anything changed, and showing the gifts as they stand.
+    back = public_url("manage.done", lang=lang, r=return_token(supporter.id))
     db.session.rollback()  # no transaction stays open while Stripe answers
     session = stripe_api.create_billing_portal_session(
         customer_id,
-        # Back to a page saying the changes are saved, and showing the gifts as they stand.
-        return_url=public_url("manage.done", lang=lang, r=return_token(supporter_id)),
+        return_url=back,
         # The portal has no Arabic either: "auto" follows the reader's browser.
         locale="en" if lang == "en" else "auto",
     )

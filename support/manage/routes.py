@@ -7,17 +7,17 @@ POST spends a link.
 
 from __future__ import annotations
 
-from flask import g, make_response, redirect, render_template, request
-from flask_babel import format_date
+from flask import g, make_response, redirect, render_template, request, url_for
+from flask_babel import force_locale, format_date, gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from support.address_keys import address_key
 from support.extensions import limiter
-from support.i18n import best_language
+from support.i18n import best_language, direction
 from support.mailed_links import answer, no_store, setting, throttled
 from support.manage import bp
-from support.manage.done import current_gifts, read_return_token
+from support.manage.done import current_gifts, outcome, read_return_token
 from support.manage.forms import ManageForm
 from support.manage.link_requests import request_link as record_request
 from support.manage.portal import Refused, check_link, spend_link
@@ -37,18 +37,45 @@ def request_link(lang=None):
     )
 
 
+def _in_the_other_language() -> dict[str, str]:
+    """For a link whose language is lost: the page's gist in the other language,
+    with the way to its own manage form."""
+    other = "ar" if g.lang == "en" else "en"
+    with force_locale(other):
+        return {
+            "lang": other,
+            "dir": direction(other),
+            "heading": gettext("This link does not work"),
+            "text": gettext(
+                "The link may be incomplete (some email programs cut long links) or no "
+                "longer valid. Nothing has changed in your support."
+            ),
+            "action": gettext("Get a new link"),
+            "url": url_for("manage.request_link", lang=other),
+        }
+
+
 def _problem(reason: str):
-    """The page explaining why a link did not open the portal, with the form for a new one."""
-    page = render_template("manage/link_problem.html", reason=reason, form=ManageForm())
+    """The page explaining why a link did not open the portal, with the form for a new one.
+
+    A link too broken to say its language is answered in the browser's, with the
+    other language offered beside it.
+    """
+    other = None if g.get("link_lang_known", True) else _in_the_other_language()
+    page = render_template(
+        "manage/link_problem.html", reason=reason, form=ManageForm(), other=other
+    )
     return no_store(make_response(page, PROBLEM_STATUS[reason]))
 
 
 def _read(token: str) -> ManageLink | str:
-    """The link, or the reason it cannot be used (`g.lang` set either way)."""
+    """The link, or the reason it cannot be used (`g.lang` set either way: the link's
+    language, even from a cut link, else the browser's)."""
     try:
         link = read_token(token)
     except LinkError as error:
         g.lang = error.lang or best_language()
+        g.link_lang_known = error.lang is not None
         return "expired" if isinstance(error, LinkExpired) else "invalid"
     g.lang = link.lang
     return link
@@ -97,11 +124,17 @@ def expired_form(error):
 
 @bp.get("/<lang>/manage/done")
 def done(lang=None):
-    """Back from the Billing Portal: the changes are saved; the gifts as the ledger has them.
+    """Back from the Billing Portal: whether anything changed, and the gifts as the
+    ledger has them.
 
     Reads only the database: the reader has just left Stripe, and the webhooks
     that tell us what changed arrive on their own.
     """
-    gifts = current_gifts(read_return_token(request.args.get("r")))
-    page = render_template("manage/done.html", gifts=gifts, format_date=format_date)
+    back = read_return_token(request.args.get("r"))
+    page = render_template(
+        "manage/done.html",
+        gifts=current_gifts(back.supporter_id),
+        outcome=outcome(back),
+        format_date=format_date,
+    )
     return no_store(make_response(page))

@@ -13,12 +13,12 @@ from __future__ import annotations
 from email.message import EmailMessage
 from types import SimpleNamespace
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from support.choices import LANGUAGES
-from support.i18n import direction
+from support.i18n import direction, newsroom_name
 from support.mail.messages import assemble
 from support.models import OutboundEmail, StaffUser
 from support.staff import bp
@@ -27,8 +27,9 @@ from support.staff.auth.account_links import MAX_AGE, link_url
 from support.urls import public_url
 
 SUBJECTS = {
-    "staff_invite": _l("You are invited to the %(newsroom)s staff area"),
-    "staff_reset": _l("Reset your %(newsroom)s staff password"),
+    # The name stands alone: "the %(newsroom)s staff area" read "the The Newsroom staff area".
+    "staff_invite": _l("Your invitation to the staff area of %(newsroom)s"),
+    "staff_reset": _l("Reset your staff password for %(newsroom)s"),
     "staff_digest": digest_mail.SUBJECT,
 }
 # The link purpose (support/staff/auth/account_links.py) and account status each kind needs.
@@ -54,7 +55,7 @@ def build_staff_message(row: OutboundEmail, user: StaffUser) -> EmailMessage:
     lang = row.lang if row.lang in LANGUAGES else "en"
     purpose = PURPOSE[row.kind]
     with force_locale(lang):
-        newsroom = current_app.config["SUPPORT_NEWSROOM_NAME"]
+        newsroom = newsroom_name(lang)
         subject = str(SUBJECTS[row.kind]) % {"newsroom": newsroom}
         context = {
             "subject": subject,

@@ -142,10 +142,17 @@ def _spend_recovery_code(user: StaffUser, code: str) -> bool:
     return done.rowcount == 1
 
 
-def verify(user: StaffUser, code: str) -> bool:
-    """True if `code` is a fresh TOTP code or an unused recovery code of `user` (not committed)."""
+# What `check` found: the code opens the door, was used already (the app's code of a
+# spent step, or a spent recovery code), or is not right.
+ACCEPTED, USED, USED_RECOVERY, WRONG = "accepted", "used", "used_recovery", "wrong"
+
+
+def check(user: StaffUser, code: str) -> str:
+    """ACCEPTED for a fresh TOTP code or an unused recovery code of `user` (spent; not
+    committed); USED for the app's code of a step already spent (it is right, but the
+    next one is needed); USED_RECOVERY for a recovery code spent before; WRONG otherwise."""
     if not user.totp_secret:
-        return False
+        return WRONG
     try:
         secret = totp_keys.decrypt(user.totp_secret)
     except totp_keys.SecretUnreadable:
@@ -155,8 +162,34 @@ def verify(user: StaffUser, code: str) -> bool:
     if step is not None:
         if not totp_keys.is_encrypted(user.totp_secret):
             user.totp_secret = totp_keys.encrypt(secret)  # one kept in clear before encryption
-        return _spend_step(user, step)
-    return len(clean_code(code)) == 10 and _spend_recovery_code(user, code)
+        return ACCEPTED if _spend_step(user, step) else USED
+    if len(clean_code(code)) == 10:
+        if _spend_recovery_code(user, code):
+            return ACCEPTED
+        if _recovery_code_spent(user, code):
+            return USED_RECOVERY
+    return WRONG
+
+
+def _recovery_code_spent(user: StaffUser, code: str) -> bool:
+    """Whether `code` is one of `user`'s recovery codes, used already."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(StaffRecoveryCode)
+            .where(
+                StaffRecoveryCode.staff_user_id == user.id,
+                StaffRecoveryCode.code_hash == _digest(code),
+                StaffRecoveryCode.used_at.is_not(None),
+            )
+        )
+        > 0
+    )
+
+
+def verify(user: StaffUser, code: str) -> bool:
+    """True if `code` is a fresh TOTP code or an unused recovery code of `user` (not committed)."""
+    return check(user, code) == ACCEPTED
 
 
 def rotate_keys() -> int:

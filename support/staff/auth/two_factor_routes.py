@@ -38,12 +38,13 @@ def login_code():
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        if two_factor.verify(user, form.code.data):
+        found = two_factor.check(user, form.code.data)
+        if found == two_factor.ACCEPTED:
             sign_in.complete(user)
             return redirect(sign_in.next_url())
         db.session.rollback()
-        log.warning("Wrong second factor for staff user %s", user.id)
-        error = _("That code is not right. Codes change every 30 seconds; try the current one.")
+        log.warning("%s second factor for staff user %s", found.capitalize(), user.id)
+        error = _code_error(found)
     status = 401 if request.method == "POST" else 200
     return render_template("staff/login_code.html", form=form, error=error), status
 
@@ -127,13 +128,35 @@ def two_factor_page():
     return render_template("staff/recovery_codes.html", codes=codes)
 
 
-def _current_code_given() -> bool:
-    """Whether the form carries a right, current code (the check before any change here)."""
+def _code_error(found: str, nothing_changed: bool = False) -> str:
+    """Why a code was refused: used already (a right code, seen once: wait for the
+    next one) or not right."""
+    if found == two_factor.USED_RECOVERY:
+        return _("That recovery code has already been used. Each one works once: use another.")
+    if found == two_factor.USED:
+        if nothing_changed:
+            return _(
+                "That code has already been used; nothing was changed. "
+                "Wait for the next code in your app (codes change every 30 seconds)."
+            )
+        return _(
+            "That code has already been used. "
+            "Wait for the next code in your app (codes change every 30 seconds) and enter it."
+        )
+    if nothing_changed:
+        return _("That code is not right; nothing was changed.")
+    return _("That code is not right. Codes change every 30 seconds; try the current one.")
+
+
+def _current_code_refused() -> str | None:
+    """None when the form carries a right, current code (the check before any change
+    here), else what to say."""
     form = CodeForm()
-    if form.validate() and two_factor.verify(current_user, form.code.data):
-        return True
+    found = two_factor.check(current_user, form.code.data) if form.validate() else None
+    if found == two_factor.ACCEPTED:
+        return None
     db.session.rollback()
-    return False
+    return _code_error(found or two_factor.WRONG, nothing_changed=True)
 
 
 @bp.post("/account/two-factor/recovery-codes")
@@ -143,8 +166,9 @@ def new_recovery_codes():
     """New recovery codes (the old ones stop working), after a current code."""
     if not current_user.totp_enabled:
         abort(404)
-    if not _current_code_given():
-        return _on_page(_("That code is not right; nothing was changed."), 400)
+    refused = _current_code_refused()
+    if refused:
+        return _on_page(refused, 400)
     codes = two_factor.replace_recovery_codes(current_user)
     db.session.commit()
     return render_template("staff/recovery_codes.html", codes=codes)
@@ -160,8 +184,9 @@ def two_factor_off():
     if current_user.is_admin:
         flash(_("Admins must keep two-step sign-in on."), "error")
         return redirect(url_for("staff.two_factor"), 303)
-    if not _current_code_given():
-        return _on_page(_("That code is not right; nothing was changed."), 400)
+    refused = _current_code_refused()
+    if refused:
+        return _on_page(refused, 400)
     two_factor.disable(current_user)
     audit.record(audit.TWO_FACTOR_OFF, current_user.email)
     db.session.commit()

@@ -1,7 +1,8 @@
 // Progressive enhancement for the appeal form; the page works without it.
 // With it, the reader may pay on our own pay page (see below).
-// Keeps the fee explanation in step with the amount and the "cover the fee" box,
-// and shows the "Other amount" field only when "Other" is chosen.
+// Keeps the fee explanation in step with the amount and the "cover the fee" box
+// (and hides it while "Other" holds no amount the server would take), and shows
+// the "Other amount" field only when "Other" is chosen.
 (function () {
   "use strict";
   var form = document.querySelector(".appeal-form");
@@ -24,7 +25,11 @@
   var cover = form.querySelector('input[name="cover_fees"]');
   var percent = parseFloat(form.dataset.feePercent);
   var fixed = parseInt(form.dataset.feeFixed, 10);
-  var scale = Math.pow(10, parseInt(form.dataset.exponent, 10));
+  var places = parseInt(form.dataset.exponent, 10);
+  var scale = Math.pow(10, places);
+  var minimum = parseFloat(form.dataset.min);
+  var maximum = parseFloat(form.dataset.max);
+  var explained = form.querySelector("[data-fee-explained]");
   var parts = {
     cover: form.querySelector("[data-fee-cover]"),
     note: form.querySelector("[data-fee-note]"),
@@ -32,13 +37,23 @@
     small: form.querySelector("[data-fee-small]")
   };
 
+  // The amount in major units, or NaN when it is one the server refuses
+  // (support/money.py parse_amount: digits, one decimal point, the currency's
+  // places, between the minimum gift and SUPPORT_MAX_AMOUNT).
   function typedAmount() {
     var text = (other.value || "").trim()
       .replace(/[\u0660-\u0669]/g, function (d) { return String(d.charCodeAt(0) - 0x660); })
+      .replace(/[\u06f0-\u06f9]/g, function (d) { return String(d.charCodeAt(0) - 0x6f0); })
       .replace("\u066b", ".");
-    if (text) return /^\d+(\.\d+)?$/.test(text) ? parseFloat(text) : NaN;
     var checked = form.querySelector('input[name="amount"]:checked');
-    return checked && checked.value !== "other" ? parseFloat(checked.value) : NaN;
+    if (!text) {
+      if (!checked || checked.value === "other") return NaN;
+      text = checked.value;
+    }
+    var match = /^\d+(?:\.(\d+))?$/.exec(text);
+    if (!match || (match[1] || "").length > places) return NaN;
+    var value = parseFloat(text);
+    return value >= minimum && value <= maximum ? value : NaN;
   }
 
   // The server's patterns, one per plural category ("${number}"; "{number} دولارات"
@@ -61,7 +76,7 @@
     return pattern.replace("{number}", number(major, places));
   }
 
-  function percent(value) {
+  function percentText(value) {
     return form.dataset.percent.replace("{number}", number(value, 0));
   }
 
@@ -85,7 +100,12 @@
     parts.total.hidden = !covered;
     parts.note.hidden = covered;
     var major = typedAmount();
-    if (!(major >= 1)) return;
+    // No valid amount: no figures (they would describe an amount nobody chose).
+    explained.hidden = isNaN(major);
+    if (isNaN(major)) {
+      parts.cover.textContent = parts.cover.dataset.plain;
+      return;
+    }
     var minor = Math.round(major * scale);
     var f = fee(minor);
     var gross = grossUp(minor);
@@ -94,7 +114,7 @@
     fill(parts.total, { total: money(gross), fee: money(gross - minor), amount: money(minor) });
     var share = Math.round(100 * f / minor);
     parts.small.hidden = share < 20;
-    fill(parts.small, { percent: percent(share), yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
+    fill(parts.small, { percent: percentText(share), yearly: money(minor * 12), yearly_fee: money(fee(minor * 12)) });
   }
 
   function showOther() {
