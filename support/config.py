@@ -510,7 +510,7 @@ def _reader_settings(get, problems: list[str]) -> dict:
     amount_style = get("SUPPORT_AMOUNT_STYLE", "symbol").lower()
     if amount_style not in AMOUNT_STYLES:
         problems.append(f"SUPPORT_AMOUNT_STYLE must be symbol or narrow, not {amount_style!r}")
-        goal_min = get("SUPPORT_GOAL_MIN_SHOWN", str(DEFAULT_GOAL_MIN_SHOWN))
+    goal_min = get("SUPPORT_GOAL_MIN_SHOWN", str(DEFAULT_GOAL_MIN_SHOWN))
     if not goal_min.isdigit():
         problems.append(f"SUPPORT_GOAL_MIN_SHOWN must be a whole number, not {goal_min!r}")
     privacy = get("SUPPORT_PRIVACY_URL")
