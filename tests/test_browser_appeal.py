@@ -61,6 +61,8 @@ def test_invalid_amount_shows_the_error_without_leaving_the_page(live_server, pa
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_the_fee_note_follows_only_a_valid_other_amount(live_server, page, lang):
     """The note used to go on describing $1 while "Other" held nothing the server takes."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live_server.url}/{lang}/")
     note, cover = page.locator(".fee-note"), page.locator("[data-fee-cover]")
     assert note.is_visible() and "1" in note.inner_text()
@@ -81,3 +83,10 @@ def test_the_fee_note_follows_only_a_valid_other_amount(live_server, page, lang)
     # A preset again: explained again.
     page.locator('input[name="amount"][value="5"]').check(force=True)
     assert note.is_visible() and "5" in page.inner_text("[data-fee-note]")
+    # A small gift typed: the share lost to fees, with the language's percent sign.
+    page.locator('input[name="amount"][value="other"]').check(force=True)
+    page.fill("#amount_other", "١" if lang == "ar" else "1")
+    small = page.locator("[data-fee-small]")
+    assert small.is_visible()
+    assert ("33٪" if lang == "ar" else "33%") in small.inner_text()
+    assert errors == []
