@@ -1,5 +1,6 @@
 """Server-rendered SVG charts: readable axes and an accessible title."""
 
+import itertools
 import re
 
 import pytest
@@ -25,7 +26,7 @@ def test_every_gridline_is_labelled_with_its_own_round_value(largest):
     assert str(step).strip("0") in ("1", "2", "5")  # 1, 2 or 5 × 10^n
     # Each line is where its value is: evenly spaced, from the bottom (0) to the top.
     ys = [float(y) for y, _ in ticks]
-    gaps = {round(a - b, 1) for a, b in zip(ys, ys[1:], strict=False)}
+    gaps = {round(a - b, 1) for a, b in itertools.pairwise(ys)}
     assert max(gaps) - min(gaps) <= 0.2
 
 
