@@ -396,6 +396,7 @@ def test_resend_is_refused_once_erased_and_only_for_thank_yous(client, gifts):
 
 def test_links_to_the_stripe_dashboard(client, gifts, app):
     signed_in(client, "viewer")
+    app.config["STRIPE_API_BASE"] = None  # talking to Stripe itself
     page = client.get(gifts["page"]).get_data(as_text=True)
     reader = db.session.get(Supporter, gifts["supporter"])
     gift = db.session.get(Payment, gifts["payment"])
@@ -410,6 +411,30 @@ def test_links_to_the_stripe_dashboard(client, gifts, app):
     app.config["STRIPE_LIVEMODE"] = True
     live = client.get(gifts["page"]).get_data(as_text=True)
     assert f'href="https://dashboard.stripe.com/customers/{reader.stripe_customer_id}"' in live
+
+
+def test_under_the_emulator_links_open_its_own_view(client, gifts, app, emulator):
+    signed_in(client, "viewer")
+    page = client.get(gifts["page"]).get_data(as_text=True)
+    assert "dashboard.stripe.com" not in page
+    reader = db.session.get(Supporter, gifts["supporter"])
+    gift = db.session.get(Payment, gifts["payment"])
+    links = {
+        reader.stripe_customer_id: ("Customer", "created"),
+        gifts["sub_id"]: ("Subscription", "active"),
+        gift.stripe_id: ("Payment intent", "10.00 USD"),
+    }
+    for object_id, (kind, shown) in links.items():
+        url = f"{emulator.url}/dashboard/{object_id}"
+        assert f'href="{url}"' in page, object_id
+        answer = requests.get(url, timeout=5)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+        assert f"<h1>{kind} <code>{object_id}</code></h1>" in answer.text
+        assert shown in answer.text and "Read only" in answer.text
+    assert requests.get(f"{emulator.url}/dashboard/cus_nothing", timeout=5).status_code == 404
+    hostile = requests.get(f"{emulator.url}/dashboard/%3Cscript%3E", timeout=5)
+    assert hostile.status_code == 404 and "<script>" not in hostile.text
+    assert requests.post(url, timeout=5).status_code == 405  # read only
 
 
 # The dashboard follows
