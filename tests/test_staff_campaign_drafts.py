@@ -49,6 +49,7 @@ def test_saving_a_running_campaign_keeps_readers_on_the_published_version(client
     assert "You are editing a draft of the next version." in editor
     assert 'value="A draft headline"' in editor  # the editor works on the draft
     assert "Publish the draft" in editor and "Discard the draft" in editor
+    assert "unpublished changes" in text(client.get("/staff/campaigns"))
     # Readers: the published version, on the appeal and in the banner.
     headline, page = reader_headline(client)
     assert headline == "Headline calm" and "Keep the lights on this winter" in page
@@ -71,6 +72,7 @@ def test_saving_a_running_campaign_keeps_readers_on_the_published_version(client
     assert headline == "New" and "A draft headline" in page
     campaign = saved()
     assert campaign.draft is None and campaign.version == 4
+    assert "unpublished changes" not in text(client.get("/staff/campaigns"))
     actions = [r.action for r in db.session.query(CampaignRevision).order_by("version")]
     assert actions == ["created", "published", "drafted", "published"]
     publishing = db.session.scalars(
@@ -159,3 +161,21 @@ def test_viewers_cannot_publish_discard_or_end(client):
         assert response.status_code == 403, path
     assert client.get("/staff/campaigns/winter/end").status_code == 403
     assert "Publish this version" not in text(client.get("/staff/campaigns/winter/preview"))
+
+
+def test_importing_a_running_campaign_publishes_the_file(client):
+    token = running(client)
+    client.post(
+        "/staff/campaigns/winter",
+        data=form_data(token, base_version="2", **{"appeal.en.headline": "From the editor"}),
+    )
+    # The file says what the draft says: it is the reviewed copy, and goes live.
+    file = store.editing(saved())
+    assert store.import_documents([file], None) == [("winter", "updated")]
+    db.session.commit()
+    campaign = saved()
+    assert campaign.draft is None
+    assert store.document(campaign)["appeal"]["en"]["headline"] == "From the editor"
+    assert "From the editor" in reader_headline(client)[1]
+    # Exported: what readers get.
+    assert store.document(campaign) == store.editing(campaign)

@@ -151,11 +151,15 @@ def save(
     doc = _checked(data)
     if doc["slug"] != campaign.slug and get(doc["slug"]) is not None:
         raise Invalid([Problem("slug", _taken())])
+    drafting = campaign.status == "live" and doc["status"] == "live" and action in DRAFTING
     # Publishing is measured against what readers saw; anything else against the editor's.
     before = document(campaign) if action == "published" else editing(campaign)
-    if to_json(doc) == before and base_version == campaign.version:
+    if drafting or action == "ended" or campaign.draft is None:
+        unchanged = to_json(doc) == before
+    else:  # writing the campaign itself drops its draft: a change even when the copy is same
+        unchanged = False
+    if unchanged and base_version == campaign.version:
         return campaign  # nothing changed: no new version
-    drafting = campaign.status == "live" and doc["status"] == "live" and action in DRAFTING
     if drafting:
         # Typed back to what readers see: no draft is left to publish.
         same = to_json(doc) == document(campaign)
