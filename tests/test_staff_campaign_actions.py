@@ -153,6 +153,13 @@ def test_second_save_of_the_same_field_asks_which_value_to_keep(client):
     doc = store.document(campaign)
     assert campaign.version == 3 and campaign.name == "First name"
     assert doc["presets"] == {"usd": [5, 9]} and doc["appeal"]["ar"]["body"] == "نص آخر"
+    # The form cannot rename the campaign or change its status.
+    renamed = json.dumps({**json.loads(mine), "slug": "elsewhere", "status": "live"})
+    client.post(
+        "/staff/campaigns/winter/merge",
+        data={"csrf_token": token, "mine": renamed, "mine_base": "3"},
+    )
+    assert saved("elsewhere") is None and saved().status == "draft"
 
 
 def test_a_mangled_merge_form_is_refused(client):

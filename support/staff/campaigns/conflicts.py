@@ -51,7 +51,8 @@ def settle(campaign: Campaign, mine: dict, mine_base: int, choices: dict[str, st
     base = store.revision(campaign, mine_base)
     if base is None:
         abort(400)
-    normalised, problems = validate(mine)
+    # A campaign keeps its slug, and its status is changed by publishing or ending only.
+    normalised, problems = validate({**mine, "slug": campaign.slug, "status": campaign.status})
     if problems:
         abort(400)  # the editor's own save passed these checks: this was not it
     mine = to_json(normalised)
