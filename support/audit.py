@@ -13,6 +13,7 @@ no Stripe customer, only the supporter row's id, which is anonymised by then.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import has_request_context
 from flask_login import current_user
 
@@ -57,6 +58,10 @@ KINDS = (
 
 DONE = "done"
 FAILED = "failed"
+# A supporter action Stripe accepted (`requested`), then showed done in the webhook
+# the worker applied (`confirmed`).
+REQUESTED = "requested"
+CONFIRMED = "confirmed"
 # What an erasure's `detail` may say (the audit page words them in each language).
 STRIPE_CUSTOMER_DELETED = "stripe_customer_deleted"
 STRIPE_UNAVAILABLE = "stripe_unavailable"
@@ -110,3 +115,55 @@ def record_erasure(
     else:
         detail = None
     return record(ERASE, supporter_id=supporter.id, detail=detail, outcome=outcome)
+
+
+def _confirm(ids: list[int]) -> None:
+    if ids:
+        db.session.execute(
+            sa.update(StaffAction)
+            .where(StaffAction.id.in_(ids), StaffAction.outcome == REQUESTED)
+            .values(outcome=CONFIRMED, finished_at=utcnow())
+        )
+
+
+def confirm_refunds(targets: list[str], refunded: int) -> None:
+    """Refunds staff requested on a payment (named by its charge or payment intent in
+    `targets`) that Stripe now shows refunded: `refunded` covers them, oldest first.
+
+    Called by the worker as it writes the charge, in the same transaction.
+    """
+    rows = db.session.execute(
+        sa.select(StaffAction.id, StaffAction.amount, StaffAction.outcome)
+        .where(
+            StaffAction.action == REFUND,
+            StaffAction.target.in_([t for t in targets if t]),
+            StaffAction.outcome.in_((REQUESTED, CONFIRMED)),
+        )
+        .order_by(StaffAction.created_at, StaffAction.id)
+    ).all()
+    covered, confirmed = 0, []
+    for row_id, amount, outcome in rows:
+        covered += amount or 0
+        if outcome == REQUESTED and covered <= refunded:
+            confirmed.append(row_id)
+    _confirm(confirmed)
+
+
+def confirm_cancellations(subscription_id: str, status: str, cancel_at_period_end: bool) -> None:
+    """Cancellations staff requested on a subscription that Stripe now shows: ended, or
+    set to end with its period. Called by the worker as it writes the subscription."""
+    kinds = []
+    if status == "canceled":
+        kinds = [CANCEL_NOW, CANCEL_AT_PERIOD_END]
+    elif cancel_at_period_end:
+        kinds = [CANCEL_AT_PERIOD_END]
+    if not kinds:
+        return
+    ids = db.session.scalars(
+        sa.select(StaffAction.id).where(
+            StaffAction.action.in_(kinds),
+            StaffAction.target == subscription_id,
+            StaffAction.outcome == REQUESTED,
+        )
+    ).all()
+    _confirm(list(ids))

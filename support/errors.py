@@ -62,12 +62,20 @@ def error_body(status: int, message: str) -> dict:
     return {"error": {"status": status, "message": message}}
 
 
+def is_staff_page() -> bool:
+    """Staff pages (and the banner's preview): their error pages lead back to the staff desk."""
+    return request.path == "/staff" or request.path.startswith(("/staff/", "/embed/"))
+
+
 def render_error(status: int, description: str | None = None):
     """An error response in the right format for the request."""
     title, text = title_and_text(status)
     if wants_json():
         return jsonify(error_body(status, description or title)), status
-    return render_template("errors/error.html", status=status, title=title, text=text), status
+    page = render_template(
+        "errors/error.html", status=status, title=title, text=text, staff=is_staff_page()
+    )
+    return page, status
 
 
 def retry_after(body, status: int, busy: StripeBusy) -> Response:

@@ -504,7 +504,9 @@ class Campaign(db.Model):
 
     `content` holds the rest of the campaign's document (support/campaigns/document.py)
     as JSON; `version` counts saves, so two editors saving the same version cannot
-    overwrite each other. `weights` are the optimiser's, when it is on.
+    overwrite each other. `weights` are the optimiser's, when it is on. `draft` is the
+    whole document of a running campaign's next version, saved but not yet published:
+    readers keep seeing `content` until an editor publishes the draft.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -514,6 +516,7 @@ class Campaign(db.Model):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     content: Mapped[str] = mapped_column(sa.Text)
+    draft: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(default=1)
     weights: Mapped[str | None] = mapped_column(sa.Text)
     weights_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

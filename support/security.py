@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 
 DEFAULT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -106,4 +106,8 @@ def init_app(app: Flask) -> None:
                 response.headers["Cache-Control"] = "no-store"
         for name, value in DEFAULT_HEADERS.items():
             response.headers.setdefault(name, value)
+        # Fonts are public files. A page in an origin of its own (the staff preview's
+        # sandboxed frames) fetches them in CORS mode, and without this gets none.
+        if request.path.startswith(f"{app.static_url_path}/fonts/"):
+            response.headers.setdefault("Access-Control-Allow-Origin", "*")
         return response

@@ -90,6 +90,11 @@ def test_the_worker_moves_live_campaigns_weights_hourly_and_banner_json_follows(
     db.session.commit()
     live.forget()
     variants = client.get("/embed/banner.json?lang=en").get_json()["campaigns"][0]["variants"]
+    assert {v["name"]: v["weight"] for v in variants} == learned["weights"]  # only a draft
+    store.set_status(campaign, "live", 2, None)  # published
+    db.session.commit()
+    live.forget()
+    variants = client.get("/embed/banner.json?lang=en").get_json()["campaigns"][0]["variants"]
     assert {v["name"]: v["weight"] for v in variants} == {"iftar": 2, "night": 1}
 
 
@@ -120,5 +125,79 @@ def test_the_funnel_ranks_variants_by_paid_per_impression_with_intervals(app, cl
     ranking = page[page.index("Ramadan drive") :]
     # night: 6 paid of 1,000 impressions beats iftar's 4 of 4,000, though iftar has more paid.
     assert ranking.index(">night<") < ranking.index(">iftar<")
-    assert "6.99 (" in ranking  # (1 + 6) / (2 + 1,000) per 1,000, then its interval
+    # What happened first (6 per 1,000 counted), then the model: (1 + 6) / (2 + 1,000)
+    # per 1,000 with its interval.
+    assert '<td class="observed">6.00</td>' in ranking and "6.99 (" in ranking
+    assert '<td class="observed">1.00</td>' in ranking
     assert "Optimise is on" in page and "Chance of being best" in page
+    # Both were shown 1,000 times or more and night is almost surely the better one.
+    assert "Decided: “night” brings the most paying supporters per impression" in ranking
+
+
+def _funnel_page(client, counts):
+    """The banner page for `ramadan` with (variant, impressions, paid) counted today."""
+    from support.campaigns import store
+    from support.extensions import db
+    from support.models import BannerDailyStat, CheckoutAttempt, utcnow
+    from tests.factories import signed_in
+    from tests.helpers.campaigns import sample
+
+    store.create(sample(status="live"), None)
+    today = utcnow().date()
+    n = 0
+    for variant, shown, paid in counts:
+        db.session.add(
+            BannerDailyStat(day=today, campaign="ramadan", variant=variant, lang="en",
+                            impressions=shown, clicks=0, dismissals=0)
+        )  # fmt: skip
+        for _ in range(paid):
+            n += 1
+            db.session.add(
+                CheckoutAttempt(session_id=f"cs_f{n}", amount=500, currency="usd",
+                                frequency="month", lang="en", campaign="ramadan",
+                                variant=variant, completed_at=utcnow())
+            )  # fmt: skip
+    db.session.commit()
+    signed_in(client)
+    page = client.get("/staff/banner").get_data(as_text=True)
+    return page[page.index("Ramadan drive") : page.index("</table>", page.index("Ramadan drive"))]
+
+
+def _row(table: str, variant: str) -> str:
+    start = table.index(f'data-variant="{variant}"')
+    return table[start : table.index("</tr>", start)]
+
+
+def test_a_variant_seen_once_is_not_ranked_on_its_estimate(app, client):
+    """1 impression and 0 paid: the model says 333.33 per 1,000, which ranks nothing."""
+    table = _funnel_page(client, [("night", 1, 0), ("iftar", 5000, 10)])
+    assert table.index('data-variant="iftar"') < table.index('data-variant="night"')
+    iftar, night = _row(table, "iftar"), _row(table, "night")
+    assert '<td class="rank">1</td>' in iftar
+    assert "not yet: too few impressions" in night and '<td class="rank">1' not in night
+    assert '<td class="observed">0.00</td>' in night and "333.33 (" in night
+    assert '<td class="observed">2.00</td>' in iftar
+    # night needs 999 more to reach 1,000, and more to tell the two apart.
+    more = int(table.split("About ", 1)[1].split(" more impressions", 1)[0].replace(",", ""))
+    assert more >= 999
+
+
+def test_enough_evidence_is_a_decision(app, client):
+    table = _funnel_page(client, [("night", 20_000, 200), ("iftar", 20_000, 20)])
+    assert "Decided: “night” brings the most paying supporters per impression" in table
+    assert "more impressions are needed" not in table
+    assert '<td class="rank">2</td>' in _row(table, "iftar")
+
+
+def test_the_verdict_counts_what_a_decision_needs():
+    from support.campaigns.optimise import MIN_IMPRESSIONS, impressions_per_variant, verdict
+
+    close = estimate([("a", 1000, 10), ("b", 1000, 11)], seed="v")
+    undecided = verdict(close)
+    assert undecided.leader is None
+    each = impressions_per_variant(close[0].mean, close[1].mean)
+    assert each > 100_000  # a 1.0% and a 1.1% rate take many impressions to tell apart
+    assert undecided.more_impressions == 2 * each - 2000
+    fresh = verdict(estimate([("a", 0, 0), ("b", 0, 0)]))
+    assert fresh.more_impressions >= 2 * MIN_IMPRESSIONS
+    assert verdict(estimate([("a", 300, 0)])).more_impressions == MIN_IMPRESSIONS - 300

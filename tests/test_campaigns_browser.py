@@ -77,15 +77,15 @@ def test_editor_creates_previews_and_publishes(live_server, browser, locale):
 
     page.locator('a[href="/staff/campaigns/ramadan/preview"]').first.click()
     page.wait_for_url("**/preview")
-    english = page.locator('[data-support-banner][data-lang="en"]')
-    arabic = page.locator('[data-support-banner][data-lang="ar"]')
+    english = page.locator('.banner-desktop [data-support-banner][data-lang="en"]')
+    arabic = page.locator('.banner-desktop [data-support-banner][data-lang="ar"]')
     assert english.locator("h2").all_inner_texts() == ["A quiet word", "A loud call"]
     assert arabic.locator("h2").all_inner_texts() == ["كلمة هادئة", "نداء عالٍ"]
     assert arabic.first.locator("section").get_attribute("dir") == "rtl"
     assert english.nth(1).locator("a.c").inner_text() == "Give now"
     assert arabic.nth(0).locator("a.c").inner_text() == "انضموا إلينا"
     assert english.first.locator("p.a a").first.inner_text() == "$4 a month"
-    frames = page.frame_locator("iframe.appeal-preview")
+    frames = page.frame_locator("iframe.appeal-preview.phone")
     assert frames.nth(0).locator("h1").inner_text() == "Stand with us this Ramadan"
     assert frames.nth(1).locator("h1").inner_text() == "كونوا معنا في رمضان"
     page.wait_for_timeout(300)
@@ -95,7 +95,7 @@ def test_editor_creates_previews_and_publishes(live_server, browser, locale):
     page.locator('a[href="/staff/campaigns/ramadan"]').first.click()
     page.locator('form[action$="/ramadan/publish"] button').click()
     page.wait_for_url("**/staff/campaigns/ramadan")
-    assert page.locator('form[action$="/ramadan/end"]').is_visible()
+    assert page.locator('a[href$="/ramadan/end"]').is_visible()
 
     reader = context.new_page()
     reader.goto(live_server.url + "/ar/?campaign=ramadan")
@@ -107,6 +107,7 @@ def test_editor_creates_previews_and_publishes(live_server, browser, locale):
 
 
 def test_two_editors_saving_the_same_campaign(live_server, browser):
+    """Different fields are merged and the editor is told; the same field is chosen."""
     staff("first@example.org", "editor")
     staff("second@example.org", "editor")
     store.create(draft_document(), "first@example.org")
@@ -123,19 +124,112 @@ def test_two_editors_saving_the_same_campaign(live_server, browser):
 
     second.locator('[name="name"]').fill("اسم الثاني")
     second.locator(".campaign-form button.primary").click()
-    alert = second.locator(".error-summary")
-    assert "first@example.org" in alert.inner_text()
-    assert "عنوان صفحة الدعوة (الإنجليزية)" in alert.inner_text()
-    # What the second editor typed is still there, not saved.
+    second.wait_for_url("**/staff/campaigns/winter")
+    notice = second.locator(".notice").first.inner_text()
+    assert "عنوان صفحة الدعوة (الإنجليزية)" in notice  # their change, named
+    assert "3" in notice
+    # Both saves are in the editor, and saved.
     assert second.locator('[name="name"]').input_value() == "اسم الثاني"
-    db.session.expire_all()
-    campaign = store.get("winter")
-    assert campaign.name == "Winter appeal" and campaign.version == 2
-
-    alert.locator("a").click()
     assert (
         second.locator('[name="appeal.en.headline"]').input_value() == "The first editor's headline"
     )
-    assert second.locator('[name="name"]').input_value() == "Winter appeal"
+    db.session.expire_all()
+    campaign = store.get("winter")
+    assert campaign.name == "اسم الثاني" and campaign.version == 3
+
+    # Now both change the Arabic headline, from version 3.
+    first.goto(live_server.url + "/staff/campaigns/winter")
+    first.locator('[name="appeal.ar.headline"]').fill("عنوان الأول")
+    first.locator(".campaign-form button.primary").click()
+    first.wait_for_url("**/staff/campaigns/winter")
+    second.locator('[name="appeal.ar.headline"]').fill("عنوان الثاني")
+    second.locator('[name="appeal.en.body"]').fill("The second editor's body.")
+    second.locator(".campaign-form button.primary").click()
+    conflict = second.locator("fieldset.conflict")
+    assert conflict.count() == 1
+    sides = conflict.locator(".conflict-side .value").all_inner_texts()
+    assert sides == ["عنوان الأول", "عنوان الثاني"]  # theirs and mine, side by side
+    boxes = [b.bounding_box() for b in conflict.locator(".conflict-side").all()]
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2  # on one row at this width
+    conflict.locator('input[value="theirs"]').check()
+    second.locator(".conflict-form button.primary").click()
+    second.wait_for_url("**/staff/campaigns/winter")
+    assert second.locator('[name="appeal.ar.headline"]').input_value() == "عنوان الأول"
+    assert second.locator('[name="appeal.en.body"]').input_value() == "The second editor's body."
     first_context.close()
     second_context.close()
+
+
+def test_a_running_campaign_is_drafted_previewed_then_published(live_server, browser):
+    staff("editor@example.org", "editor")
+    store.set_status(store.create(draft_document(), "editor@example.org"), "live", 1, None)
+    db.session.commit()
+    context, page = signed_in_page(browser, live_server, "editor@example.org", "en-US")
+    reader = context.new_page()
+    page.goto(live_server.url + "/staff/campaigns/winter")
+    page.locator('[name="appeal.en.headline"]').fill("A headline still in draft")
+    page.locator('[name="appeal.ar.headline"]').fill("عنوان ما زال مسودة")
+    page.locator(".campaign-form button.primary").click()
+    page.wait_for_url("**/staff/campaigns/winter")
+    assert "draft of the next version" in page.locator(".notice").inner_text()
+    reader.goto(live_server.url + "/en/?campaign=winter")
+    assert reader.locator("h1").inner_text() == "Keep the lights on"
+
+    page.locator('a.button[href$="/winter/preview"]').click()
+    page.wait_for_url("**/winter/preview")
+    for width, size in (("phone", 390), ("desktop", 1280)):
+        frames = page.locator(f"iframe.appeal-preview.{width}")
+        assert frames.count() == 2
+        assert frames.first.evaluate("f => f.clientWidth") == size
+        assert "allow-same-origin" not in frames.first.get_attribute("sandbox")
+        inside = page.frame_locator(f"iframe.appeal-preview.{width}")
+        assert inside.nth(0).locator("h1").inner_text() == "A headline still in draft"
+        assert inside.nth(1).locator("h1").inner_text() == "عنوان ما زال مسودة"
+        # In its own origin the framed page still gets the Arabic font (fonts allow CORS).
+        arabic = next(f for f in page.frames if f.url.endswith("/preview/ar/"))
+        arabic.wait_for_function("document.fonts.status == 'loaded'")
+        assert arabic.evaluate(
+            "[...document.fonts].some(f => f.family.includes('Arabic') && f.status == 'loaded')"
+        )
+    phone_banner = page.locator('.banner-phone [data-support-banner][data-lang="ar"]').first
+    assert phone_banner.locator("h2").inner_text() == "مرحبا"
+    assert phone_banner.bounding_box()["width"] <= 390
+    page.locator("form.campaign-actions button.primary").click()
+    page.wait_for_url("**/staff/campaigns/winter")
+    assert "Published version 4" in page.locator(".notice").inner_text()
+    reader.goto(live_server.url + "/en/?campaign=winter")
+    assert reader.locator("h1").inner_text() == "A headline still in draft"
+
+    page.locator('a[href$="/winter/end"]').click()
+    page.wait_for_url("**/winter/end")
+    assert "the default campaign (from the settings)" in page.locator("main").inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ar"])
+def test_the_editor_layout_leaves_room(live_server, browser, locale):
+    """Inputs stand inside their panels, section titles inside the border, headlines wide."""
+    staff("editor@example.org", "editor")
+    store.create(draft_document(), "editor@example.org")
+    db.session.commit()
+    context, page = signed_in_page(browser, live_server, "editor@example.org", locale)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/staff/campaigns/winter")
+    panels = page.locator(".campaign-form > fieldset")
+    for index in range(panels.count()):
+        panel = panels.nth(index)
+        box = panel.bounding_box()
+        legend = panel.locator(":scope > legend").bounding_box()
+        assert legend["y"] >= box["y"] + 4, index  # not straddling the top edge
+        for field in panel.locator("input[type=text], textarea, select").all():
+            inner = field.bounding_box()
+            if inner is None or not field.is_visible():
+                continue
+            assert inner["x"] >= box["x"] + 8, index
+            assert inner["x"] + inner["width"] <= box["x"] + box["width"] - 8, index
+    headline = page.locator('[name="appeal.en.headline"]')
+    width = headline.bounding_box()["width"]
+    # 120 characters of this font fit (about 0.5 em each).
+    char = headline.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") * 0.5
+    assert width >= 100 * char, width
+    context.close()

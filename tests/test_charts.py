@@ -1,16 +1,39 @@
 """Server-rendered SVG charts: readable axes and an accessible title."""
 
+import itertools
 import re
 
 import pytest
 
-from support.staff.insights.charts import MAX_SERIES, Series, bar_chart, line_chart, nice_ceiling
+from support.staff.insights.charts import MAX_SERIES, Series, bar_chart, line_chart, scale
 
 
-def test_axis_tops_are_round_numbers():
-    assert [nice_ceiling(v) for v in (0, 1, 2, 3, 7, 12, 480, 1001)] == [
-        2, 2, 2, 5, 10, 20, 500, 2000,
+def test_axis_tops_and_steps_are_round_numbers():
+    assert [scale(v) for v in (0, 1, 2, 3, 5, 7, 12, 480, 1001, 123_456)] == [
+        (2, 1), (2, 1), (2, 1), (3, 1), (5, 1), (8, 2), (15, 5), (500, 100), (1500, 500),
+        (150_000, 50_000),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("largest", [1, 3, 5, 7, 9, 11, 49, 99, 101, 999, 12_345, 987_654])
+def test_every_gridline_is_labelled_with_its_own_round_value(largest):
+    chart = bar_chart("Started", ["Oct", "Nov"], [Series("Started", [0, largest])])
+    ticks = re.findall(r'y1="([0-9.]+)" y2="[0-9.]+" class="grid"/><text[^>]*>([^<]*)<', chart.svg)
+    values = [int(label) for _, label in ticks]
+    step = values[1]
+    assert values == list(range(0, values[-1] + 1, step)) and values[-1] >= largest
+    assert 3 <= len(values) <= 7
+    assert str(step).strip("0") in ("1", "2", "5")  # 1, 2 or 5 × 10^n
+    # Each line is where its value is: evenly spaced, from the bottom (0) to the top.
+    ys = [float(y) for y, _ in ticks]
+    gaps = {round(a - b, 1) for a, b in itertools.pairwise(ys)}
+    assert max(gaps) - min(gaps) <= 0.2
+
+
+def test_a_scale_topping_at_five_reads_0_to_5():
+    chart = line_chart("Supporters", ["Oct", "Nov"], [Series("Supporters", [2, 5])])
+    labels = re.findall(r'text-anchor="end">([^<]*)</text>', chart.svg)
+    assert labels == ["0", "1", "2", "3", "4", "5"]
 
 
 def test_a_chart_of_one_supporter_has_distinct_axis_labels():

@@ -28,6 +28,20 @@ def test_unknown_page_in_arabic(client):
     assert "الصفحة غير موجودة" in html
 
 
+def test_staff_error_pages_lead_back_to_the_staff_desk(client):
+    from tests.factories import signed_in
+
+    signed_in(client, "viewer")
+    for path in ("/staff/nowhere", "/staff/supporters/999999", "/staff/campaigns/nope"):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404, path
+        assert 'href="/staff/">Back to the staff desk' in html, path
+        assert "Back to the support page" not in html and 'href="/en/"' not in html, path
+    reader = client.get("/en/nowhere").get_data(as_text=True)
+    assert "Back to the support page" in reader and "staff desk" not in reader
+
+
 @pytest.mark.one_database
 def test_unexpected_error_is_a_500_page_and_rolls_back(app, client):
     @app.get("/boom")

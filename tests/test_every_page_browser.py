@@ -106,6 +106,7 @@ def staff_pages(ids: dict[str, str]) -> dict[str, str]:
         "campaign-edit": "/staff/campaigns/ramadan",
         "campaign-preview": "/staff/campaigns/ramadan/preview",
         "campaign-history": "/staff/campaigns/ramadan/history",
+        "campaign-end": "/staff/campaigns/ramadan/end",
         "accounts": "/staff/accounts",
         "two-factor": "/staff/account/two-factor",
         "audit": "/staff/audit",

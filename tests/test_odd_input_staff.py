@@ -194,6 +194,10 @@ PATHS = [
     ("GET", "/staff/campaigns/{}/revert/1"),
     ("POST", "/staff/campaigns/{}"),
     ("POST", "/staff/campaigns/{}/publish"),
+    ("GET", "/staff/campaigns/{}/end"),
+    ("POST", "/staff/campaigns/{}/end"),
+    ("POST", "/staff/campaigns/{}/discard"),
+    ("POST", "/staff/campaigns/{}/merge"),
     ("POST", "/staff/events/{}/replay"),
 ]
 

@@ -113,10 +113,14 @@ def test_partial_then_full_refund_through_the_webhook(client, gifts, emulator):
     # The action writes no ledger row: the webhook does.
     assert db.session.get(Payment, gifts["payment"]).refunded_amount == 0
     assert [e["type"] for e in emulator.events("charge.refunded")] == ["charge.refunded"]
+    assert ">requested<" in client.get(gifts["page"]).get_data(as_text=True)
     deliver_new(client, emulator, gifts["seen"])
     db.session.expire_all()
     paid = db.session.get(Payment, gifts["payment"])
     assert (paid.refunded_amount, paid.status) == (400, "partially_refunded")
+    # The webhook applied: the action shows what Stripe did, here and in the audit.
+    assert staff_actions()[0].outcome == "confirmed"
+    assert ">confirmed by Stripe<" in client.get(gifts["page"]).get_data(as_text=True)
 
     page = client.get(gifts["refund"]).get_data(as_text=True)
     assert 'value="6.00"' in page
@@ -126,7 +130,8 @@ def test_partial_then_full_refund_through_the_webhook(client, gifts, emulator):
     assert db.session.get(Payment, gifts["payment"]).status == "refunded"
     detail = client.get(gifts["page"]).get_data(as_text=True)
     assert f"/payments/{gifts['payment']}/refund" not in detail  # nothing left to refund
-    assert detail.count(">requested<") == 2 and "admin@example.org" in detail
+    assert detail.count(">confirmed by Stripe<") == 2 and "admin@example.org" in detail
+    assert ">requested<" not in detail
     assert client.get(gifts["refund"]).get_data(as_text=True).count("Nothing is left") == 1
 
 
@@ -274,10 +279,12 @@ def test_cancel_at_period_end_then_now(client, gifts, emulator):
     assert emulator.get(gifts["sub_id"])["cancel_at_period_end"] is True
     db.session.expire_all()
     assert db.session.get(Subscription, gifts["subscription"]).cancel_at_period_end is False
+    assert staff_actions()[0].outcome == "requested"
     deliver_new(client, emulator, gifts["seen"])
     db.session.expire_all()
     sub = db.session.get(Subscription, gifts["subscription"])
     assert (sub.status, sub.cancel_at_period_end) == ("active", True)
+    assert staff_actions()[0].outcome == "confirmed"
     assert "ends with its period" in client.get(gifts["page"]).get_data(as_text=True)
 
     page = client.get(gifts["cancel"]).get_data(as_text=True)
@@ -289,9 +296,11 @@ def test_cancel_at_period_end_then_now(client, gifts, emulator):
     db.session.expire_all()
     assert db.session.get(Subscription, gifts["subscription"]).status == "canceled"
     assert [(a.action, a.outcome) for a in staff_actions()] == [
-        ("cancel_at_period_end", "requested"),
-        ("cancel_now", "requested"),
+        ("cancel_at_period_end", "confirmed"),
+        ("cancel_now", "confirmed"),
     ]
+    audit = client.get("/staff/audit").get_data(as_text=True)
+    assert audit.count(">confirmed by Stripe<") == 2 and ">requested<" not in audit
     assert "Cancel…" not in client.get(gifts["page"]).get_data(as_text=True)
 
 
@@ -330,7 +339,12 @@ def test_resend_the_thank_you_mail(client, gifts, emulator, smtp_server):
         sa.select(OutboundEmail).where(OutboundEmail.kind == "thank_you").order_by(OutboundEmail.id)
     )
     page = client.get(gifts["page"]).get_data(as_text=True)
-    assert first.key in page and "Send again…" in page
+    # Staff read what a mail is, never the outbox's internal key.
+    assert "Send again…" in page and "Thank-you (receipt)" in page
+    assert first.key not in page and "thanks:" not in page
+    assert first.key not in client.get(f"{gifts['page']}/mails/{first.id}/resend").get_data(
+        as_text=True
+    )
     path = f"{gifts['page']}/mails/{first.id}/resend"
     data = confirmation(client, path)
     assert client.post(path, data=data).status_code == 303
@@ -352,6 +366,11 @@ def test_resend_the_thank_you_mail(client, gifts, emulator, smtp_server):
     [message] = smtp_server.wait_for(1)
     assert message["X-Support-Mail"] == f"thank_you; {again[0].key}"
     assert message["To"] == "reader@example.org"
+    # The action now says the mail went, on the supporter's page and in the audit.
+    for path in (gifts["page"], "/staff/audit"):
+        shown = client.get(path).get_data(as_text=True)
+        assert ">sent<" in shown and ">queued<" not in shown, path
+        assert "thanks:" not in shown and first.key not in shown, path
 
 
 def test_resend_is_refused_once_erased_and_only_for_thank_yous(client, gifts):
@@ -377,6 +396,7 @@ def test_resend_is_refused_once_erased_and_only_for_thank_yous(client, gifts):
 
 def test_links_to_the_stripe_dashboard(client, gifts, app):
     signed_in(client, "viewer")
+    app.config["STRIPE_API_BASE"] = None  # talking to Stripe itself
     page = client.get(gifts["page"]).get_data(as_text=True)
     reader = db.session.get(Supporter, gifts["supporter"])
     gift = db.session.get(Payment, gifts["payment"])
@@ -391,6 +411,30 @@ def test_links_to_the_stripe_dashboard(client, gifts, app):
     app.config["STRIPE_LIVEMODE"] = True
     live = client.get(gifts["page"]).get_data(as_text=True)
     assert f'href="https://dashboard.stripe.com/customers/{reader.stripe_customer_id}"' in live
+
+
+def test_under_the_emulator_links_open_its_own_view(client, gifts, app, emulator):
+    signed_in(client, "viewer")
+    page = client.get(gifts["page"]).get_data(as_text=True)
+    assert "dashboard.stripe.com" not in page
+    reader = db.session.get(Supporter, gifts["supporter"])
+    gift = db.session.get(Payment, gifts["payment"])
+    links = {
+        reader.stripe_customer_id: ("Customer", "created"),
+        gifts["sub_id"]: ("Subscription", "active"),
+        gift.stripe_id: ("Payment intent", "10.00 USD"),
+    }
+    for object_id, (kind, shown) in links.items():
+        url = f"{emulator.url}/dashboard/{object_id}"
+        assert f'href="{url}"' in page, object_id
+        answer = requests.get(url, timeout=5)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+        assert f"<h1>{kind} <code>{object_id}</code></h1>" in answer.text
+        assert shown in answer.text and "Read only" in answer.text
+    assert requests.get(f"{emulator.url}/dashboard/cus_nothing", timeout=5).status_code == 404
+    hostile = requests.get(f"{emulator.url}/dashboard/%3Cscript%3E", timeout=5)
+    assert hostile.status_code == 404 and "<script>" not in hostile.text
+    assert requests.post(url, timeout=5).status_code == 405  # read only
 
 
 # The dashboard follows

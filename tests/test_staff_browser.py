@@ -118,4 +118,24 @@ def test_the_retention_table_on_a_phone(live_server, browser):
     assert cohorts.is_visible()
     assert page_overflow(page) == 0  # the table scrolls in its own box, not the page
     assert page.locator("#cohorts tbody tr").count() == 13
+
+
+def test_chart_labels_are_readable_on_a_phone(live_server, browser):
+    """At 390 px every label of a chart is drawn at 11 px or more; the chart scrolls in
+    its own box rather than widening the page."""
+    for _ in range(5):
+        subscription(supporter(), 500, "usd")
+    db.session.commit()
+    context, page = signed_in_at(live_server, browser, 390)
+    charts = page.locator("svg.chart")
+    assert charts.count() >= 1
+    sizes = charts.evaluate_all(
+        """svgs => svgs.flatMap(svg => {
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return [...svg.querySelectorAll('text')].map(
+                t => parseFloat(getComputedStyle(t).fontSize) * scale);
+        })"""
+    )
+    assert sizes and min(sizes) >= 11, min(sizes)
+    assert page_overflow(page) == 0
     context.close()

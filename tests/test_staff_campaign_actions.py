@@ -87,7 +87,7 @@ def test_a_scheduled_campaign_is_listed_as_scheduled(client):
     assert 'value="2999-01-01T09:00"' in text(client.get("/staff/campaigns/winter"))
 
 
-def test_second_save_on_the_same_version_is_a_conflict(client):
+def test_second_save_on_the_same_version_touching_other_fields_is_merged(client):
     signed_in(client, "editor")
     create(client)
     token = csrf(client, "/staff/campaigns/winter")
@@ -100,19 +100,82 @@ def test_second_save_on_the_same_version_is_a_conflict(client):
         "/staff/campaigns/winter",
         data=form_data(token, base_version="1", name="Theirs", **{"appeal.ar.body": "نص آخر"}),
     )
+    assert second.status_code == 303
+    page = text(client.get(second.headers["Location"]))
+    assert "Merged with the changes saved meanwhile: yours (Appeal text (Arabic), Name)" in page
+    assert "theirs (Appeal headline (English)) are both in version 3." in page
+    campaign = saved()
+    doc = store.document(campaign)
+    assert campaign.version == 3 and campaign.name == "Theirs"
+    assert doc["appeal"]["en"]["headline"] == "Mine first"
+    assert doc["appeal"]["ar"]["body"] == "نص آخر"
+
+
+def test_second_save_of_the_same_field_asks_which_value_to_keep(client):
+    signed_in(client, "editor")
+    create(client)
+    token = csrf(client, "/staff/campaigns/winter")
+    client.post(
+        "/staff/campaigns/winter",
+        data=form_data(token, base_version="1", name="First name", **{"presets.usd": "2, 4"}),
+    )
+    second = client.post(
+        "/staff/campaigns/winter",
+        data=form_data(
+            token,
+            base_version="1",
+            name="Second name",
+            **{"presets.usd": "5, 9", "appeal.ar.body": "نص آخر"},
+        ),
+    )
     page = text(second)
     assert second.status_code == 409
     assert "editor@example.org saved this campaign at" in page
-    assert (
-        "Your changes are below, not saved; the fields they changed: Appeal headline (English)"
-        in page
+    # Both values side by side, per field; the untouched change is kept without a question.
+    assert page.count('class="conflict"') == 2
+    assert "First name" in page and "Second name" in page
+    assert "2, 4" in page and "5, 9" in page
+    assert "Your other changes are kept as well: Appeal text (Arabic)." in page
+    assert saved().version == 2  # nothing saved yet
+    mine = html.unescape(page.split('name="mine" value="', 1)[1].split('"', 1)[0])
+    chosen = client.post(
+        "/staff/campaigns/winter/merge",
+        data={
+            "csrf_token": token,
+            "mine": mine,
+            "mine_base": "1",
+            "choice:name": "theirs",
+            "choice:presets.usd": "mine",
+        },
     )
-    assert 'value="Theirs"' in page and "نص آخر" in page  # the typed form is kept
-    assert 'name="base_version" value="1"' in page  # saving again still cannot overwrite
-    assert "Load the latest version" in page
+    assert chosen.status_code == 303
     campaign = saved()
-    assert campaign.version == 2 and campaign.name == "Winter appeal"
-    assert store.document(campaign)["appeal"]["en"]["headline"] == "Mine first"
+    doc = store.document(campaign)
+    assert campaign.version == 3 and campaign.name == "First name"
+    assert doc["presets"] == {"usd": [5, 9]} and doc["appeal"]["ar"]["body"] == "نص آخر"
+    # The form cannot rename the campaign or change its status.
+    renamed = json.dumps({**json.loads(mine), "slug": "elsewhere", "status": "live"})
+    client.post(
+        "/staff/campaigns/winter/merge",
+        data={"csrf_token": token, "mine": renamed, "mine_base": "3"},
+    )
+    assert saved("elsewhere") is None and saved().status == "draft"
+
+
+def test_a_mangled_merge_form_is_refused(client):
+    signed_in(client, "editor")
+    create(client)
+    token = csrf(client, "/staff/campaigns/winter")
+    for data in (
+        {"mine": "{not json", "mine_base": "1"},
+        {"mine": "[]", "mine_base": "1"},
+        {"mine": "{}", "mine_base": "x"},
+        {"mine": "{}", "mine_base": "99"},
+        {"mine": json.dumps({"slug": "winter", "name": ""}), "mine_base": "1"},
+    ):
+        response = client.post("/staff/campaigns/winter/merge", data={"csrf_token": token, **data})
+        assert response.status_code == 400, data
+    assert saved().version == 1
 
 
 def test_duplicate_a_campaign_and_the_default(client):

@@ -128,7 +128,11 @@ def test_preview_shows_a_draft_in_both_languages_without_counting(client):
     store.create(json.loads(json.dumps(draft_document())), "someone@example.org")
     db.session.commit()
     page = text(client.get("/staff/campaigns/winter/preview"))
-    assert "data-preview async" in page and page.count("data-support-banner") == 4
+    # Each variant at a phone's width and a desktop's, in both languages.
+    assert "data-preview async" in page and page.count("data-support-banner") == 8
+    assert page.count('class="banner-phone"') == 4
+    # The appeal frames run scripts in an origin of their own, never with both tokens.
+    assert page.count('sandbox="allow-scripts"') == 4 and "allow-same-origin" not in page
     assert "Readers do not see it now: it is draft." in page
     appeal = client.get("/staff/campaigns/winter/preview/ar/")
     assert "أبقوا الأضواء" in text(appeal) and 'dir="rtl"' in text(appeal)

@@ -331,3 +331,15 @@ def test_the_command_erases_every_record_with_the_address(app, people, runner):
     assert db.session.get(Supporter, again.id).erased_at is not None
     assert db.session.get(Supporter, people["amal"]).erased_at is None
     assert runner.invoke(args=["supporters", "erase", "ben@example.org"]).exit_code == 1
+
+
+def test_every_kind_of_mail_has_a_name_staff_can_read():
+    """Staff pages name mails by kind, never by outbox key: a new kind of mail needs a
+    label, or staff would see "Mail" for it."""
+    from support.alerts import digest
+    from support.mail.messages import SUBJECTS
+    from support.staff.auth.mail import SUBJECTS as STAFF_SUBJECTS
+    from support.staff.mail_labels import KIND_LABELS
+
+    kinds = {*SUBJECTS, *STAFF_SUBJECTS, digest.KIND}
+    assert kinds - set(KIND_LABELS) == set()

@@ -26,6 +26,10 @@ background:#635bff;color:#fff;cursor:pointer}
 button.secondary{background:#e3e8ee;color:#1a1f36}
 .error{color:#df1b41}.amount{font-size:1.5rem;font-weight:600}
 section{border-top:1px solid #e3e8ee;padding:.75rem 0}
+table.summary{border-collapse:collapse;width:100%}
+table.summary th,table.summary td{text-align:left;padding:.25rem .5rem;
+border-bottom:1px solid #e3e8ee}
+pre.json{overflow:auto;background:#f6f9fc;padding:.5rem;font-size:.8rem}
 """
 
 

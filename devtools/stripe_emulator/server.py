@@ -6,7 +6,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import forms, js, pages, simulate
+from . import dashboard, forms, js, pages, simulate
 from .errors import StripeError
 from .limits import rate_limited
 from .store import random_token
@@ -98,6 +98,8 @@ class Handler(BaseHTTPRequestHandler):
             self._page(
                 method, path.removeprefix("/receipts/payment/"), body, pages.receipt_get, None
             )
+        elif path.startswith("/dashboard/"):
+            self._page(method, path.removeprefix("/dashboard/"), body, dashboard.object_get, None)
         elif path.startswith("/v3/"):
             status, headers, data = js.handle(self.emulator, method, path, parts.query, body)
             self._send(status, data, headers.pop("Content-Type"), headers)

@@ -125,3 +125,18 @@ def for_appeal(slug: str | None, lang: str) -> LiveCampaign | None:
 def known_variant(campaign: str, variant: str) -> bool:
     """Whether a beacon names a variant of a published campaign (not the default's)."""
     return campaign != DEFAULT_SLUG and variant in snapshot().variants.get(campaign, ())
+
+
+def instead_of(slug: str, lang: str) -> LiveCampaign | None:
+    """What readers of `lang` get where campaign `slug` shows now, once it stops: the
+    first other running campaign for the same articles (banner.js's order); None for
+    the default campaign (from the settings)."""
+    own = next((c for c in running(lang) if c.slug == slug), None)
+    prefixes = own.prefixes if own else []
+
+    def covers(other: LiveCampaign) -> bool:
+        if not other.prefixes:
+            return True
+        return bool(prefixes) and any(p.startswith(q) for p in prefixes for q in other.prefixes)
+
+    return next((c for c in running(lang) if c.slug != slug and covers(c)), None)

@@ -13,6 +13,7 @@ hourly by the worker. The server keeps no state per reader.
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -70,6 +71,55 @@ def estimate(counts: list[tuple[str, int, int]], draws: int = DRAWS, seed=0) -> 
             )
         )
     return arms
+
+
+# A variant is ranked on what happened only once it was shown this often: before,
+# one lucky (or unlucky) reader would decide its place.
+MIN_IMPRESSIONS = 1000
+# How sure the model must be that the leader is the best for a decision.
+CERTAIN = 0.95
+# z for a two-sided 5% test plus z for 80% power: the usual sample size for telling
+# two rates apart.
+Z_TOTAL = 1.96 + 0.84
+MAX_NEEDED = 100_000_000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the evidence names a best variant, and if not, how much more it needs."""
+
+    leader: str | None  # the best variant, once decided
+    certainty: float  # the leader's chance of being the best
+    more_impressions: int  # 0 once decided
+
+
+def impressions_per_variant(rate_a: float, rate_b: float) -> int:
+    """Impressions each of two variants needs for their rates to be told apart."""
+    gap = abs(rate_a - rate_b)
+    if gap == 0:
+        return MAX_NEEDED
+    spread = rate_a * (1 - rate_a) + rate_b * (1 - rate_b)
+    return min(math.ceil(Z_TOTAL**2 * spread / gap**2), MAX_NEEDED)
+
+
+def verdict(arms: list[Arm]) -> Verdict:
+    """A decision once every variant was shown MIN_IMPRESSIONS times and one is the best
+    with CERTAIN probability; until then, about how many more impressions (all variants
+    together) it needs: each up to MIN_IMPRESSIONS, and enough to tell the two leading
+    estimates apart."""
+    if not arms:
+        return Verdict(None, 0.0, 0)
+    best = max(arms, key=lambda arm: arm.p_best)
+    enough = all(arm.impressions >= MIN_IMPRESSIONS for arm in arms)
+    if enough and best.p_best >= CERTAIN:
+        return Verdict(best.name, best.p_best, 0)
+    if len(arms) == 1:
+        return Verdict(None, best.p_best, max(MIN_IMPRESSIONS - best.impressions, 0))
+    first, second = sorted(arms, key=lambda arm: arm.mean, reverse=True)[:2]
+    each = max(MIN_IMPRESSIONS, impressions_per_variant(first.mean, second.mean))
+    more = sum(max(each - arm.impressions, 0) for arm in arms)
+    # Enough shown by that rule, yet not certain: at least another round for each.
+    return Verdict(None, best.p_best, more or MIN_IMPRESSIONS * len(arms))
 
 
 def weights(arms: list[Arm], floor: float = FLOOR) -> dict[str, float]:

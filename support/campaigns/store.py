@@ -4,6 +4,11 @@ Every save writes the whole document as a new `CampaignRevision` with who saved 
 and which fields changed, and bumps `Campaign.version`. A save names the version it
 was based on; if someone saved in between, it is refused with `Conflict` and the
 other save is left as it is. Nothing here commits: the caller does, once.
+
+Editing a live campaign never changes what readers see: the edit (or a revert) is
+kept as the campaign's draft, the next version, which an editor previews and then
+publishes (`publish`). A campaign that is not live has no readers, so its edits are
+saved in place and publishing puts them live.
 """
 
 from __future__ import annotations
@@ -49,6 +54,19 @@ def document(campaign: Campaign) -> dict:
     return to_json(doc)
 
 
+def editing(campaign: Campaign) -> dict:
+    """What the editor works on: the draft of the next version when there is one, else
+    the saved document (with the campaign's own status)."""
+    if campaign.draft is None:
+        return document(campaign)
+    return {**json.loads(campaign.draft), "status": campaign.status}
+
+
+def has_draft(campaign: Campaign) -> bool:
+    """Whether the campaign has changes saved that readers do not see yet."""
+    return campaign.draft is not None
+
+
 def get(slug: str) -> Campaign | None:
     """The campaign called `slug`; None also for text no slug can be (from a URL, say:
     PostgreSQL would refuse a NUL in it)."""
@@ -84,7 +102,7 @@ _COLUMNS = ("slug", "name", "status", "starts_at", "ends_at")
 
 
 def _record(campaign: Campaign, action: str, author: str | None, before: dict | None) -> None:
-    after = document(campaign)
+    after = editing(campaign)
     changes = changed_paths(before, after) if before is not None else []
     db.session.add(
         CampaignRevision(
@@ -115,36 +133,55 @@ def _taken() -> str:
     return str(_l("is already used by another campaign"))
 
 
+# Saves that become a live campaign's draft instead of reaching readers at once.
+DRAFTING = {"edited": "drafted", "reverted": "reverted"}
+
+
 def save(
     campaign: Campaign, data: dict, base_version: int, author: str | None, action: str = "edited"
 ) -> Campaign:
     """Save `data` over `campaign` if nobody saved since `base_version`.
 
+    An edit or revert of a live campaign that stays live is saved as its draft (the
+    action recorded is then "drafted" or "reverted"); anything else writes the
+    campaign itself and drops the draft, except ending, which keeps it for later.
     The version check is part of the UPDATE itself, so of two editors saving at the
     same moment exactly one wins and the other gets `Conflict`.
     """
     doc = _checked(data)
     if doc["slug"] != campaign.slug and get(doc["slug"]) is not None:
         raise Invalid([Problem("slug", _taken())])
-    before = document(campaign)
-    if to_json(doc) == before and base_version == campaign.version:
+    drafting = campaign.status == "live" and doc["status"] == "live" and action in DRAFTING
+    # Publishing is measured against what readers saw; anything else against the editor's.
+    before = document(campaign) if action == "published" else editing(campaign)
+    if drafting or action == "ended" or campaign.draft is None:
+        unchanged = to_json(doc) == before
+    else:  # writing the campaign itself drops its draft: a change even when the copy is same
+        unchanged = False
+    if unchanged and base_version == campaign.version:
         return campaign  # nothing changed: no new version
-    staged = Campaign()
-    _write(staged, doc)
+    if drafting:
+        # Typed back to what readers see: no draft is left to publish.
+        same = to_json(doc) == document(campaign)
+        values = {"draft": None if same else json.dumps(to_json(doc), ensure_ascii=False)}
+        action = DRAFTING[action]
+    else:
+        staged = Campaign()
+        _write(staged, doc)
+        values = {
+            "slug": staged.slug,
+            "name": staged.name,
+            "status": staged.status,
+            "starts_at": staged.starts_at,
+            "ends_at": staged.ends_at,
+            "content": staged.content,
+        }
+        if action != "ended":
+            values["draft"] = None
     result = db.session.execute(
         sa.update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.version == base_version)
-        .values(
-            slug=staged.slug,
-            name=staged.name,
-            status=staged.status,
-            starts_at=staged.starts_at,
-            ends_at=staged.ends_at,
-            content=staged.content,
-            version=Campaign.version + 1,
-            updated_at=utcnow(),
-            updated_by=author,
-        )
+        .values(**values, version=Campaign.version + 1, updated_at=utcnow(), updated_by=author)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(campaign)
@@ -155,10 +192,33 @@ def save(
 
 
 def set_status(campaign: Campaign, status: str, base_version: int, author: str | None) -> Campaign:
-    """Publish (`live`) or end (`ended`) a campaign; a live one must be complete."""
-    data = {**document(campaign), "status": status}
+    """Publish (`live`) or end (`ended`) a campaign; a live one must be complete.
+
+    Publishing puts the editor's latest version live (a live campaign's draft, or a
+    draft campaign as saved); ending stops the published version and keeps any draft.
+    """
+    source = document(campaign) if status == "ended" else editing(campaign)
+    data = {**source, "status": status}
     action = {"live": "published", "ended": "ended", "draft": "unpublished"}[status]
     return save(campaign, data, base_version, author, action)
+
+
+def discard_draft(campaign: Campaign, base_version: int, author: str | None) -> Campaign:
+    """Drop a live campaign's draft: the editor goes back to what readers see."""
+    if campaign.draft is None:
+        return campaign
+    before = editing(campaign)
+    result = db.session.execute(
+        sa.update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.version == base_version)
+        .values(draft=None, version=Campaign.version + 1, updated_at=utcnow(), updated_by=author)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(campaign)
+    if result.rowcount != 1:
+        raise Conflict(campaign)
+    _record(campaign, "discarded", author, before)
+    return campaign
 
 
 def duplicate(source: dict, slug: str, name: str, author: str | None) -> Campaign:
@@ -179,7 +239,8 @@ def revert(campaign: Campaign, version: int, base_version: int, author: str | No
     """Save an earlier version's content again, as a new version; the status stays.
 
     Going back changes what the campaign says, not whether it is running: a live
-    campaign reverted to a draft's copy stays live (and so must be complete).
+    campaign reverted to a draft's copy stays live (and so must be complete), and
+    the old copy becomes its draft, to preview and publish like any edit.
     """
     old = revision(campaign, version)
     if old is None:

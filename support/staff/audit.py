@@ -19,6 +19,7 @@ from support import audit
 from support.extensions import db
 from support.models import StaffAction
 from support.staff.forms import role_choices
+from support.staff.supporters.actions import Shown, shown
 
 PER_PAGE = 50
 # The staff filter's value for what was done from the command line.
@@ -61,6 +62,7 @@ class Entry:
     target: str
     url: str | None
     detail: str | None
+    outcome: str
 
 
 @dataclass
@@ -96,7 +98,9 @@ def page(kind: str | None, who: str | None, number: int) -> AuditPage:
             .limit(PER_PAGE + 1)
         )
     )
-    return AuditPage([describe(r) for r in rows[:PER_PAGE]], len(rows) > PER_PAGE)
+    rows, more = rows[:PER_PAGE], len(rows) > PER_PAGE
+    on_supporters = shown([r for r in rows if r.action in SUPPORTER_KINDS])
+    return AuditPage([describe(r, on_supporters.get(r.id)) for r in rows], more)
 
 
 def _role(name: str) -> str:
@@ -122,9 +126,13 @@ def _detail(row: StaffAction) -> str | None:
     return row.detail
 
 
-def describe(row: StaffAction) -> Entry:
-    """The row in words: its kind, who, on what (with a link where there is a page)."""
+def describe(row: StaffAction, shown: Shown | None = None) -> Entry:
+    """The row in words: its kind, who, on what (with a link where there is a page);
+    `shown`: a supporter action's outcome now and its words (`actions.shown`)."""
     target, url = row.target, None
+    detail, outcome = _detail(row), row.outcome
+    if shown is not None:
+        target, detail, outcome = shown.target, shown.detail, shown.outcome
     if row.action == audit.ERASE:
         target = _("1 supporter erased (#%(id)s)", id=row.supporter_id)
     if row.supporter_id is not None:
@@ -140,7 +148,8 @@ def describe(row: StaffAction) -> Entry:
         who=row.staff_email,
         target=target,
         url=url,
-        detail=_detail(row),
+        detail=detail,
+        outcome=outcome,
     )
 
 

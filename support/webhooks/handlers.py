@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from support import stripe_api
+from support import audit, stripe_api
 from support.alerts import chat as staff_chat
 from support.extensions import db
 from support.ledger import cards, changes, checkouts, payments, subscriptions, supporters
@@ -145,6 +145,8 @@ def apply_subscription(event: dict, fetched: Fetched) -> None:
         row, supporter = _write_subscription(sub, fetched)
         subscriptions.queue_support_stopped(sub, supporter)
         staff_chat.subscription_ended(sub, row)
+        # And what staff asked for on the supporter's page.
+        audit.confirm_cancellations(row.stripe_id, row.status, row.cancel_at_period_end)
 
 
 # invoice.paid / invoice.payment_failed
@@ -249,7 +251,9 @@ def apply_charge(event: dict, fetched: Fetched) -> None:
     charge = fetched.get("charge")
     if charge is not None:
         lock_customer(customer_key(charge))
-        payments.apply_charge(charge, fetched.version)
+        row = payments.apply_charge(charge, fetched.version)
+        if row is not None:  # staff's refunds of it, now that Stripe shows them
+            audit.confirm_refunds([row.stripe_charge_id, row.stripe_id], row.refunded_amount)
 
 
 # checkout.session.*

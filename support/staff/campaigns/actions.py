@@ -11,6 +11,7 @@ from flask_login import current_user
 from support import audit
 from support.campaigns import live, store
 from support.campaigns.document import DEFAULT_SLUG
+from support.choices import LANGUAGES
 from support.extensions import db
 from support.staff import bp
 from support.staff.auth.access import editor_required, staff_required
@@ -39,24 +40,65 @@ def campaign_status(slug: str, change: str):
     if base is None:
         abort(400)
     status = STATUS_CHANGES[change][0]
+    version = campaign.version
     try:
         store.set_status(campaign, status, base, current_user.email)
     except store.Invalid as error:
-        form = from_document(store.document(campaign))
+        form = from_document(store.editing(campaign))
         show_problems(form, error.problems, list(range(form.slots)))
         summary = _("Not published: a live campaign needs the fields marked below.")
         return editor_page(form, campaign, 400, summary=summary)
     except store.Conflict as conflict:
         flash(conflict_note(conflict.campaign, base), "error")
         return redirect(_edit_url(slug), 303)
+    if campaign.version == version:  # already so: nothing was published or ended
+        flash(_("Nothing changed: still version %(version)s.", version=version))
+        return redirect(_edit_url(slug), 303)
     kind = audit.CAMPAIGN_PUBLISH if status == "live" else audit.CAMPAIGN_END
     audit.record(kind, slug, detail=str(campaign.version))
     db.session.commit()
     live.forget()
     if status == "live":
-        flash(_("Published: readers see “%(name)s” while its dates allow.", name=campaign.name))
+        flash(
+            _(
+                "Published version %(version)s: readers see “%(name)s” while its dates allow.",
+                version=campaign.version,
+                name=campaign.name,
+            )
+        )
     else:
         flash(_("Ended: readers no longer see “%(name)s”.", name=campaign.name))
+    return redirect(_edit_url(slug), 303)
+
+
+@bp.get("/campaigns/<slug>/end")
+@editor_required
+def campaign_end_confirm(slug: str):
+    """Ask before ending, saying what readers will see instead, per language."""
+    campaign = campaign_or_404(slug)
+    if campaign.status != "live":
+        return redirect(_edit_url(slug))
+    instead = {lang: live.instead_of(slug, lang) for lang in LANGUAGES}
+    return render_template(
+        "staff/campaign_end.html", campaign=campaign, instead=instead, languages=LANGUAGES
+    )
+
+
+@bp.post("/campaigns/<slug>/discard")
+@editor_required
+def campaign_discard(slug: str):
+    """Drop a live campaign's draft; readers' version is the editor's again."""
+    campaign = campaign_or_404(slug)
+    base = base_version(request.form)
+    if base is None:
+        abort(400)
+    try:
+        store.discard_draft(campaign, base, current_user.email)
+    except store.Conflict as conflict:
+        flash(conflict_note(conflict.campaign, base), "error")
+        return redirect(_edit_url(slug), 303)
+    db.session.commit()
+    flash(_("Draft discarded: the editor shows the published version again."))
     return redirect(_edit_url(slug), 303)
 
 
@@ -64,7 +106,7 @@ def _source(slug: str) -> dict:
     """The document to copy: the default campaign's, or a saved one's."""
     if slug == DEFAULT_SLUG:
         return default_document()
-    return store.document(campaign_or_404(slug))
+    return store.editing(campaign_or_404(slug))
 
 
 @bp.route("/campaigns/<slug>/duplicate", methods=["GET", "POST"])

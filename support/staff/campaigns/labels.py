@@ -35,6 +35,8 @@ LANGUAGE_NAMES = {"en": _l("English"), "ar": _l("Arabic")}
 ACTIONS = {
     "created": _l("created"),
     "edited": _l("edited"),
+    "drafted": _l("draft saved"),
+    "discarded": _l("draft discarded"),
     "published": _l("published"),
     "ended": _l("ended"),
     "unpublished": _l("unpublished"),

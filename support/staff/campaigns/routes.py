@@ -21,6 +21,7 @@ from support.models import Campaign, utcnow
 from support.security import page_policy
 from support.staff import bp
 from support.staff.auth.access import editor_required, staff_required
+from support.staff.campaigns import conflicts
 from support.staff.campaigns.default import default_document
 from support.staff.campaigns.form import (
     EditorForm,
@@ -31,7 +32,13 @@ from support.staff.campaigns.form import (
     to_document,
 )
 from support.staff.campaigns.labels import STAGES, stage
-from support.staff.campaigns.views import as_running, banner_previews, base_version, conflict_note
+from support.staff.campaigns.views import (
+    as_running,
+    banner_previews,
+    base_version,
+    conflict_note,
+    saved_note,
+)
 
 
 def campaign_or_404(slug: str) -> Campaign:
@@ -66,6 +73,7 @@ def editor_page(
         conflict=conflict,
         summary=summary or _("Nothing was saved. Please correct the fields marked below."),
         stage=stage(campaign, utcnow()) if campaign else None,
+        has_draft=bool(campaign) and store.has_draft(campaign),
         stages=STAGES,
         limit=limit,
         currencies=current_app.config["SUPPORT_CURRENCIES"],
@@ -132,7 +140,7 @@ def campaign_edit(slug: str):
         return redirect(url_for("staff.campaign_list"))
     campaign = campaign_or_404(slug)
     if request.method == "GET":
-        return editor_page(from_document(store.document(campaign)), campaign)
+        return editor_page(from_document(store.editing(campaign)), campaign)
     if not current_user.can_edit_campaigns:
         abort(403)
     form = from_request(request.form)
@@ -147,15 +155,17 @@ def campaign_edit(slug: str):
     except store.Invalid as error:
         show_problems(form, error.problems, slots)
         return editor_page(form, campaign, 400, base=base)
-    except store.Conflict as conflict:
-        note = conflict_note(conflict.campaign, base)
-        return editor_page(form, campaign, 409, conflict=note, base=base)
+    except store.Conflict:
+        if store.revision(campaign, base) is None:  # a version this campaign never had
+            note = conflict_note(campaign, base)
+            return editor_page(form, campaign, 409, conflict=note, base=base)
+        return conflicts.settle(campaign, doc, base)
     db.session.commit()
     live.forget()
     if campaign.version == base:  # the store keeps no version that changes nothing
         flash(_("Nothing changed: still version %(version)s.", version=base))
     else:
-        flash(_("Saved: version %(version)s.", version=campaign.version))
+        flash(saved_note(campaign))
     return redirect(url_for("staff.campaign_edit", slug=campaign.slug), 303)
 
 
@@ -177,6 +187,8 @@ def campaign_preview(slug: str):
         banners=banner_previews(running),
         languages=LANGUAGES,
         source=prefixes[0] if prefixes else "",
+        has_draft=store.has_draft(campaign),
+        can_edit=current_user.can_edit_campaigns,
     )
 
 

@@ -19,7 +19,7 @@ from support.staff.campaigns.labels import field_labels
 def conflict_note(campaign: Campaign, base_version: int) -> str:
     """Who saved the campaign since `base_version`, when, and which fields they changed."""
     base = store.revision(campaign, base_version)
-    changed = changed_paths(json.loads(base.document), store.document(campaign)) if base else []
+    changed = changed_paths(json.loads(base.document), store.editing(campaign)) if base else []
     return _(
         "%(who)s saved this campaign at %(time)s while you were editing. Your changes are "
         "below, not saved; the fields they changed: %(fields)s.",
@@ -34,9 +34,21 @@ def base_version(form) -> int | None:
     return whole_number(form.get("base_version"), 2**31 - 1)
 
 
+def saved_note(campaign: Campaign) -> str:
+    """What a save did: for a live campaign, a draft readers do not see yet."""
+    if store.has_draft(campaign):
+        return _(
+            "Saved as a draft of the next version (version %(version)s). Readers still see "
+            "the published version: preview the draft, then publish it.",
+            version=campaign.version,
+        )
+    return _("Saved: version %(version)s.", version=campaign.version)
+
+
 def as_running(campaign: Campaign) -> LiveCampaign:
-    """The campaign as readers would get it if it ran now, whatever its status."""
-    doc = store.document(campaign)
+    """The campaign as readers would get it if it ran now with the editor's latest
+    version (a live campaign's draft), whatever its status."""
+    doc = store.editing(campaign)
     return LiveCampaign(campaign.slug, doc, effective_weights(campaign, doc), utcnow())
 
 

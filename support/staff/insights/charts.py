@@ -62,18 +62,20 @@ class Chart:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^n at or above `value`, at least 2.
+def scale(largest: float) -> tuple[int, int]:
+    """The top of the value axis and the step between its gridlines, both whole numbers.
 
-    At least 2 so the middle gridline of a count chart is a whole number.
+    The step is 1, 2 or 5 × 10^n, so every gridline sits at a round number and is
+    labelled with exactly its value (a scale up to 5 reads 0, 1, 2, 3, 4, 5, never
+    "2" at 2.5); about five steps, at most six; the top is the first gridline at or
+    above the largest value, at least 2.
     """
-    if value <= 2:
-        return 2
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+    if largest <= 2:
+        return 2, 1
+    rough = largest / 5
+    power = 10 ** max(math.floor(math.log10(rough)), 0)
+    step = next(s * power for s in (1, 2, 5, 10) if s * power >= rough)
+    return math.ceil(largest / step) * step, step
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ class _Layout:
     legend: list[tuple[float, float]]  # each series' swatch position
     plot_top: float
     height: float
-    top: float  # the value at the top of the scale
+    top: int  # the value at the top of the scale
+    tick: int  # the value between two gridlines
     step: float  # the width given to each label
 
     def y(self, value: float) -> float:
@@ -116,12 +119,14 @@ def _layout(labels: Sequence[str], series: Sequence[Series]) -> _Layout:
             )
     legend = _legend_positions(series)
     extra = (legend[-1][1] - LEGEND_Y) if legend else 0
+    top, tick = scale(max((v for s in series for v in s.values), default=0))
     return _Layout(
         chart_id=f"chart-{next(_ids)}",
         legend=legend,
         plot_top=TOP + extra,
         height=HEIGHT + extra,
-        top=nice_ceiling(max((v for s in series for v in s.values), default=0)),
+        top=top,
+        tick=tick,
         step=(WIDTH - LEFT - RIGHT) / max(len(labels), 1),
     )
 
@@ -135,12 +140,11 @@ def _frame(
         f'aria-labelledby="{layout.chart_id}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{layout.chart_id}">{escape(title)}</title>',
     ]
-    for fraction in (0, 0.5, 1):
-        y = layout.y(layout.top * fraction)
+    for value in range(0, layout.top + 1, layout.tick):
+        y = layout.y(value)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{escape(fmt(int(layout.top * fraction)))}</text>"
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>'
         )
     for index, label in enumerate(labels):
         x = LEFT + layout.step * (index + 0.5)

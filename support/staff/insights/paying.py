@@ -1,8 +1,13 @@
-"""Which variant pays: per campaign, its variants ranked by paid checkouts per impression.
+"""Which variant pays: per campaign, what happened first, then what the model makes of it.
 
-Built on the funnel's counts (`funnel.funnel`) summed over languages, with each
-rate's 95% credible interval and chance of being the best (`campaigns.optimise`),
-the monthly revenue its new supporters added, and the share of readers it gets now.
+Built on the funnel's counts (`funnel.funnel`) summed over languages: impressions,
+clicks, paid and the observed rate of each variant; beside them each rate's model
+estimate with its 95% credible interval and chance of being the best
+(`campaigns.optimise`), the monthly revenue its new supporters added, and the share
+of readers it gets now. Variants are ranked on their observed rate only once shown
+`optimise.MIN_IMPRESSIONS` times (an estimate from one impression ranks nothing),
+and each campaign says whether the evidence decides and, if not, how many more
+impressions a decision needs.
 """
 
 from __future__ import annotations
@@ -36,6 +41,12 @@ class VariantResult:
     revenue: dict[str, int] = field(default_factory=dict)  # monthly, minor units per currency
     share: float | None = None  # of readers shown this campaign, now
     arm: optimise.Arm | None = None
+    rank: int | None = None  # None: too few impressions to rank
+
+    @property
+    def observed(self) -> float | None:
+        """Paid checkouts per 1,000 impressions, as counted (None before any impression)."""
+        return 1000 * self.paid / self.impressions if self.impressions else None
 
 
 @dataclass
@@ -44,6 +55,7 @@ class CampaignResult:
     name: str | None  # None: the default campaign
     variants: list[VariantResult]
     weights: dict | None = None  # the optimiser's last run, when it is on
+    verdict: optimise.Verdict | None = None
 
 
 def _revenue(start, end) -> dict[tuple[str, str], dict[str, int]]:
@@ -111,8 +123,18 @@ def results(rows: list[FunnelRow], days: int, today: date) -> list[CampaignResul
         for arm in arms:
             variants[arm.name].arm = arm
             variants[arm.name].share = shares.get(arm.name)
-        # Variants nobody has seen yet say nothing: they go last.
-        ranked = sorted(variants.values(), key=lambda v: (v.impressions == 0, -v.arm.mean, v.name))
-        out.append(CampaignResult(slug, name, ranked, explained))
+        out.append(CampaignResult(slug, name, ranked(variants), explained, optimise.verdict(arms)))
     # The default campaign last; the others by name.
     return sorted(out, key=lambda c: (c.slug == DEFAULT_SLUG, c.name or ""))
+
+
+def ranked(variants: dict[str, VariantResult]) -> list[VariantResult]:
+    """Variants shown often enough, best observed rate first, numbered; then the others
+    (most shown first), unranked."""
+    enough = [v for v in variants.values() if v.impressions >= optimise.MIN_IMPRESSIONS]
+    enough.sort(key=lambda v: (-v.observed, -v.impressions, v.name))
+    for place, variant in enumerate(enough, start=1):
+        variant.rank = place
+    rest = [v for v in variants.values() if v.impressions < optimise.MIN_IMPRESSIONS]
+    rest.sort(key=lambda v: (-v.impressions, v.name))
+    return enough + rest

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from support import audit
+from support.campaigns import optimise
 from support.extensions import db
 from support.form_values import page_number, search_text, whole_number
 from support.json_input import is_plain_text
@@ -80,6 +81,7 @@ def banner():
         today=today,
         rows=rows,
         campaigns=paying.results(rows, days, today),
+        min_impressions=optimise.MIN_IMPRESSIONS,
         sources=funnel.top_sources(days, today),
     )
 

@@ -22,6 +22,7 @@ from support.money import AmountError, exponent, parse_amount, to_major
 from support.staff import bp
 from support.staff.auth.access import admin_required
 from support.staff.forms import CancelForm, ConfirmedActionForm, RefundForm, ResendForm
+from support.staff.mail_labels import mail_label
 from support.staff.stripe_links import dashboard_url
 from support.staff.supporters import actions
 from support.stripe_api import StripeUnavailable
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 
 @bp.context_processor
 def stripe_links() -> dict:
-    """`stripe_url(id)` in staff templates: the object's page in Stripe's dashboard."""
-    return {"stripe_url": dashboard_url}
+    """`stripe_url(id)` in staff templates: the object's page in Stripe's dashboard (or
+    the emulator's); `mail_label(kind)`: a kind of mail in words."""
+    return {"stripe_url": dashboard_url, "mail_label": mail_label}
 
 
 def _owned(model, row_id: int, supporter: Supporter):
@@ -174,7 +176,7 @@ def refund_payment(supporter_id: int, payment_id: int):
     except StripeUnavailable as error:
         text = _stripe_failed(started.row, supporter, error)
         return _refund_page(supporter, payment, form, left, text, 502)
-    actions.finish(started.row, "requested", refund.get("id"))
+    actions.finish_requested(started.row, refund.get("id"))
     log.info("Staff refund of %s %s of %s (action %s)", amount, currency, target, started.row.id)
     flash(
         _(
@@ -236,7 +238,7 @@ def cancel_subscription(supporter_id: int, subscription_id: int):
     except StripeUnavailable as error:
         text = _stripe_failed(started.row, supporter, error)
         return _cancel_page(supporter, subscription, form, text, 502)
-    actions.finish(started.row, "requested")
+    actions.finish_requested(started.row)
     log.info("Staff cancel of %s (%s, action %s)", target, action, started.row.id)
     if at_period_end:
         message = _(

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from support import audit
 from support.extensions import db
 from support.mail.queue import queue_mail
 from support.models import (
@@ -41,6 +42,7 @@ from support.models import (
 )
 from support.money import CURRENCY_EXPONENTS
 from support.privacy import error_texts
+from support.staff.mail_labels import by_key, mail_label
 
 REFUND = "refund"
 CANCEL_NOW = "cancel_now"
@@ -156,6 +158,59 @@ def finish(row: StaffAction, outcome: str, detail: str | None = None) -> None:
     row.detail = detail[:DETAIL_LENGTH] if detail else None
     row.finished_at = utcnow()
     db.session.commit()
+
+
+def finish_requested(row: StaffAction, detail: str | None = None) -> None:
+    """Stripe accepted the request: `requested` (and commit), or `confirmed` at once when
+    the worker applied Stripe's webhook for it while Stripe was still answering us."""
+    finish(row, audit.REQUESTED, detail)
+    if row.action == REFUND:
+        payment = db.session.scalar(
+            sa.select(Payment).where(
+                sa.or_(Payment.stripe_charge_id == row.target, Payment.stripe_id == row.target)
+            )
+        )
+        if payment is not None:
+            db.session.refresh(payment)
+            audit.confirm_refunds([row.target], payment.refunded_amount)
+    else:
+        subscription = db.session.scalar(
+            sa.select(Subscription).where(Subscription.stripe_id == row.target)
+        )
+        if subscription is not None:
+            db.session.refresh(subscription)
+            audit.confirm_cancellations(
+                row.target, subscription.status, subscription.cancel_at_period_end
+            )
+    db.session.commit()
+    db.session.refresh(row)
+
+
+@dataclass
+class Shown:
+    """A supporter action as staff read it: its outcome now and what it acted on."""
+
+    outcome: str
+    target: str | None
+    detail: str | None
+
+
+def shown(rows: list[StaffAction]) -> dict[int, Shown]:
+    """Per row id: a resent mail's outcome is the outbox's (queued, then sent or failed)
+    and it is named by its kind, not by its keys; other rows as recorded."""
+    mails = by_key([k for r in rows if r.action == RESEND_MAIL for k in (r.target, r.detail)])
+    out = {}
+    for row in rows:
+        if row.action != RESEND_MAIL:
+            out[row.id] = Shown(row.outcome, row.target, row.detail)
+            continue
+        original, again = mails.get(row.target), mails.get(row.detail or "")
+        outcome = row.outcome
+        if row.outcome == "queued" and again is not None and again.status in ("sent", "failed"):
+            outcome = again.status
+        label = mail_label(original.kind if original else again.kind if again else None)
+        out[row.id] = Shown(outcome, label, None if row.outcome == "queued" else row.detail)
+    return out
 
 
 def failed(row: StaffAction, supporter: Supporter, text: str) -> None:

@@ -71,6 +71,7 @@ def supporter_csv():
 
 def _detail(supporter: Supporter, form: EraseForm) -> str:
     history = supporters.history(supporter)
+    staff_actions = actions.recent(supporter)
     return render_template(
         "staff/supporter.html",
         supporter=supporter,
@@ -79,7 +80,8 @@ def _detail(supporter: Supporter, form: EraseForm) -> str:
         status=supporters.status_of(history.subscriptions),
         form=form,
         pretty=pretty_payload,
-        staff_actions=actions.recent(supporter),
+        staff_actions=staff_actions,
+        shown=actions.shown(staff_actions),
         supporter_changes=changes.of_supporter(supporter),
         change_labels=changes,
         mails=actions.mails(supporter),
