@@ -118,6 +118,7 @@ def test_the_retention_table_on_a_phone(live_server, browser):
     assert cohorts.is_visible()
     assert page_overflow(page) == 0  # the table scrolls in its own box, not the page
     assert page.locator("#cohorts tbody tr").count() == 13
+    context.close()
 
 
 def test_chart_labels_are_readable_on_a_phone(live_server, browser):
