@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from support import urls
+
 # A host name as a browser sends it: lowercase ASCII labels (IDN as punycode), no
 # userinfo, percent signs or trailing dot, so what we check is where the link goes.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -85,9 +87,7 @@ def allowed_hosts(entries: list[str], secure: bool) -> list[AllowedHost]:
 
 def configured() -> list[AllowedHost]:
     """The current app's article sites."""
-    config = current_app.config
-    secure = config["SUPPORT_PUBLIC_URL"].startswith("https://")
-    return allowed_hosts(config["SUPPORT_ALLOWED_HOSTS"], secure)
+    return allowed_hosts(current_app.config["SUPPORT_ALLOWED_HOSTS"], urls.served_over_https())
 
 
 def is_allowed(scheme: str, host: str) -> bool:

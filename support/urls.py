@@ -25,3 +25,8 @@ def public_host() -> str:
     """The host name readers reach this service at (SUPPORT_PUBLIC_URL's), e.g. for
     registering it with Stripe; empty when the setting has none."""
     return urlsplit(current_app.config["SUPPORT_PUBLIC_URL"]).hostname or ""
+
+
+def served_over_https() -> bool:
+    """Whether readers reach this service over https (SUPPORT_PUBLIC_URL's scheme)."""
+    return current_app.config["SUPPORT_PUBLIC_URL"].startswith("https://")
