@@ -95,7 +95,7 @@ def test_the_staff_dashboard_works_without_a_violation(live_server, watched):
     )
     assert chart.is_visible()
     # staff.css styles the charts: proof the stylesheet was not blocked.
-    assert page.evaluate("getComputedStyle(document.querySelector('svg.chart')).fontSize") == "12px"
+    assert page.evaluate("getComputedStyle(document.querySelector('svg.chart')).fontSize") == "13px"
     page.get_by_text("Show the numbers").first.click()
     assert page.locator("table.data").first.is_visible()
     page.get_by_role("button", name="Sign out").click()

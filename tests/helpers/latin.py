@@ -6,7 +6,9 @@ that language in its own words (`<a hreflang lang>`: "English" on an Arabic page
 a mail's is its subject, its plain text and its HTML without tags. Web addresses
 are not read as words (a mail's links are addresses, not sentences). What a reader
 may legitimately see in Latin letters is passed as `allowed`: their own email
-address, the card's brand and last 4, the newsroom's configured Latin name.
+address, the card's brand and last 4, the newsroom's configured Latin name. The
+compact amount on buttons ("5 US$", CLDR's Arabic symbol for the dollar, which the
+newsroom may narrow to "5 $": SUPPORT_AMOUNT_STYLE) is a symbol, not a word.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from email.message import Message
 
 LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'’.-]*")
 ADDRESS = re.compile(r"(https?://\S+|[\w.+-]+@[\w-]+(\.[\w-]+)+)")
+CURRENCY_SYMBOL = re.compile(r"(?<![A-Za-z])US\$")
 TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 
 
@@ -27,7 +30,7 @@ def latin_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
     for phrase in sorted(allowed, key=len, reverse=True):
         if phrase:
             text = re.sub(re.escape(phrase), " ", text, flags=re.I)
-    text = ADDRESS.sub(" ", text)
+    text = CURRENCY_SYMBOL.sub(" ", ADDRESS.sub(" ", text))
     return [word.strip(".-'’") for word in LATIN_WORD.findall(text) if word.strip(".-'’")]
 
 
