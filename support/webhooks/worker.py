@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from support import dialect, stripe_budget, wakeup
+from support.asks import queueing as ask_queue
 from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
@@ -174,6 +175,8 @@ class Worker:
         (did something, Stripe in trouble)."""
         claim = inbox.claim_next(self.max_attempts)
         if claim is None:
+            if ask_queue.continue_due():
+                return True, False
             report = outbox.send_due(limit=10)
             if report.sent or report.failed or report.skipped:
                 return True, False
