@@ -132,13 +132,14 @@ def queue_batch(ask: UpgradeAsk) -> int:
         "interval",
         "created_at",
     ]
-    added = (
+    # The ids inserted say how many (a driver may not count an INSERT ... SELECT).
+    added = len(
         db.session.execute(
             dialect.insert(table)
             .from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["ask_id", "supporter_id"])
-        ).rowcount
-        or 0
+            .returning(table.c.id)
+        ).all()
     )
     recipient = UpgradeAskRecipient
     number = sa.cast(recipient.id, sa.String)

@@ -98,4 +98,5 @@ def queue_mails_from(rows: sa.Select) -> int:
         .from_select(columns, select)
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    return db.session.execute(insert).rowcount or 0
+    # The ids inserted say how many (a driver may not count an INSERT ... SELECT).
+    return len(db.session.execute(insert.returning(table.c.id)).all())
