@@ -251,3 +251,22 @@ def test_expired_started_filter_uses_thirty_day_months():
 
     filters = Filters(months=6)
     assert abs((utcnow() - filters.started_by()) - timedelta(days=180)) < timedelta(seconds=5)
+
+
+def test_the_worker_and_the_mail_command_finish_queueing(app, client, runner, monkeypatch):
+    from support.webhooks.worker import Worker
+
+    monkeypatch.setattr(queueing, "BATCH", 3)
+    ids = seed(8, amount=300)
+    signed_in(client, "editor")
+    send_ask(client)
+    worker = Worker(app, threads=1, poll=0.05)
+    assert worker._step() == (True, False)  # one batch more
+    [ask] = asks()
+    assert (ask.status, ask.recipients) == ("queuing", 6)
+    # Where cron runs `flask mail send` instead of a worker, it queues the rest and sends.
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 0 and "sent 8" in result.output
+    [ask] = asks()
+    assert (ask.status, ask.recipients) == ("queued", 8)
+    assert sorted(m.supporter_id for m in ask_mails()) == ids
