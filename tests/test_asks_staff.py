@@ -270,3 +270,14 @@ def test_the_worker_and_the_mail_command_finish_queueing(app, client, runner, mo
     [ask] = asks()
     assert (ask.status, ask.recipients) == ("queued", 8)
     assert sorted(m.supporter_id for m in ask_mails()) == ids
+
+
+def test_an_admin_may_send_and_the_audit_log_names_the_ask(client):
+    seed(2, amount=300)
+    signed_in(client, "admin")
+    _, sent, _ = send_ask(client)
+    assert sent.status_code == 303
+    [ask] = asks()
+    log = client.get("/staff/audit?kind=upgrade_ask").get_data(as_text=True)
+    assert "Upgrade ask sent" in log and f'href="/staff/asks/{ask.id}"' in log
+    assert "admin@example.org" in log
