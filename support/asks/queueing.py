@@ -159,7 +159,8 @@ def queue_batch(ask: UpgradeAsk) -> int:
         )
     )
     ask.through_id = end
-    ask.recipients = (ask.recipients or 0) + added
+    # In SQL, so a batch another worker did at the same time is not counted over.
+    ask.recipients = UpgradeAsk.recipients + added
     if end >= ask.until_id:
         ask.status = "queued"
         ask.queued_at = now

@@ -2,7 +2,8 @@
 
 Threads, each with its own app context and database session, claim events
 one at a time and apply them (`applying.apply_claimed`); with no event due
-they send due mail (manage links, retries) and recompute the dashboard's
+they queue the next batch of an upgrade ask still queuing (`asks.queueing`),
+send due mail (manage links, asks, retries) and recompute the dashboard's
 figures if events changed the ledger, and with nothing to do they wait. On
 PostgreSQL a listening connection wakes them as soon as a delivery or a mail
 is stored (LISTEN/NOTIFY, see `support.wakeup`), and they look anyway every
