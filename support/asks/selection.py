@@ -58,7 +58,12 @@ def group(filters: Filters, currency: str, rule: str, amount: int) -> sa.Select:
             primary.interval.label("interval"),
         )
         .select_from(Supporter)
-        .join(primary, primary.id == primary_subscription_id())
+        # The supporter's own subscriptions first (by index), then the primary one among
+        # them: a join on the subquery alone makes SQLite try every pair of rows.
+        .join(
+            primary,
+            sa.and_(primary.supporter_id == Supporter.id, primary.id == primary_subscription_id()),
+        )
     )
     query = filtered(query, filters, primary).where(
         primary.status == "active",
