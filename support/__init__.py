@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every blueprint at its place in the URL contract."""
     from support.account import bp as account_bp
     from support.appeal import bp as appeal_bp
+    from support.asks.routes import bp as asks_bp
     from support.banner import bp as banner_bp
     from support.health import bp as health_bp
     from support.manage import bp as manage_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(banner_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(asks_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

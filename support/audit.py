@@ -37,6 +37,7 @@ CAMPAIGN_PUBLISH = "campaign_publish"
 CAMPAIGN_END = "campaign_end"
 CAMPAIGN_REVERT = "campaign_revert"
 REPLAY = "replay"
+UPGRADE_ASK = "upgrade_ask"
 KINDS = (
     REFUND,
     CANCEL_NOW,
@@ -54,6 +55,7 @@ KINDS = (
     CAMPAIGN_END,
     CAMPAIGN_REVERT,
     REPLAY,
+    UPGRADE_ASK,
 )
 
 DONE = "done"

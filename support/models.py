@@ -62,6 +62,9 @@ class Supporter(db.Model):
     lang: Mapped[str] = mapped_column(sa.String(8), default="en")
     first_supported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the supporter unsubscribed from asks (marketing mail, support/asks/): kept
+    # by us alone, so no webhook or ledger rebuild writes it; service mail still goes.
+    asks_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The freshness version of the Stripe customer read last into email and name
     # (see support/ledger/versions.py).
     stripe_updated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -198,6 +201,61 @@ class SupporterChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UpgradeAsk(db.Model):
+    """A mail staff sent to a group of supporters asking them to raise their gift.
+
+    `filters` (JSON) is the group as chosen on the supporters list plus the ask's own
+    (support/asks/selection.py); `rule` "set" asks for `amount`, "plus" for the gift
+    plus `amount`, both in `currency`. The texts are the staff's, one pair per
+    language. `token` is the form's one-time token, so a double submit records one
+    ask. Recipients are queued in batches of supporter ids (`through_id` done so far,
+    up to `until_id`, the last supporter when the ask was sent); `status` is
+    "queuing" until the last batch, then "queued".
+    """
+
+    __tablename__ = "upgrade_ask"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    filters: Mapped[str] = mapped_column(sa.Text, default="{}")
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    rule: Mapped[str] = mapped_column(sa.String(8))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    subject_en: Mapped[str] = mapped_column(sa.String(200))
+    body_en: Mapped[str] = mapped_column(sa.Text)
+    subject_ar: Mapped[str] = mapped_column(sa.String(200))
+    body_ar: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queuing", index=True)
+    through_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    until_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str | None] = mapped_column(sa.String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UpgradeAskRecipient(db.Model):
+    """One supporter an ask was queued for: the gift it asks to raise and to what.
+
+    One row per ask and supporter (so one mail, `upgrade_ask:<id>`); `accepted_at`
+    is set when the mailed link's button is pressed, once (support/asks/accept.py).
+    """
+
+    __tablename__ = "upgrade_ask_recipient"
+    __table_args__ = (sa.UniqueConstraint("ask_id", "supporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ask_id: Mapped[int] = mapped_column(sa.ForeignKey("upgrade_ask.id"))
+    supporter_id: Mapped[int] = mapped_column(sa.ForeignKey("supporter.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(sa.ForeignKey("subscription.id"))
+    old_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    new_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    interval: Mapped[str] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CheckoutAttempt(db.Model):

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 
 from support import audit
+from support.asks import queueing
+from support.asks.links import accept_url, unsubscribe_url
 from support.campaigns import store
 from support.extensions import db
 from support.manage.done import return_token
-from support.models import CheckoutAttempt, utcnow
+from support.models import CheckoutAttempt, UpgradeAskRecipient, utcnow
 from support.portal_links import make_token
+from support.staff.supporters.queries import Filters
 from tests.factories import PASSWORD, event, payment, staff, subscription, supporter, totp_code
 from tests.helpers.campaigns import sample
 
@@ -65,7 +70,18 @@ def seed() -> dict[str, str]:
     )
     audit.record(audit.REPLAY, "evt_1QpLongStripeEventIdentifier00", detail="processed")
     db.session.commit()
+    # An upgrade ask to one supporter: its staff pages and the mailed links' pages.
+    nadia = supporter("nadia@example.org", name="نادية", lang="ar")
+    subscription(nadia, 300, "usd", current_period_end=utcnow())
+    draft = queueing.Draft(
+        Filters(q="nadia@example.org"), "usd", "set", 800, "More?", "Please.", "المزيد؟", "رجاءً."
+    )
+    ask, _ = queueing.record(draft, "every-page-ask-form-token", "admin@example.org")
+    recipient = db.session.scalar(sa.select(UpgradeAskRecipient))
     return {
+        "ask": str(ask.id),
+        **{f"ask-{lang}": urlsplit(accept_url(recipient.id, lang)).path for lang in LANGS},
+        **{f"unsubscribe-{lang}": urlsplit(unsubscribe_url(nadia.id, lang)).path for lang in LANGS},
         "layla": str(layla.id),
         "plan": str(plan.id),
         "paid": str(paid.id),
@@ -89,6 +105,9 @@ def reader_pages(ids: dict[str, str], lang: str) -> dict[str, str]:
         "bad-link": "/manage/not-a-token",
         "not-found": f"/{lang}/no-such-page",
         "banner-preview": "/embed/",
+        "ask-raise": ids[f"ask-{lang}"],
+        "ask-unsubscribe": ids[f"unsubscribe-{lang}"],
+        "ask-bad-link": "/asks/not-a-token",
     }
 
 
@@ -110,6 +129,9 @@ def staff_pages(ids: dict[str, str]) -> dict[str, str]:
         "accounts": "/staff/accounts",
         "two-factor": "/staff/account/two-factor",
         "audit": "/staff/audit",
+        "asks": "/staff/asks",
+        "ask-new": "/staff/asks/new",
+        "ask": f"/staff/asks/{ids['ask']}",
     }
 
 

@@ -178,7 +178,12 @@ def request_change(
     """
     if ask.kind == "amount" and ask.interval != sub.interval:
         ask = Ask(**{**ask.__dict__, "kind": "frequency"})
-    key = change_key(session, sub, ask, version)
+    return request_keyed_change(change_key(session, sub, ask, version), sub, ask, lang)
+
+
+def request_keyed_change(key: str, sub: Subscription, ask: Ask, lang: str) -> SupporterChange:
+    """`request_change` under a key the caller made (a mailed link's, say): the same
+    key asks Stripe once, and again only after an attempt Stripe refused."""
     earlier = db.session.scalars(
         sa.select(SupporterChange).where(SupporterChange.key == key).order_by(SupporterChange.id)
     ).all()

@@ -163,6 +163,11 @@ def template_context(row: OutboundEmail, supporter: Supporter, lang: str) -> dic
 
 def build_message(row: OutboundEmail, supporter: Supporter) -> EmailMessage:
     """The complete message for `row`, to `supporter`. Raises KeyError for unknown kinds."""
+    if row.kind == "upgrade_ask":
+        # Staff write an ask's words (support/asks/mail.py), not a template of ours.
+        from support.asks.mail import build
+
+        return build(row, supporter)
     if row.kind not in SUBJECTS:
         raise KeyError(f"no templates for mail kind {row.kind!r}")
     lang = mail_language(row, supporter)
@@ -175,9 +180,20 @@ def build_message(row: OutboundEmail, supporter: Supporter) -> EmailMessage:
 
 
 def assemble(
-    row: OutboundEmail, subject: str, text: str, html: str, to: str, lang: str
+    row: OutboundEmail,
+    subject: str,
+    text: str,
+    html: str,
+    to: str,
+    lang: str,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
-    """The message for `row` from its rendered parts, addressed to `to`."""
+    """The message for `row` from its rendered parts, addressed to `to`.
+
+    Marketing mail names its `unsubscribe_url`: the `List-Unsubscribe` and
+    `List-Unsubscribe-Post` headers then let a mail program unsubscribe with one
+    click (RFC 8058: a POST to that address, no confirmation asked). Service mail
+    (receipts, failures, confirmations) has none."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_FROM"]
@@ -186,6 +202,9 @@ def assemble(
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     # Lets a mail server or a test tell our mails apart without parsing bodies.
     message["X-Support-Mail"] = f"{row.kind}; {row.key}"
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     # After the body: making it multipart moves Content-* headers into the first part.

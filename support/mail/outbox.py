@@ -11,6 +11,8 @@ concurrent senders never wait on each other), sends each one and records the out
        ▲                 │  └────▶ skipped   (supporter erased or without an address)
        └── failed ◀──────┘                   (error kept, retried after a backoff)
 
+An ask (marketing) to a supporter who unsubscribed since it was queued is skipped.
+
 A claim is a lease: a sender that dies mid-way leaves a "sending" row that
 becomes due again when its lease lapses. Nothing here ever raises into the
 caller: a webhook or a page must not fail because mail did.
@@ -28,6 +30,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from support.addresses import mask_address
+from support.asks.optout import MARKETING_KINDS, opted_out
 from support.extensions import db
 from support.mail import transport
 from support.mail.messages import build_message
@@ -155,6 +158,8 @@ def send_row(row: OutboundEmail, report: SendReport) -> None:
         return
     supporter = db.session.get(Supporter, row.supporter_id) if row.supporter_id else None
     reason = _skip_reason(supporter)
+    if reason is None and row.kind in MARKETING_KINDS and opted_out(supporter):
+        reason = "unsubscribed from asks"
     if reason is not None:
         log.info("Mail %s (%s) skipped: %s", row.id, row.kind, reason)
         _finish(row, "skipped", reason)

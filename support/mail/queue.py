@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+import sqlalchemy as sa
+
 from support import dialect
 from support.extensions import db
 from support.models import OutboundEmail, utcnow
@@ -67,3 +69,34 @@ def forget_queued() -> None:
 def queued() -> list[int]:
     """The ids of the mails queued since `forget_queued`."""
     return list(db.session.info.get(QUEUED, ()))
+
+
+def queue_mails_from(rows: sa.Select) -> int:
+    """Owe many mails in one statement; how many were new.
+
+    `rows` selects the columns key, kind, supporter_id, lang and context (a JSON
+    text), in that order, one row per mail. Keys owed already are skipped, as by
+    `queue_mail`: one INSERT ... SELECT, however many mails, with no round trip per
+    row. The worker sends them in id order like any other.
+    """
+    table = OutboundEmail.__table__
+    now = utcnow()
+    source = rows.subquery()
+    columns = ["key", "kind", "supporter_id", "lang", "context", "status", "attempts", "created_at"]
+    select = sa.select(
+        source.c[0],
+        source.c[1],
+        source.c[2],
+        source.c[3],
+        source.c[4],
+        sa.literal("pending"),
+        sa.literal(0),
+        sa.literal(now, OutboundEmail.created_at.type),
+    ).where(sa.true())  # SQLite reads `ON CONFLICT` after a SELECT only behind a WHERE
+    insert = (
+        dialect.insert(table)
+        .from_select(columns, select)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    # The ids inserted say how many (a driver may not count an INSERT ... SELECT).
+    return len(db.session.execute(insert.returning(table.c.id)).all())

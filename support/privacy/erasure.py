@@ -7,7 +7,9 @@ received. Used by the staff area and `flask supporters erase`.
 Copies go too: the stored webhook events of the reader lose their personal
 fields, every spelling of the reader's names and addresses, and their error
 texts (`support.privacy.erased_events`); their mails lose their context (it may hold
-the name and address) and error text, and unsent ones are not sent. The
+the name and address) and error text, and unsent ones are not sent (an upgrade
+ask queued for them among them; its recipient row holds only ids and amounts,
+and the opt-out from asks stays, a preference saying nothing of the person). The
 sources of their checkout attempts, subscriptions and payments keep only the
 article and its campaign (`support.privacy.stored_sources`): a link the reader
 followed may have carried their address. Events that arrive afterwards are

@@ -1,5 +1,5 @@
 """Staff area: sign-in, dashboard, banner funnel, supporters, CSV, the webhook inbox,
-campaigns, accounts, the audit log, and admins' actions on a supporter.
+campaigns, upgrade asks, accounts, the audit log, and admins' actions on a supporter.
 
 One blueprint for every page; each area's routes live in its sub-package."""
 
@@ -8,6 +8,7 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from support.staff import audit_routes  # noqa: E402, F401
+from support.staff.asks import routes as ask_routes  # noqa: E402, F401
 from support.staff.auth import (  # noqa: E402, F401
     access,
     account_routes,

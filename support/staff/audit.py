@@ -42,6 +42,7 @@ KIND_LABELS = {
     audit.CAMPAIGN_END: _l("Campaign ended"),
     audit.CAMPAIGN_REVERT: _l("Campaign reverted"),
     audit.REPLAY: _l("Webhook replayed"),
+    audit.UPGRADE_ASK: _l("Upgrade ask sent"),
 }
 ERASURE_DETAILS = {
     audit.STRIPE_CUSTOMER_DELETED: _l("The Stripe customer was deleted too."),
@@ -121,6 +122,8 @@ def _detail(row: StaffAction) -> str | None:
         return _("version %(version)s", version=row.detail)
     if row.action == audit.CAMPAIGN_REVERT and len(parts) == 2:
         return _("version %(old)s saved again as version %(new)s", old=parts[0], new=parts[1])
+    if row.action == audit.UPGRADE_ASK:
+        return None
     if row.action == audit.REPLAY and row.detail:
         return _("now %(status)s", status=row.detail)
     return row.detail
@@ -141,6 +144,8 @@ def describe(row: StaffAction, shown: Shown | None = None) -> Entry:
         url = url_for("staff.campaign_history", slug=row.target)
     elif row.action == audit.REPLAY:
         url = url_for("staff.events")
+    elif row.action == audit.UPGRADE_ASK and row.detail and row.detail.isdigit():
+        url = url_for("staff.ask_detail", ask_id=int(row.detail))
     kind = KIND_LABELS.get(row.action)
     return Entry(
         row=row,

@@ -26,6 +26,7 @@ KIND_LABELS = {
     "gift_cancelled": _l("Gift cancelled"),
     "gift_kept": _l("Gift kept"),
     "card_updated": _l("Card updated"),
+    "upgrade_ask": _l("Upgrade ask"),
     "staff_invite": _l("Staff invitation"),
     "staff_reset": _l("Staff password reset"),
     "staff_digest": _l("Daily digest"),

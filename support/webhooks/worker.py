@@ -2,7 +2,8 @@
 
 Threads, each with its own app context and database session, claim events
 one at a time and apply them (`applying.apply_claimed`); with no event due
-they send due mail (manage links, retries) and recompute the dashboard's
+they queue the next batch of an upgrade ask still queuing (`asks.queueing`),
+send due mail (manage links, asks, retries) and recompute the dashboard's
 figures if events changed the ledger, and with nothing to do they wait. On
 PostgreSQL a listening connection wakes them as soon as a delivery or a mail
 is stored (LISTEN/NOTIFY, see `support.wakeup`), and they look anyway every
@@ -34,6 +35,7 @@ from flask import Flask
 
 from support import dialect, stripe_budget, wakeup
 from support.alerts import digest, sender
+from support.asks import queueing as ask_queue
 from support.campaigns import optimise
 from support.extensions import db
 from support.mail import outbox
@@ -218,6 +220,8 @@ class Worker:
         (did something, Stripe in trouble)."""
         claim = inbox.claim_next(self.max_attempts)
         if claim is None:
+            if ask_queue.continue_due():
+                return True, False
             report = outbox.send_due(limit=10)
             if report.sent or report.failed or report.skipped:
                 return True, False

@@ -11,29 +11,46 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from support.choices import LANGUAGES
 from support.extensions import db
-from support.form_values import page_number, search_text
-from support.models import Payment, StripeEvent, Subscription, Supporter
-from support.money import CURRENCY_EXPONENTS
+from support.form_values import page_number, search_text, whole_number
+from support.models import Payment, StripeEvent, Subscription, Supporter, utcnow
+from support.money import CURRENCY_EXPONENTS, AmountError, parse_number
 
 PER_PAGE = 25
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 STATUSES = ("active", "past_due", "unpaid", "paused", "canceled", "incomplete", "one_time")
 INTERVALS = ("month", "year")
+# "Giving for at least N months" counts months of 30 days, up to 50 years.
+MAX_MONTHS = 600
+
+
+def _under(value) -> str:
+    """An amount typed for "giving less than" (major units), kept as typed if valid."""
+    try:
+        return str(parse_number(value)) if isinstance(value, str) and len(value) <= 20 else ""
+    except AmountError:
+        return ""
 
 
 @dataclass
 class Filters:
-    """The list's query string: `q`, `status`, `currency`, `interval`, `page`."""
+    """The list's query string: `q`, `status`, `currency`, `interval`, `lang`,
+    `months` (giving for at least that many months), `under` (an active gift of less
+    than that amount, in `currency`), `page`."""
 
     q: str = ""
     status: str = ""
     currency: str = ""
     interval: str = ""
+    lang: str = ""
+    months: int = 0
+    under: str = ""
     page: int = 1
 
     @classmethod
@@ -44,8 +61,22 @@ class Filters:
             status=args.get("status", "") if args.get("status") in STATUSES else "",
             currency=args.get("currency", "") if args.get("currency") in CURRENCY_EXPONENTS else "",
             interval=args.get("interval", "") if args.get("interval") in INTERVALS else "",
+            lang=args.get("lang", "") if args.get("lang") in LANGUAGES else "",
+            months=whole_number(args.get("months"), MAX_MONTHS) or 0,
+            under=_under(args.get("under")),
             page=page_number(args.get("page")),
         )
+
+    def under_minor(self) -> int | None:
+        """`under` in the currency's minor units (None without both, or too precise)."""
+        if not self.under or not self.currency:
+            return None
+        value = parse_number(self.under).scaleb(CURRENCY_EXPONENTS[self.currency])
+        return int(value) if value == value.to_integral_value() else None
+
+    def started_by(self):
+        """The latest start of a gift giving for at least `months` months (None: any)."""
+        return utcnow() - timedelta(days=30 * self.months) if self.months else None
 
     def params(self, **changes) -> dict[str, str | int]:
         """The non-empty filters as URL parameters, with `changes` applied."""
@@ -134,6 +165,23 @@ def filtered(query: sa.Select, filters: Filters, primary: type[Subscription]) ->
         )
     if filters.interval:
         query = query.where(_has_subscription(Subscription.interval == filters.interval))
+    if filters.lang:
+        query = query.where(Supporter.lang == filters.lang)
+    if filters.months:
+        query = query.where(
+            _has_subscription(
+                Subscription.status == "active", Subscription.started_at <= filters.started_by()
+            )
+        )
+    under = filters.under_minor()
+    if under is not None:
+        query = query.where(
+            _has_subscription(
+                Subscription.status == "active",
+                Subscription.currency == filters.currency,
+                Subscription.amount < under,
+            )
+        )
     return query
 
 

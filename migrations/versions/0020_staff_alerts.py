@@ -1,6 +1,6 @@
 """Staff alerts: the daily digest opt-in, recovered payments, the chat alert queue
 
-Revision ID: 0022_staff_alerts
+Revision ID: 0020_staff_alerts
 Revises: 0019_renewal_reminders
 Create Date: 2026-12-07 15:00:00.000000
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-07 15:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_staff_alerts"
+revision = "0020_staff_alerts"
 down_revision = "0019_renewal_reminders"
 branch_labels = None
 depends_on = None

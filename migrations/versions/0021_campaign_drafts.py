@@ -1,7 +1,7 @@
 """Campaign drafts: a running campaign's next version, saved apart until published
 
-Revision ID: 0023_campaign_drafts
-Revises: 0022_staff_alerts
+Revision ID: 0021_campaign_drafts
+Revises: 0020_staff_alerts
 Create Date: 2026-12-07 15:00:00.000000
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-07 15:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_campaign_drafts"
-down_revision = "0022_staff_alerts"
+revision = "0021_campaign_drafts"
+down_revision = "0020_staff_alerts"
 branch_labels = None
 depends_on = None
 
