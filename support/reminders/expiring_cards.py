@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from support.extensions import db
 from support.mail.queue import queue_mail
 from support.models import OutboundEmail, Subscription, Supporter, utcnow
+from support.reminders.renewals import next_payment
 
 KIND = "card_expiring"
 # How long before the next payment the warning goes out.
@@ -113,16 +114,7 @@ def queue_due(now: datetime | None = None, limit: int = BATCH) -> int:
     now = now or utcnow()
     owed = 0
     for row in db.session.execute(due_query(now, limit)).all():
-        context = {
-            "amount": row.amount,
-            "currency": row.currency,
-            "frequency": row.interval,
-            "date": row.current_period_end.isoformat(),
-            "card_brand": row.card_brand,
-            "card_last4": row.card_last4,
-            "card_exp_month": row.card_exp_month,
-            "card_exp_year": row.card_exp_year,
-        }
+        context = next_payment(row)
         key = mail_key(row.stripe_id, row.card_last4, row.card_exp_month, row.card_exp_year)
         lang = row.lang or row.supporter_lang
         if queue_mail(key, KIND, row.supporter_id, lang, context) is not None:

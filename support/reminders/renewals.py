@@ -68,7 +68,14 @@ def queue_reminder(invoice: dict, row: sa.Row, supporter: sa.Row | None) -> bool
         return False
     if int(row.current_period_end.timestamp()) != renews_at or row.current_period_end <= utcnow():
         return False  # applied after that renewal (or the period changed since)
-    context = {
+    key = f"{KIND}:{row.stripe_id}:{renews_at}"
+    return owe_mail(key, KIND, supporter, next_payment(row), lang=row.lang)
+
+
+def next_payment(row) -> dict:
+    """A mail's words for a subscription's next payment: amount, date and the card charged
+    (the renewal reminder's and the expiring card's)."""
+    return {
         "amount": row.amount,
         "currency": row.currency,
         "frequency": row.interval,
@@ -78,5 +85,3 @@ def queue_reminder(invoice: dict, row: sa.Row, supporter: sa.Row | None) -> bool
         "card_exp_month": row.card_exp_month,
         "card_exp_year": row.card_exp_year,
     }
-    key = f"{KIND}:{row.stripe_id}:{renews_at}"
-    return owe_mail(key, KIND, supporter, context, lang=row.lang)

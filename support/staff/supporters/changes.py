@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from support.alerts.labels import REASON_LABELS  # noqa: F401 (templates read it here)
 from support.extensions import db
 from support.models import Subscription, Supporter, SupporterChange
 
@@ -17,17 +18,6 @@ KIND_LABELS = {
     "resume": _l("resumed"),
     "cancel": _l("cancelled"),
     "keep": _l("cancellation undone"),
-}
-# Stripe's `cancellation_details.feedback` values, as staff read them.
-REASON_LABELS = {
-    "too_expensive": _l("cannot afford it"),
-    "unused": _l("does not read enough"),
-    "low_quality": _l("unhappy with the journalism"),
-    "switched_service": _l("supports in another way"),
-    "customer_service": _l("payment trouble"),
-    "other": _l("another reason"),
-    "missing_features": _l("missing features"),
-    "too_complex": _l("too complex"),
 }
 OFFER_LABELS = {"pause": _l("pause"), "lower": _l("lower amount")}
 
