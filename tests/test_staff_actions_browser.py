@@ -191,7 +191,7 @@ def test_the_csv_follows_the_filters(live_server, page, app):
     sign_in(page, live_server.url, "viewer@example.org")
     page.goto(live_server.url + "/staff/supporters")
     assert "€25" in page.locator("tr", has_text="dina@example.org").inner_text()
-    page.get_by_label("Currency").select_option("eur")
+    page.get_by_label("Currency", exact=True).select_option("eur")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url("**currency=eur**")
     assert page.locator("table.data tbody tr").count() == 2
