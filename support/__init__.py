@@ -26,6 +26,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         instance_path=str(ROOT / "instance"),
     )
+    # A path with `//` in it is no address of ours: it answers 404, not a redirect to
+    # whatever the merged path happens to match (`/manage//x` would become `/manage/x`).
+    app.url_map.merge_slashes = False
     app.config.update(load_config())
     if config:
         app.config.update(config)

@@ -63,11 +63,8 @@ def test_odd_list_filters_are_dropped(editor, value, name):
 @given(token=odd_text)
 def test_odd_tokens_get_a_page(app, client, token):
     app.config["MANAGE_LIMIT_PORTAL"] = "100000 per minute"
-    # A token of slashes alone is a path with `//` in it: Werkzeug's redirect to the
-    # path with the slashes merged (308, on this site), which then answers its own page.
-    merged = (308,) if token and not token.strip("/") else ()
     token = quote(token.encode("utf-8", "surrogatepass"), safe="") or "x"
-    assert_page(client.get(f"/asks/{token}"), (400, 404, 410, *merged))
-    assert_page(client.post(f"/asks/{token}", data={}), (400, 404, 410, *merged))
-    assert_page(client.post(f"/unsubscribe/{token}"), (400, 404, *merged))
+    assert_page(client.get(f"/asks/{token}"), (400, 404, 410))
+    assert_page(client.post(f"/asks/{token}", data={}), (400, 404, 410))
+    assert_page(client.post(f"/unsubscribe/{token}"), (400, 404))
     assert ask_mails() == []
