@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from support.extensions import db
-from support.models import Payment, Subscription, SupporterChange, utcnow
+from support.models import Payment, Subscription, Supporter, SupporterChange, utcnow
 from support.stats.figures import COUNTED_PAYMENTS, NEVER_STARTED
 from support.stats.history import add_months, as_time, month_start
 
@@ -72,31 +72,33 @@ def cohorts(now: datetime) -> list[dict]:
 def lifetime_value() -> dict[str, dict]:
     """Per currency: the average paid per supporter who paid in it, and how many did.
 
-    The distinct (currency, supporter) pairs are a subquery of their own, which
-    PostgreSQL hashes; `count(DISTINCT ...)` would sort every payment instead.
+    The supporters who paid in a currency are counted from the supporter table, each
+    asking the payment index whether one of its payments counts (a semi-join per
+    currency): at 10M payments a few seconds, where grouping every (currency,
+    supporter) pair of the payment table spilled to disk for minutes.
     """
     pay = Payment
-    counted = (
-        pay.status.in_(COUNTED_PAYMENTS),
-        pay.disputed.is_(False),
-        pay.supporter_id.is_not(None),
-    )
+    counted = (pay.status.in_(COUNTED_PAYMENTS), pay.disputed.is_(False))
     totals = dict(
         db.session.execute(
             sa.select(pay.currency, sa.func.sum(pay.amount - pay.refunded_amount))
-            .where(*counted)
+            .where(*counted, pay.supporter_id.is_not(None))
             .group_by(pay.currency)
         ).all()
     )
-    pairs = sa.select(pay.currency, pay.supporter_id).where(*counted).distinct().subquery()
-    people = dict(
-        db.session.execute(
-            sa.select(pairs.c.currency, sa.func.count()).group_by(pairs.c.currency)
-        ).all()
-    )
+    people = {}
+    for currency in sorted(totals):
+        paid_in = (
+            sa.select(pay.id)
+            .where(pay.supporter_id == Supporter.id, pay.currency == currency, *counted)
+            .exists()
+        )
+        people[currency] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Supporter).where(paid_in)
+        )
     return {
-        currency: {"average": int(totals.get(currency) or 0) // count, "supporters": count}
-        for currency, count in sorted(people.items())
+        currency: {"average": int(totals[currency] or 0) // count, "supporters": count}
+        for currency, count in people.items()
         if count
     }
 
