@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale, format_date
 
-from support import stripe_api
 from support.extensions import db
 from support.mail import outbox
 from support.models import OutboundEmail, utcnow
@@ -20,6 +19,7 @@ from support.webhooks.worker import Worker
 from tests import factories
 from tests.conftest import _statements
 from tests.helpers.reminders import (
+    WILL_NOT_RENEW,
     delivered_gift,
     html_of,
     kinds,
@@ -96,20 +96,7 @@ def test_a_card_that_expires_before_the_renewal_is_mailed_about_once(
     assert len(of_kind(smtp_server.received(), "card_expiring")) == 2
 
 
-def _pause(sub_id: str) -> None:
-    params = {"pause_collection": {"behavior": "void"}}
-    stripe_api.client().v1.subscriptions.update(sub_id, params=params)
-
-
-def _cancel_at_period_end(sub_id: str) -> None:
-    stripe_api.client().v1.subscriptions.update(sub_id, params={"cancel_at_period_end": True})
-
-
-def _cancel_now(sub_id: str) -> None:
-    stripe_api.client().v1.subscriptions.cancel(sub_id)
-
-
-@pytest.mark.parametrize("change", [_pause, _cancel_at_period_end, _cancel_now])
+@pytest.mark.parametrize("change", WILL_NOT_RENEW)
 def test_no_warning_for_a_gift_that_will_not_renew(client, emulator, smtp_server, change):
     sub_id, deliveries = delivered_gift(client, emulator)
     new_card(emulator, sub_id, 1, 2027)

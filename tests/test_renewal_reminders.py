@@ -11,7 +11,6 @@ import re
 import pytest
 from flask_babel import force_locale, format_date
 
-from support import stripe_api
 from support.config import ConfigError, load_config
 from support.mail import outbox
 from support.mail.messages import build_message
@@ -20,6 +19,8 @@ from support.webhooks import inbox
 from support.webhooks.applying import apply_event
 from tests import factories
 from tests.helpers.reminders import (
+    WILL_NOT_RENEW,
+    cancel_at_period_end,
     delivered_gift,
     html_of,
     kinds,
@@ -27,6 +28,7 @@ from tests.helpers.reminders import (
     new_card,
     of_kind,
     open_mailed_link,
+    pause,
     start_card_update,
     text_of,
 )
@@ -131,20 +133,7 @@ def test_no_reminder_when_the_setting_is_off(app, client, emulator, smtp_server)
     assert emulator.api_stats()["requests"] == 0
 
 
-def _pause(sub_id: str) -> None:
-    params = {"pause_collection": {"behavior": "void"}}
-    stripe_api.client().v1.subscriptions.update(sub_id, params=params)
-
-
-def _cancel_at_period_end(sub_id: str) -> None:
-    stripe_api.client().v1.subscriptions.update(sub_id, params={"cancel_at_period_end": True})
-
-
-def _cancel_now(sub_id: str) -> None:
-    stripe_api.client().v1.subscriptions.cancel(sub_id)
-
-
-@pytest.mark.parametrize("change", [_pause, _cancel_at_period_end, _cancel_now])
+@pytest.mark.parametrize("change", WILL_NOT_RENEW)
 def test_no_reminder_for_a_gift_that_will_not_renew(client, emulator, smtp_server, change):
     """The gift changed after Stripe sent the event: the fresh read decides."""
     sub_id, deliveries = delivered_gift(client, emulator)
@@ -154,7 +143,7 @@ def test_no_reminder_for_a_gift_that_will_not_renew(client, emulator, smtp_serve
     deliveries.deliver(upcoming)  # the reminder's event is applied first
     deliveries.deliver()
     assert kinds(smtp_server.received()) == ["thank_you"]
-    if change is _pause:
+    if change is pause:
         # Paused before Stripe sent it: the ledger says so, and Stripe is not asked.
         emulator.reset_api_stats()
         emulator.upcoming(sub_id)
@@ -165,7 +154,7 @@ def test_no_reminder_for_a_gift_that_will_not_renew(client, emulator, smtp_serve
 
 def test_a_cancelling_gift_has_no_upcoming_invoice_at_the_emulator(client, emulator):
     sub_id, _deliveries = delivered_gift(client, emulator)
-    _cancel_at_period_end(sub_id)
+    cancel_at_period_end(sub_id)
     with pytest.raises(Exception, match="cancel at period end"):
         emulator.upcoming(sub_id)
 

@@ -79,3 +79,21 @@ def start_card_update(browser, account_page: str, subscription_id: int, lang: st
     assert f'name="subscription" value="{subscription_id}"' in account_page
     data = {"subscription": subscription_id, **form_tokens(account_page)}
     return browser.post(f"/{lang}/account/card", data=data)
+
+
+def pause(sub_id: str) -> None:
+    """Pause the gift's collection (Stripe voids the invoices meanwhile)."""
+    params = {"pause_collection": {"behavior": "void"}}
+    stripe_api.client().v1.subscriptions.update(sub_id, params=params)
+
+
+def cancel_at_period_end(sub_id: str) -> None:
+    stripe_api.client().v1.subscriptions.update(sub_id, params={"cancel_at_period_end": True})
+
+
+def cancel_now(sub_id: str) -> None:
+    stripe_api.client().v1.subscriptions.cancel(sub_id)
+
+
+# What makes a gift not renew: neither reminder nor expiry warning is owed for it.
+WILL_NOT_RENEW = [pause, cancel_at_period_end, cancel_now]
