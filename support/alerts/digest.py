@@ -124,9 +124,9 @@ def queue_due(now: datetime) -> int:
     zone = current_app.config["STAFF_DIGEST_TIMEZONE"]
     day = last_whole_day(now, zone)
     users = db.session.execute(
-        sa.select(StaffUser.id, StaffUser.digest_lang).where(
-            StaffUser.daily_digest.is_(True), StaffUser.status == "active"
-        )
+        sa.select(StaffUser.id, StaffUser.digest_lang)
+        .where(StaffUser.daily_digest.is_(True), StaffUser.status == "active")
+        .order_by(StaffUser.id)  # queued (and so sent) in a steady order
     ).all()
     if not users:
         db.session.rollback()
