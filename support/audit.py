@@ -105,14 +105,17 @@ def record(
 
 
 def record_erasure(
-    supporter: Supporter, delete_stripe_customer: bool, outcome: str = DONE
+    supporter: Supporter,
+    delete_stripe_customer: bool,
+    outcome: str = DONE,
+    already_erased: bool = False,
 ) -> StaffAction:
     """The row of an erasure: "1 supporter erased", by row id only."""
     if outcome == FAILED:
         detail = STRIPE_UNAVAILABLE
     elif delete_stripe_customer and supporter.stripe_customer_id:
         detail = STRIPE_CUSTOMER_DELETED
-    elif supporter.erased_at is not None:
+    elif already_erased:
         detail = ALREADY_ERASED
     else:
         detail = None

@@ -26,3 +26,9 @@ def insert(table: sa.Table, postgres: bool | None = None) -> postgresql.Insert |
     if postgres is None:
         postgres = is_postgres()
     return postgresql.insert(table) if postgres else sqlite.insert(table)
+
+
+def deadlocked(error: BaseException) -> bool:
+    """Whether PostgreSQL ended this transaction to break a deadlock (SQLSTATE 40P01);
+    running it again is what PostgreSQL advises."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "40P01"

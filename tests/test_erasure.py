@@ -10,13 +10,16 @@ by an SMTP server that quotes the address, and an event fails with an error quot
 from __future__ import annotations
 
 import json
+import threading
+import time
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 
+from support import audit
 from support.extensions import db
-from support.models import OutboundEmail, Payment, StripeEvent, Supporter
+from support.models import OutboundEmail, Payment, StaffAction, StripeEvent, Supporter
 from support.privacy import erasure
 from support.privacy.redaction import REDACTED
 from tests.conftest import free_port
@@ -213,3 +216,60 @@ def test_the_inbox_shows_a_redacted_event(client, emulator):
         page = response.get_data(as_text=True)
         assert response.status_code == 200 and "checkout.session.completed" in page
         assert REDACTED in page and leaks(page) == []
+
+
+def test_an_erasure_ended_by_a_deadlock_runs_again(client, emulator, runner):
+    """PostgreSQL ends the erasure to break a deadlock with another writer of the reader's
+    rows (as a worker applying their events is): the erasure runs again and succeeds once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("deadlocks between writers are PostgreSQL's (SQLite has one writer)")
+    give(client, emulator, email=EMAIL, name=NAME)
+    seen: set = set()
+    deliver_new(client, emulator, seen)
+    supporter = db.session.scalar(sa.select(Supporter))
+    event_id = emulator.events("customer.created")[0]["id"]
+    engine = db.engine
+    holding, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        """Hold the subscription, wait until the erasure waits for it, then write an
+        event the erasure has redacted: each now waits for the other."""
+        try:
+            with engine.connect() as connection, connection.begin():
+                connection.execute(
+                    sa.text("SELECT id FROM subscription WHERE supporter_id = :id FOR UPDATE"),
+                    {"id": supporter.id},
+                )
+                holding.set()
+                waiting = sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                deadline = time.monotonic() + 10
+                while not connection.execute(waiting).scalar():
+                    assert time.monotonic() < deadline, "the erasure never waited"
+                    time.sleep(0.02)
+                connection.execute(
+                    sa.text("UPDATE stripe_event SET attempts = attempts WHERE id = :id"),
+                    {"id": event_id},
+                )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=other_writer, daemon=True)
+    thread.start()
+    assert holding.wait(10)
+    result = runner.invoke(args=["supporters", "erase", EMAIL])
+    assert done.wait(10)
+    assert errors == [], errors
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert supporter.erased_at is not None and supporter.email is None
+    erasures = db.session.scalars(
+        sa.select(StaffAction).where(StaffAction.action == audit.ERASE)
+    ).all()
+    assert [row.supporter_id for row in erasures] == [supporter.id]
+    assert not leaks(db.session.get(StripeEvent, event_id).payload)

@@ -6,7 +6,6 @@ import click
 from flask.cli import AppGroup
 
 from support.addresses import mask_address
-from support.extensions import db
 from support.ledger.supporters import find_supporters
 
 supporters_group = AppGroup("supporters", help="Supporter records.")
@@ -23,14 +22,13 @@ def supporters_erase(email: str, delete_stripe_customer: bool) -> None:
     """Remove EMAIL's personal data from every supporter with that address; amounts stay,
     anonymised. No more mail is sent."""
     # The one erasure implementation, shared with the staff admin action.
-    from support.privacy.erasure import erase_supporter
+    from support.privacy.erasure import erase_committed
 
     found = find_supporters(email)
     if not found:
         raise click.ClickException(f"No supporter with the address {mask_address(email)}")
     # Every row with the address (one per Stripe customer it was typed for) goes.
-    erased = erase_supporter(found[0], delete_stripe_customer=delete_stripe_customer)
-    db.session.commit()
+    erased = erase_committed(found[0], delete_stripe_customer=delete_stripe_customer)
     suffix = " and deleted their Stripe customers" if delete_stripe_customer else ""
     click.echo(f"Erased supporters {', '.join(f'#{row.id}' for row in erased)}{suffix}.")
 

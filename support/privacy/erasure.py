@@ -22,15 +22,20 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from support import audit, stripe_api
 from support.addresses import normalise_email
+from support.dialect import deadlocked
 from support.extensions import db
 from support.models import OutboundEmail, Subscription, Supporter, SupporterChange, utcnow
 from support.privacy.erased_events import Reader, redact_events
 from support.privacy.stored_sources import erase_sources
 
 log = logging.getLogger(__name__)
+
+# Runs of an erasure that PostgreSQL may end to break a deadlock (see erase_committed).
+DEADLOCK_RETRIES = 3
 
 
 def _scrub_mail(supporter: Supporter) -> None:
@@ -113,11 +118,39 @@ def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) 
         done.add(row.id)
         if delete_stripe_customer and row.stripe_customer_id:
             stripe_api.delete_customer(row.stripe_customer_id)
-        audit.record_erasure(row, delete_stripe_customer)
         if row.erased_at is not None and row.email is None and row.name is None:
+            audit.record_erasure(row, delete_stripe_customer, already_erased=True)
             continue
         reader = _erase_one(row)
+        # Written last: its row refers to the supporter's, which (as when an event
+        # is applied) is locked after the events and the subscriptions.
+        audit.record_erasure(row, delete_stripe_customer)
         erased.append(row)
         log.info("Erased supporter %s", row.id)
         waiting += _same_reader(reader, done)
     return erased
+
+
+def erase_committed(supporter: Supporter, delete_stripe_customer: bool = False) -> list[Supporter]:
+    """`erase_supporter`, committed.
+
+    The erasure writes many of the reader's rows in one transaction; a worker
+    applying one of their events at that moment (the ones deleting the customer
+    causes, say) writes some of the same rows. Should PostgreSQL find the two
+    waiting on each other, it ends one of them: if it is the erasure, everything
+    is rolled back and the erasure runs again, which is harmless (a customer
+    already deleted counts as deleted). `StripeUnavailable` is raised with
+    nothing written.
+    """
+    attempt = 1
+    while True:
+        try:
+            erased = erase_supporter(supporter, delete_stripe_customer)
+            db.session.commit()
+            return erased
+        except OperationalError as error:
+            db.session.rollback()
+            if attempt == DEADLOCK_RETRIES or not deadlocked(error):
+                raise
+            log.warning("Erasing supporter %s met a deadlock, erasing again", supporter.id)
+            attempt += 1

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from support import audit
 from support.extensions import db
 from support.models import Supporter, utcnow
-from support.privacy.erasure import erase_supporter
+from support.privacy.erasure import erase_committed
 from support.staff import bp
 from support.staff.auth.access import admin_required, staff_required
 from support.staff.forms import EraseForm
@@ -109,14 +109,13 @@ def supporter_erase(supporter_id: int):
             abort(400)
         return _detail(supporter, form), 400
     try:
-        erased = erase_supporter(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
+        erased = erase_committed(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
     except StripeUnavailable:
         db.session.rollback()
         audit.record_erasure(supporter, True, audit.FAILED)
         db.session.commit()
         flash(_("Stripe did not delete the customer, so nothing was erased. Try again."), "error")
         return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
-    db.session.commit()
     if len(erased) > 1:
         # One person, several Stripe customers: every record with their address went.
         flash(
