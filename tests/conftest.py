@@ -13,6 +13,7 @@ per xdist worker) with the real migrations, then emptied between tests.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,7 +35,7 @@ from werkzeug.serving import make_server
 
 from devtools.stripe_emulator import Emulator
 from support import create_app
-from support.extensions import db
+from support.extensions import db, limiter
 from support.models import OutboundEmail, StripeEvent
 from support.webhooks.worker import Worker
 
@@ -219,12 +221,15 @@ def _empty_tables() -> None:
     # test_migrations, not by every test's clean-up.
     existing = _MIGRATED_TABLES[_address(db.engine)]
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
-    for table in tables:  # children first
-        db.session.execute(table.delete())
     if db.engine.dialect.name == "postgresql":
-        # Ids start at 1 again, as on SQLite. (`TRUNCATE ... RESTART IDENTITY` did both
-        # at once, but makes new files for every table: half a second a test.)
-        db.session.execute(_RESTART_SEQUENCES)
+        # Children first, in one round trip; then ids start at 1 again, as on SQLite.
+        # (`TRUNCATE ... RESTART IDENTITY` did both at once, but makes new files for
+        # every table: half a second a test.)
+        deletes = [f'DELETE FROM "{table.name}"' for table in tables]
+        db.session.execute(sa.text(";\n".join([*deletes, _RESTART_SEQUENCES.text])))
+    else:
+        for table in tables:  # children first
+            db.session.execute(table.delete())
     db.session.commit()
 
 
@@ -281,11 +286,69 @@ def make_app(config: dict) -> Flask:
     return app
 
 
-def _statements(engine) -> list[str]:
-    """Every SQL statement `engine` runs from now on."""
+@contextmanager
+def statements_run(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every SQL statement `engine` runs inside the block."""
     seen: list[str] = []
-    sa.event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    return seen
+
+    def record(*args) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+class SharedApp:
+    """One app per database and process, as each test first finds it.
+
+    Building an app costs about 50 ms, nearly all of it Werkzeug compiling the
+    URL rules; the same app serves every test on its database instead, put back
+    before each one: its settings as built (a test changes them freely), none of
+    the values it kept meanwhile (`app.extensions` entries added since: the
+    process caches, the Stripe client), and rate limits counted from zero with
+    its own settings (the limiter is one object that the last app built set up).
+    A test that adds routes needs an app that has served no request: it is
+    marked `own_app` and gets one of its own.
+    """
+
+    def __init__(self, config: dict) -> None:
+        self.app = make_app(config)
+        self._config = copy.deepcopy(dict(self.app.config))
+        self._extensions = frozenset(self.app.extensions)
+        self._routes = _route_count(self.app)
+
+    def restored(self) -> Flask:
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self._config))
+        for name in set(app.extensions) - self._extensions:
+            del app.extensions[name]
+        limiter.init_app(app)
+        return app
+
+    def routes_added(self) -> bool:
+        return _route_count(self.app) != self._routes
+
+
+def _route_count(app: Flask) -> int:
+    return sum(1 for _ in app.url_map.iter_rules())
+
+
+_SHARED_APPS: dict[str, SharedApp] = {}
+
+
+def _test_app(request, database: str, emulator_url: str) -> tuple[Flask, SharedApp | None]:
+    """The app a test gets: its own (`own_app`), else the shared one, restored."""
+    config = base_config(database, emulator_url)
+    if request.node.get_closest_marker("own_app") is not None:
+        return make_app(config), None
+    if database not in _SHARED_APPS:
+        _SHARED_APPS[database] = SharedApp(config)
+    shared = _SHARED_APPS[database]
+    return shared.restored(), shared
 
 
 @pytest.fixture
@@ -297,15 +360,17 @@ def app(request, database, emulator):
     """
     emulator.reset()
     emulator.webhook_url = None
-    app = make_app(base_config(database, emulator.url))
+    app, shared = _test_app(request, database, emulator.url)
     with app.app_context():
         one_database = request.node.get_closest_marker("one_database") is not None
-        statements = _statements(db.engine) if one_database else []
-        yield app
+        with statements_run(db.engine) if one_database else nullcontext([]) as ran:
+            yield app
         db.session.remove()
-        ran = list(statements)
         _empty_tables()
         db.engine.dispose()
+        if shared is not None and shared.routes_added():
+            del _SHARED_APPS[database]
+            pytest.fail("added routes to the app the tests share: mark the test own_app")
         if ran:
             pytest.fail(
                 f"marked one_database, yet ran SQL (so it needs both databases): {ran[0]}",
@@ -330,7 +395,10 @@ class LiveServer:
     def __init__(self, app):
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Shut down within 50 ms of being asked (the default looks every 0.5 s).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.worker = Worker(app, threads=2, poll=0.05)
         self._worker_thread = threading.Thread(
             target=self.worker.run, kwargs={"handle_signals": False}, daemon=True
@@ -433,8 +501,10 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh browser context (no cookies, no storage) and page."""
+    from tests.helpers.network import watch
+
     context = browser.new_context()
-    page = context.new_page()
+    page = watch(context.new_page())
     page.set_default_timeout(10_000)
     yield page
     context.close()

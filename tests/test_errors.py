@@ -42,6 +42,7 @@ def test_staff_error_pages_lead_back_to_the_staff_desk(client):
     assert "Back to the support page" in reader and "staff desk" not in reader
 
 
+@pytest.mark.own_app
 @pytest.mark.one_database
 def test_unexpected_error_is_a_500_page_and_rolls_back(app, client):
     @app.get("/boom")
@@ -58,6 +59,7 @@ def _raising(app, path, status):
     app.add_url_rule(path, f"raise_{status}", lambda: abort(status))
 
 
+@pytest.mark.own_app
 @pytest.mark.one_database
 @pytest.mark.parametrize(
     ("status", "lang", "title", "text"),
@@ -80,6 +82,7 @@ def test_401_and_410_are_pages_in_the_readers_language(app, client, status, lang
     assert "Something went wrong on our side" not in html
 
 
+@pytest.mark.own_app
 @pytest.mark.one_database
 @pytest.mark.parametrize("status", [401, 410])
 def test_401_and_410_on_an_api_are_json(app, client, status):
@@ -89,6 +92,7 @@ def test_401_and_410_on_an_api_are_json(app, client, status):
     assert response.get_json()["error"]["status"] == status
 
 
+@pytest.mark.own_app
 @pytest.mark.one_database
 @pytest.mark.parametrize(("status", "words"), [(418, "not right"), (503, "on our side")])
 def test_other_statuses_keep_their_code_with_their_class_words(app, client, status, words):

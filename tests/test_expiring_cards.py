@@ -17,7 +17,7 @@ from support.models import OutboundEmail, utcnow
 from support.reminders import expiring_cards
 from support.webhooks.worker import Worker
 from tests import factories
-from tests.conftest import _statements
+from tests.conftest import statements_run
 from tests.helpers.reminders import (
     WILL_NOT_RENEW,
     delivered_gift,
@@ -144,14 +144,14 @@ def test_the_scan_is_one_query_and_no_stripe_request(app, emulator, smtp_server)
                            card_exp_month=12, card_exp_year=now.year + 3)  # fmt: skip
     db.session.commit()
     emulator.reset_api_stats()
-    seen = _statements(db.engine)
-    assert expiring_cards.queue_due(now) == 40
-    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1
-    assert emulator.api_stats()["requests"] == 0
-    count = len(seen)
-    assert expiring_cards.queue_due(now) == 0  # a second look finds nothing new
-    assert len(seen) - count <= 3  # the one query, and its transaction's end
+    with statements_run(db.engine) as seen:
+        assert expiring_cards.queue_due(now) == 40
+        selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+        assert len(selects) == 1
+        assert emulator.api_stats()["requests"] == 0
+        count = len(seen)
+        assert expiring_cards.queue_due(now) == 0  # a second look finds nothing new
+        assert len(seen) - count <= 3  # the one query, and its transaction's end
     outbox.send_due()
     received = smtp_server.received()
     assert kinds(received) == ["card_expiring"] * 40

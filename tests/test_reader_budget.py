@@ -99,6 +99,7 @@ def test_readers_past_their_share_do_not_hold_up_a_refund(client, gifts, emulato
     assert refunded_at_stripe(emulator, gifts["charge"]) == 400
 
 
+@pytest.mark.own_app
 @pytest.mark.parametrize(
     ("lang", "says"), [("en", "try again in a few seconds"), ("ar", "بضع ثوانٍ")]
 )
