@@ -20,6 +20,9 @@ import sqlalchemy as sa
 log = logging.getLogger(__name__)
 
 CHANNEL = "support_worker"
+# How long the listener waits for a notification before looking whether its worker is
+# stopping: a stopping worker (a deploy, a test's server) finishes within this.
+STOP_CHECK_SECONDS = 0.2
 
 
 class Wakeup:
@@ -64,7 +67,7 @@ def listen(
                 connection.execute(f"LISTEN {CHANNEL}")
                 on_notify()  # whatever arrived while we were not listening
                 while not stopping.is_set():
-                    for _ in connection.notifies(timeout=1.0):
+                    for _ in connection.notifies(timeout=STOP_CHECK_SECONDS):
                         on_notify()
         except psycopg.Error as error:
             log.warning("Listening for work failed (%s); trying again in %ss", error, retry)

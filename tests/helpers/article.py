@@ -64,7 +64,7 @@ class Article:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def page(self, support: str, attributes: str, html_lang: str = "en", paragraphs: int = 3):
         """Publish an article embedding the banner; its URL."""
