@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import BannerDailyStat
+from tests.helpers import network
 from tests.helpers.article import Article
 
 pytestmark = pytest.mark.browser
@@ -35,7 +36,7 @@ def settled(page) -> None:
         "[...document.querySelectorAll('[data-support-banner]')].every("
         "h => !h.shadowRoot || !h.shadowRoot.querySelector('.r'))"
     )
-    page.wait_for_load_state("networkidle")
+    network.quiet(page)
 
 
 def counts(expected: tuple[int, int, int], variant_lang=None, timeout: float = 5) -> dict:

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.helpers import network
+
 pytestmark = pytest.mark.browser
 
 OTHER = 'input[name="amount"][value="other"]'
@@ -13,7 +15,7 @@ OTHER = 'input[name="amount"][value="other"]'
 def sized(request, browser):
     """A page `request.param` pixels wide."""
     context = browser.new_context(viewport={"width": request.param, "height": 844})
-    page = context.new_page()
+    page = network.watch(context.new_page())
     page.set_default_timeout(10_000)
     yield page, request.param
     context.close()
@@ -62,7 +64,7 @@ def test_other_amount_shows_only_once_chosen(live_server, sized):
 
 def test_without_javascript_the_other_amount_still_shows(live_server, browser):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
-    page = context.new_page()
+    page = network.watch(context.new_page())
     page.goto(f"{live_server.url}/en/")
     assert page.locator("#amount_other").is_visible()
     context.close()
@@ -101,7 +103,7 @@ def test_arabic_amounts_typed_in_the_browser_read_like_the_server(app, live_serv
 
 def test_arabic_text_uses_our_own_webfont(live_server, browser):
     context = browser.new_context()
-    page = context.new_page()
+    page = network.watch(context.new_page())
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     page.goto(f"{live_server.url}/ar/")
@@ -119,7 +121,7 @@ FULL_ARABIC_FONTS = ("ibm-plex-sans-arabic-arabic-400", "ibm-plex-sans-arabic-ar
 @pytest.mark.parametrize("path", ["/en/", "/en/manage"])
 def test_english_pages_never_download_the_arabic_font(live_server, browser, path):
     context = browser.new_context()
-    page = context.new_page()
+    page = network.watch(context.new_page())
     fetched: dict[str, int] = {}
     page.on(
         "response",
@@ -130,8 +132,7 @@ def test_english_pages_never_download_the_arabic_font(live_server, browser, path
         ),
     )
     page.goto(live_server.url + path)
-    page.evaluate("document.fonts.ready")
-    page.wait_for_load_state("networkidle")
+    network.quiet(page)
     assert page.locator(".language-switch").inner_text() == "العربية"
     assert not [url for url in fetched if any(name in url for name in FULL_ARABIC_FONTS)]
     # Only the language switch's six letters, in a face of their own.
@@ -143,12 +144,11 @@ def test_english_pages_never_download_the_arabic_font(live_server, browser, path
 
 def test_arabic_pages_do_download_it(live_server, browser):
     context = browser.new_context()
-    page = context.new_page()
+    page = network.watch(context.new_page())
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     page.goto(f"{live_server.url}/ar/")
-    page.evaluate("document.fonts.ready")
-    page.wait_for_load_state("networkidle")
+    network.quiet(page)
     assert any(FULL_ARABIC_FONTS[0] in url for url in asked)
     assert not any("switch" in url for url in asked)  # "English" needs no Arabic face
     context.close()
@@ -164,7 +164,7 @@ def test_arabic_amount_buttons_stay_on_one_line_on_a_phone(
     app.config["SUPPORT_PRESETS"] = [Decimal(p) for p in presets.split(",")]
     app.config["SUPPORT_AMOUNT_STYLE"] = style
     context = browser.new_context(viewport={"width": width, "height": 800})
-    page = context.new_page()
+    page = network.watch(context.new_page())
     page.goto(f"{live_server.url}/ar/")
     page.evaluate("document.fonts.ready")
     assert overflow(page) == 0

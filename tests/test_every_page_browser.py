@@ -26,6 +26,7 @@ from support.models import CheckoutAttempt, UpgradeAskRecipient, utcnow
 from support.portal_links import make_token
 from support.staff.supporters.queries import Filters
 from tests.factories import PASSWORD, event, payment, staff, subscription, supporter, totp_code
+from tests.helpers import network
 from tests.helpers.campaigns import sample
 
 pytestmark = pytest.mark.browser
@@ -141,8 +142,7 @@ def signed_out_staff_pages() -> dict[str, str]:
 
 def problems_on(page, url: str, name: str, width: int, lang: str, axe: Axe) -> list[str]:
     """What is wrong with one page: overflow and serious axe-core violations."""
-    response = page.goto(url)
-    page.wait_for_load_state("networkidle")
+    response = network.goto(page, url)
     found = []
     if response is None or response.status >= 500:
         found.append(f"{name}: answered {response.status if response else 'nothing'}")
@@ -180,49 +180,57 @@ def sign_in(page, base: str) -> None:
     page.wait_for_url("**/staff/")
 
 
+def window(browser, width: int, lang: str):
+    """A fresh browser context (no cookies) `width` pixels wide, asking for `lang`."""
+    return browser.new_context(
+        viewport={"width": width, "height": 900},
+        locale="ar" if lang == "ar" else "en-US",
+        extra_http_headers={"Accept-Language": lang},
+    )
+
+
+# Four runs of each kind (two widths, two languages), so they share out over the
+# suite's processes rather than keeping one busy for minutes.
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_and_passes_axe(live_server, browser, width):
+def test_every_reader_page_fits_and_passes_axe(live_server, browser, width, lang):
     ids = seed()
     axe = Axe()
     problems: list[str] = []
-    signed_in = None
+    visitor = window(browser, width, lang)
+    page = network.watch(visitor.new_page())
+    for name, path in {**reader_pages(ids, lang), **signed_out_staff_pages()}.items():
+        problems += problems_on(page, live_server.url + path, name, width, lang, axe)
+    # The mailed link's button opens the account page (a supporter session).
+    page.goto(f"{live_server.url}/manage/{ids[f'link-{lang}']}")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/{lang}/account")
+    account = f"{live_server.url}/{lang}/account"
+    problems += problems_on(page, account, "account", width, lang, axe)
+    gifts = f"{account}/gifts"
+    for name, path in {
+        "account-amount": f"{gifts}/{ids['plan']}/amount",
+        "account-pause": f"{gifts}/{ids['plan']}/pause",
+        "account-cancel-offer": f"{gifts}/{ids['plan']}/cancel",
+        "account-cancel": f"{gifts}/{ids['plan']}/cancel?step=reasons&offered=pause",
+        "account-resume": f"{gifts}/{ids['resting']}/resume",
+        "account-keep": f"{gifts}/{ids['ending']}/keep",
+    }.items():
+        problems += problems_on(page, path, name, width, lang, axe)
+    visitor.close()
+    assert not problems, "\n".join(problems)
 
-    def context(lang: str, state=None):
-        return browser.new_context(
-            viewport={"width": width, "height": 900},
-            locale="ar" if lang == "ar" else "en-US",
-            extra_http_headers={"Accept-Language": lang},
-            storage_state=state,
-        )
 
-    for lang in LANGS:
-        visitor = context(lang)
-        page = visitor.new_page()
-        for name, path in {**reader_pages(ids, lang), **signed_out_staff_pages()}.items():
-            problems += problems_on(page, live_server.url + path, name, width, lang, axe)
-        # The mailed link's button opens the account page (a supporter session).
-        page.goto(f"{live_server.url}/manage/{ids[f'link-{lang}']}")
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_url(f"**/{lang}/account")
-        account = f"{live_server.url}/{lang}/account"
-        problems += problems_on(page, account, "account", width, lang, axe)
-        gifts = f"{account}/gifts"
-        for name, path in {
-            "account-amount": f"{gifts}/{ids['plan']}/amount",
-            "account-pause": f"{gifts}/{ids['plan']}/pause",
-            "account-cancel-offer": f"{gifts}/{ids['plan']}/cancel",
-            "account-cancel": f"{gifts}/{ids['plan']}/cancel?step=reasons&offered=pause",
-            "account-resume": f"{gifts}/{ids['resting']}/resume",
-            "account-keep": f"{gifts}/{ids['ending']}/keep",
-        }.items():
-            problems += problems_on(page, path, name, width, lang, axe)
-        if signed_in is None:  # a code is accepted once: sign in once, then reuse the cookie
-            sign_in(page, live_server.url)
-            signed_in = visitor.storage_state()
-        visitor.close()
-        member = context(lang, signed_in)
-        page = member.new_page()
-        for name, path in staff_pages(ids).items():
-            problems += problems_on(page, live_server.url + path, name, width, lang, axe)
-        member.close()
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_staff_page_fits_and_passes_axe(live_server, browser, width, lang):
+    ids = seed()
+    axe = Axe()
+    problems: list[str] = []
+    member = window(browser, width, lang)
+    page = network.watch(member.new_page())
+    sign_in(page, live_server.url)
+    for name, path in staff_pages(ids).items():
+        problems += problems_on(page, live_server.url + path, name, width, lang, axe)
+    member.close()
     assert not problems, "\n".join(problems)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from support.extensions import db
 from support.models import Subscription
+from tests.helpers import network
 from tests.helpers.account_changes import ledger_matches_stripe
 from tests.helpers.article import Article
 from tests.helpers.card_frame import fill_and_confirm
@@ -49,7 +50,7 @@ class Journey:
 
     def look(self, name: str) -> None:
         page = self.page
-        page.wait_for_load_state("networkidle")
+        network.quiet(page)
         expected = "rtl" if self.lang == "ar" else "ltr"
         if page.evaluate("document.documentElement.dir || 'ltr'") != expected:
             self.problems.append(f"{name}: not {expected}")
