@@ -180,13 +180,28 @@ def sign_in(page, base: str) -> None:
     page.wait_for_url("**/staff/")
 
 
-def window(browser, width: int, lang: str):
-    """A fresh browser context (no cookies) `width` pixels wide, asking for `lang`."""
-    return browser.new_context(
-        viewport={"width": width, "height": 900},
-        locale="ar" if lang == "ar" else "en-US",
-        extra_http_headers={"Accept-Language": lang},
-    )
+class Tour:
+    """One fresh browser window (no cookies) `width` pixels wide asking for `lang`,
+    and what was wrong on each page it visited."""
+
+    def __init__(self, browser, width: int, lang: str) -> None:
+        self.width, self.lang = width, lang
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900},
+            locale="ar" if lang == "ar" else "en-US",
+            extra_http_headers={"Accept-Language": lang},
+        )
+        self.page = network.watch(self.context.new_page())
+        self.axe = Axe()
+        self.problems: list[str] = []
+
+    def visit(self, pages: dict[str, str]) -> None:
+        for name, url in pages.items():
+            self.problems += problems_on(self.page, url, name, self.width, self.lang, self.axe)
+
+    def end(self) -> None:
+        self.context.close()
+        assert not self.problems, "\n".join(self.problems)
 
 
 # Four runs of each kind (two widths, two languages), so they share out over the
@@ -195,42 +210,35 @@ def window(browser, width: int, lang: str):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_reader_page_fits_and_passes_axe(live_server, browser, width, lang):
     ids = seed()
-    axe = Axe()
-    problems: list[str] = []
-    visitor = window(browser, width, lang)
-    page = network.watch(visitor.new_page())
-    for name, path in {**reader_pages(ids, lang), **signed_out_staff_pages()}.items():
-        problems += problems_on(page, live_server.url + path, name, width, lang, axe)
+    base = live_server.url
+    tour = Tour(browser, width, lang)
+    pages = {**reader_pages(ids, lang), **signed_out_staff_pages()}
+    tour.visit({name: base + path for name, path in pages.items()})
     # The mailed link's button opens the account page (a supporter session).
-    page.goto(f"{live_server.url}/manage/{ids[f'link-{lang}']}")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"**/{lang}/account")
-    account = f"{live_server.url}/{lang}/account"
-    problems += problems_on(page, account, "account", width, lang, axe)
+    tour.page.goto(f"{base}/manage/{ids[f'link-{lang}']}")
+    tour.page.locator("main form button[type=submit]").click()
+    tour.page.wait_for_url(f"**/{lang}/account")
+    account = f"{base}/{lang}/account"
     gifts = f"{account}/gifts"
-    for name, path in {
-        "account-amount": f"{gifts}/{ids['plan']}/amount",
-        "account-pause": f"{gifts}/{ids['plan']}/pause",
-        "account-cancel-offer": f"{gifts}/{ids['plan']}/cancel",
-        "account-cancel": f"{gifts}/{ids['plan']}/cancel?step=reasons&offered=pause",
-        "account-resume": f"{gifts}/{ids['resting']}/resume",
-        "account-keep": f"{gifts}/{ids['ending']}/keep",
-    }.items():
-        problems += problems_on(page, path, name, width, lang, axe)
-    visitor.close()
-    assert not problems, "\n".join(problems)
+    tour.visit(
+        {
+            "account": account,
+            "account-amount": f"{gifts}/{ids['plan']}/amount",
+            "account-pause": f"{gifts}/{ids['plan']}/pause",
+            "account-cancel-offer": f"{gifts}/{ids['plan']}/cancel",
+            "account-cancel": f"{gifts}/{ids['plan']}/cancel?step=reasons&offered=pause",
+            "account-resume": f"{gifts}/{ids['resting']}/resume",
+            "account-keep": f"{gifts}/{ids['ending']}/keep",
+        }
+    )
+    tour.end()
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_staff_page_fits_and_passes_axe(live_server, browser, width, lang):
     ids = seed()
-    axe = Axe()
-    problems: list[str] = []
-    member = window(browser, width, lang)
-    page = network.watch(member.new_page())
-    sign_in(page, live_server.url)
-    for name, path in staff_pages(ids).items():
-        problems += problems_on(page, live_server.url + path, name, width, lang, axe)
-    member.close()
-    assert not problems, "\n".join(problems)
+    tour = Tour(browser, width, lang)
+    sign_in(tour.page, live_server.url)
+    tour.visit({name: live_server.url + path for name, path in staff_pages(ids).items()})
+    tour.end()
