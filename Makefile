@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Keep compiled modules and pytest's rewritten test modules in __pycache__ (ignored by
+# git): where the environment sets PYTHONDONTWRITEBYTECODE, every test process, and
+# every command a test starts, would compile them all again (about 5 s a process).
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run reset test test-fast install translations lint format bench clean
 

@@ -594,6 +594,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
         **shares,
         **_payment_page_settings(get, livemode, api_base, problems),
         "STRIPE_TIMEOUT": int(stripe_timeout) if stripe_timeout.isdigit() else 20,
+        # A request that failed on the network is sent once more (stripe-python waits
+        # about half a second first). Not from the environment; the tests that take
+        # Stripe down set 0 through create_app's config, so they do not wait.
+        "STRIPE_NETWORK_RETRIES": 1,
         "SUPPORT_PUBLIC_URL": public_url,
         "SUPPORT_ALLOWED_HOSTS": _allowed_hosts(get("SUPPORT_ALLOWED_HOSTS"), problems),
         "SUPPORT_CURRENCIES": currencies,

@@ -227,7 +227,7 @@ def client() -> stripe.StripeClient:
         base_addresses={"api": base} if base else None,
         # A reader (or the worker's lease) is waiting: fail within seconds rather than hang.
         http_client=stripe.RequestsClient(timeout=(5, config["STRIPE_TIMEOUT"])),
-        max_network_retries=1,
+        max_network_retries=config["STRIPE_NETWORK_RETRIES"],
     )
     current_app.extensions["stripe_client"] = new
     return new

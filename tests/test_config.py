@@ -28,6 +28,9 @@ def test_defaults_are_usable():
     # Readers' own share; with the workers' it leaves 5 of Stripe's 25 to staff actions.
     assert config["STRIPE_READER_REQUESTS_PER_SECOND"] == 10
     assert config["STRIPE_TIMEOUT"] == 20
+    # A request failing on the network is sent once more, whatever the environment says.
+    assert config["STRIPE_NETWORK_RETRIES"] == 1
+    assert load_config({"STRIPE_NETWORK_RETRIES": "0"})["STRIPE_NETWORK_RETRIES"] == 1
     assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
     assert config["CHECKOUT_LIMIT_PER_IP"] == "5 per minute;30 per hour"
     # Settings other modules once defaulted themselves are defaulted here.

@@ -199,7 +199,8 @@ def test_a_lost_answer_then_pressing_again_refunds_once(client, gifts, emulator,
     again, and pressing again (the same form, so the same idempotency key) gets
     Stripe's first answer back instead of a second refund."""
     app.config["STRIPE_TIMEOUT"] = 1
-    app.extensions.pop("stripe_client", None)  # built again with the short timeout
+    app.config["STRIPE_NETWORK_RETRIES"] = 1  # as in production: its retry is lost too
+    app.extensions.pop("stripe_client", None)  # built again with these settings
     signed_in(client, "admin")
     data = refund_form(client, gifts, "2")
     emulator.stall_next(1.5, count=2)  # the library's own retry is lost too
