@@ -237,6 +237,9 @@ def test_an_erasure_ended_by_a_deadlock_runs_again(client, emulator, runner):
         event the erasure has redacted: each now waits for the other."""
         try:
             with engine.connect() as connection, connection.begin():
+                # PostgreSQL ends the transaction whose wait outlasts its deadlock_timeout
+                # first: this one waits far longer than the erasure does.
+                connection.execute(sa.text("SET deadlock_timeout = '30s'"))
                 connection.execute(
                     sa.text("SELECT id FROM subscription WHERE supporter_id = :id FOR UPDATE"),
                     {"id": supporter.id},
@@ -262,6 +265,9 @@ def test_an_erasure_ended_by_a_deadlock_runs_again(client, emulator, runner):
     thread = threading.Thread(target=other_writer, daemon=True)
     thread.start()
     assert holding.wait(10)
+    # The erasure's connection (the session's) looks for a deadlock after 3 s of waiting,
+    # time enough for the other writer to close the circle even on a busy machine.
+    db.session.execute(sa.text("SET deadlock_timeout = '3s'"))
     result = runner.invoke(args=["supporters", "erase", EMAIL])
     assert done.wait(10)
     assert errors == [], errors
@@ -273,3 +279,24 @@ def test_an_erasure_ended_by_a_deadlock_runs_again(client, emulator, runner):
     ).all()
     assert [row.supporter_id for row in erasures] == [supporter.id]
     assert not leaks(db.session.get(StripeEvent, event_id).payload)
+
+
+def test_the_command_says_when_stripe_did_not_delete_the_customer(client, emulator, runner):
+    """Stripe failing to delete the customer erases nothing; the command says so, exits 1,
+    and the attempt is on the audit log as failed; run again, it erases."""
+    give(client, emulator, email=EMAIL, name=NAME)
+    deliver_new(client, emulator, set())
+    emulator.fail_next(status=500)
+    failed = runner.invoke(args=["supporters", "erase", EMAIL, "--delete-stripe-customer"])
+    assert failed.exit_code == 1
+    assert "Stripe did not delete the customer" in failed.output
+    assert "nothing was erased" in failed.output and EMAIL.lower() not in failed.output.lower()
+    db.session.expire_all()
+    supporter = db.session.scalar(sa.select(Supporter))
+    assert supporter.email == EMAIL.lower() and supporter.erased_at is None
+    [attempt] = db.session.scalars(sa.select(StaffAction)).all()
+    assert (attempt.action, attempt.outcome) == (audit.ERASE, audit.FAILED)
+    again = runner.invoke(args=["supporters", "erase", EMAIL, "--delete-stripe-customer"])
+    assert again.exit_code == 0, again.output
+    db.session.expire_all()
+    assert supporter.erased_at is not None and supporter.email is None

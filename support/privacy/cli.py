@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from support import audit
 from support.addresses import mask_address
+from support.extensions import db
 from support.ledger.supporters import find_supporters
+from support.stripe_api import StripeUnavailable
 
 supporters_group = AppGroup("supporters", help="Supporter records.")
 
@@ -28,7 +31,15 @@ def supporters_erase(email: str, delete_stripe_customer: bool) -> None:
     if not found:
         raise click.ClickException(f"No supporter with the address {mask_address(email)}")
     # Every row with the address (one per Stripe customer it was typed for) goes.
-    erased = erase_committed(found[0], delete_stripe_customer=delete_stripe_customer)
+    try:
+        erased = erase_committed(found[0], delete_stripe_customer=delete_stripe_customer)
+    except StripeUnavailable as error:
+        db.session.rollback()
+        audit.record_erasure(found[0], True, audit.FAILED)
+        db.session.commit()
+        raise click.ClickException(
+            f"Stripe did not delete the customer ({error}), so nothing was erased. Try again."
+        ) from error
     suffix = " and deleted their Stripe customers" if delete_stripe_customer else ""
     click.echo(f"Erased supporters {', '.join(f'#{row.id}' for row in erased)}{suffix}.")
 
