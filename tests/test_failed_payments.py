@@ -18,11 +18,11 @@ from support import stripe_budget
 from support.extensions import db
 from support.gift_links import make_token
 from support.models import Subscription, Supporter
+from tests.helpers.checkout import give_over_http
 from tests.helpers.clock import ShiftedClock
 from tests.helpers.pay import PAY_PATH, session_id_of, use_pay_page
 from tests.helpers.ready_gifts import (
     button_form,
-    give,
     give_link_in,
     html_of,
     kinds,
@@ -91,7 +91,7 @@ def fail_to_the_end(site, emulator, sub_id: str) -> None:
 def test_failures_to_the_end_then_a_restart_for_the_same_customer(
     site, emulator, smtp_server, lang
 ):
-    session_id = give(site.url, lang, EMAIL, amount="10")
+    session_id = give_over_http(site.url, lang, EMAIL, amount="10")
     sub_id = subscription_of(emulator, session_id)
     assert kinds(smtp_server.wait_for(1)) == ["thank_you"]
 
@@ -190,7 +190,7 @@ def test_failures_to_the_end_then_a_restart_for_the_same_customer(
 
 
 def test_each_mail_once_when_events_come_late_twice_and_backwards(site, emulator, smtp_server):
-    sub_id = subscription_of(emulator, give(site.url, "en", EMAIL, amount="10"))
+    sub_id = subscription_of(emulator, give_over_http(site.url, "en", EMAIL, amount="10"))
     site.settle()
     emulator.hold_events = True
     try:
@@ -223,7 +223,7 @@ def test_each_mail_once_when_events_come_late_twice_and_backwards(site, emulator
 
 
 def test_a_failure_heard_of_after_the_end_owes_only_the_stopped_mail(site, emulator, smtp_server):
-    sub_id = subscription_of(emulator, give(site.url, "ar", EMAIL, amount="5"))
+    sub_id = subscription_of(emulator, give_over_http(site.url, "ar", EMAIL, amount="5"))
     site.settle()
     emulator.hold_events = True
     try:
@@ -242,7 +242,7 @@ def test_a_failure_heard_of_after_the_end_owes_only_the_stopped_mail(site, emula
 
 
 def test_the_last_attempt_mail_when_stripe_marks_the_gift_unpaid(site, emulator, smtp_server):
-    sub_id = subscription_of(emulator, give(site.url, "en", EMAIL, amount="5"))
+    sub_id = subscription_of(emulator, give_over_http(site.url, "en", EMAIL, amount="5"))
     emulator.fail_renewal(sub_id)
     site.settle()
     emulator.retry_failed(sub_id, final=True, mark_unpaid=True)
@@ -253,7 +253,7 @@ def test_the_last_attempt_mail_when_stripe_marks_the_gift_unpaid(site, emulator,
 
 
 def test_a_gift_cancelled_by_the_supporter_gets_no_stopped_mail(site, emulator, smtp_server):
-    sub_id = subscription_of(emulator, give(site.url, "en", EMAIL, amount="5"))
+    sub_id = subscription_of(emulator, give_over_http(site.url, "en", EMAIL, amount="5"))
     emulator.cancel(sub_id)
     site.settle()
     assert owed("support_stopped") == []
@@ -262,7 +262,9 @@ def test_a_gift_cancelled_by_the_supporter_gets_no_stopped_mail(site, emulator, 
 
 def stopped_link(site, emulator, smtp_server, lang: str = "en") -> str:
     """A gift given, failed and ended for non-payment; the stopped mail's restart link."""
-    fail_to_the_end(site, emulator, subscription_of(emulator, give(site.url, lang, EMAIL)))
+    fail_to_the_end(
+        site, emulator, subscription_of(emulator, give_over_http(site.url, lang, EMAIL))
+    )
     [stopped] = of_kind(smtp_server.wait_for(4), "support_stopped")
     return give_link_in(stopped)
 

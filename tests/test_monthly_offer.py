@@ -18,10 +18,10 @@ from support.gift_links import monthly_offer
 from support.models import CheckoutAttempt, Payment, Subscription, Supporter
 from support.money import gross_up
 from tests.conftest import form_tokens
+from tests.helpers.checkout import give_over_http
 from tests.helpers.pay import PAY_PATH, session_id_of, use_pay_page
 from tests.helpers.ready_gifts import (
     button_form,
-    give,
     give_link_in,
     kinds,
     press,
@@ -46,7 +46,7 @@ def site(app, live_server, smtp_server):
 
 def give_once(site, lang: str, http: requests.Session, **fields) -> str:
     """$20 once from `http`, paid and applied; the Checkout Session id."""
-    session_id = give(
+    session_id = give_over_http(
         site.url, lang, EMAIL, amount="other", amount_other="20", frequency="once", http=http,
         **fields,
     )  # fmt: skip
@@ -194,7 +194,7 @@ def test_the_receipt_link_opens_it_once_in_any_browser(site, emulator, smtp_serv
 
 def test_no_offer_after_a_monthly_gift_or_when_switched_off(app, site, emulator, smtp_server):
     browser = requests.Session()
-    monthly = give(site.url, "en", EMAIL, http=browser)
+    monthly = give_over_http(site.url, "en", EMAIL, http=browser)
     site.settle()
     assert not FORM.search(thanks_page(site, browser, "en", monthly))
     app.config["SUPPORT_MONTHLY_OFFER_SHARE"] = None

@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from support.extensions import db
 from support.models import Subscription, Supporter
+from tests.helpers.checkout import give_over_http
 from tests.helpers.page_checks import at_widths, screenshot
 from tests.helpers.pay import (
     THANKS_URL,
@@ -19,7 +20,7 @@ from tests.helpers.pay import (
     pay_on_pay_page,
     use_pay_page,
 )
-from tests.helpers.ready_gifts import give, give_link_in, html_of, of_kind
+from tests.helpers.ready_gifts import give_link_in, html_of, of_kind
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +57,7 @@ def picture_mails(page, messages, lang: str) -> None:
 def test_a_stopped_gift_restarts_from_the_mail_in_the_browser(
     site, emulator, smtp_server, page, lang
 ):
-    sub_id = emulator.get(give(site.url, lang, EMAIL, amount="10"))["subscription"]
+    sub_id = emulator.get(give_over_http(site.url, lang, EMAIL, amount="10"))["subscription"]
     for step in (
         lambda: emulator.fail_renewal(sub_id),
         lambda: emulator.retry_failed(sub_id, final=True),

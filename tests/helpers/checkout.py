@@ -33,12 +33,17 @@ def give_over_http(
     amount: str = "5",
     name: str = "Reader",
     http: requests.Session | None = None,
+    frequency: str = "month",
+    **fields,
 ) -> str:
-    """A monthly gift through the live appeal and the emulator's hosted Checkout (the
-    appeal posts to it, without the pay page's `ui` field); the Checkout Session id."""
+    """A gift (monthly unless `frequency` says) through the live appeal and the emulator's
+    hosted Checkout (the appeal posts to it, without the pay page's `ui` field), from
+    `http` (a browser of its own), with any more of the appeal's `fields`; the Checkout
+    Session id."""
     http = http or requests.Session()
     appeal = http.get(f"{base}/{lang}/", timeout=10)
-    form = {"amount": amount, "frequency": "month", "currency": "usd", **form_tokens(appeal.text)}
+    form = {"amount": amount, "frequency": frequency, "currency": "usd", **fields}
+    form.update(form_tokens(appeal.text))
     checkout = http.post(f"{base}/{lang}/checkout", data=form, allow_redirects=False, timeout=30)
     assert checkout.status_code == 303, checkout.text[:300]
     paid = http.post(

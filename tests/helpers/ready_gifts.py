@@ -1,5 +1,6 @@
-"""What the failed-payment and monthly-offer tests share: giving over HTTP, the mails
-received, and the single-use gift links (`/give/<token>`) they carry."""
+"""What the failed-payment and monthly-offer tests share: the mails received, and the
+single-use gift links (`/give/<token>`) they carry (giving over HTTP is
+`tests.helpers.checkout.give_over_http`)."""
 
 from __future__ import annotations
 
@@ -13,33 +14,6 @@ from support.models import OutboundEmail
 from tests.conftest import form_tokens
 
 GIVE_LINK = re.compile(r"https?://[^\s\"'<>]+/give/[A-Za-z0-9_.\-]+")
-
-
-def give(
-    base: str,
-    lang: str,
-    email: str,
-    amount: str = "5",
-    frequency: str = "month",
-    http: requests.Session | None = None,
-    **fields,
-) -> str:
-    """A gift through the live appeal and the emulator's hosted Checkout, from `http` (a
-    browser of its own); the Checkout Session id."""
-    http = http or requests.Session()
-    appeal = http.get(f"{base}/{lang}/", timeout=10)
-    form = {"amount": amount, "frequency": frequency, "currency": "usd", **fields}
-    form.update(form_tokens(appeal.text))
-    checkout = http.post(f"{base}/{lang}/checkout", data=form, allow_redirects=False, timeout=30)
-    assert checkout.status_code == 303, checkout.text[:300]
-    paid = http.post(
-        checkout.headers["Location"],
-        data={"action": "pay", "email": email, "name": "Reader"},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert paid.status_code == 303
-    return re.search(r"cs_test_\w+", paid.headers["Location"]).group(0)
 
 
 def kinds(messages) -> list[str]:
