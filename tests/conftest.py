@@ -8,7 +8,8 @@ database does differently) and browser tests, which run on SQLite only;
 When PostgreSQL cannot be reached those runs are skipped, saying why, as are
 the tests needing Redis or Chromium without them; under `CI=true` each of
 these fails instead (`unavailable`). Each database is built once per run (and
-per xdist worker) with the real migrations, then emptied between tests.
+per xdist worker) with the real migrations, then emptied between tests; one
+app per database serves its tests, put back before each (`SharedApp`).
 """
 
 from __future__ import annotations
@@ -307,8 +308,8 @@ def statements_run(engine: sa.Engine) -> Iterator[list[str]]:
 class SharedApp:
     """One app per database and process, as each test first finds it.
 
-    Building an app costs about 50 ms, nearly all of it Werkzeug compiling the
-    URL rules; the same app serves every test on its database instead, put back
+    Building an app costs 40-100 ms, most of it Werkzeug compiling its 76 URL
+    rules; the same app serves every test on its database instead, put back
     before each one: its settings as built (a test changes them freely), none of
     the values it kept meanwhile (`app.extensions` entries added since: the
     process caches, the Stripe client), and rate limits counted from zero with

@@ -106,6 +106,46 @@ def test_a_one_database_test_that_queries_fails(tmp_path):
     assert "marked one_database, yet ran SQL (so it needs both databases): SELECT" in done.stdout
 
 
+SHARED = """
+import pytest
+
+def test_adds_a_route(app):
+    app.add_url_rule("/added", "added", lambda: "x")
+
+def test_changes_the_app(app, client):
+    app.config["SUPPORT_PRESETS"].append(999)
+    app.config["SOMETHING_NEW"] = 1
+    app.extensions["kept_by_a_test"] = 1
+    client.get("/en/")
+
+def test_finds_it_as_built(app):
+    assert 999 not in app.config["SUPPORT_PRESETS"] and "SOMETHING_NEW" not in app.config
+    assert "kept_by_a_test" not in app.extensions
+
+@pytest.mark.own_app
+def test_adds_a_route_to_its_own_app(app, client):
+    app.add_url_rule("/added", "added", lambda: "added")
+    assert client.get("/added").get_data(as_text=True) == "added"
+"""
+
+
+def test_the_shared_app_is_put_back_and_keeps_no_added_route(tmp_path):
+    """Tests share one app per database: a change to its settings or kept values does
+    not reach the next test; a route added to it fails the test that added it."""
+    test = tmp_path / "test_shared.py"
+    test.write_text(SHARED)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+         "-p", "no:xdist", "--databases", "sqlite", str(test)],
+        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    # (Once the app has served a request, Flask itself refuses new routes.)
+    assert re.search(r"4 passed, .*1 error", done.stdout), done.stdout + done.stderr
+    assert "ERROR at teardown of test_adds_a_route[sqlite]" in done.stdout
+    assert "added routes to the app the tests share: mark the test own_app" in done.stdout
+
+
 def imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
