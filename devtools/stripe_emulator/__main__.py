@@ -3,6 +3,7 @@
 import argparse
 import signal
 import sys
+import threading
 
 from .emulator import Emulator
 
@@ -63,17 +64,18 @@ def main(argv=None) -> int:
         if stopping:
             return
         stopping = True
-        # serve_forever() runs in this thread, so raise to leave it.
-        raise KeyboardInterrupt
+        # serve_forever() runs in this thread: ask it to return, from another thread
+        # (shutdown() waits for it). Raising here instead could land in a callback the
+        # handler happened to interrupt (a weakref's), which swallows the exception,
+        # and the emulator would keep serving.
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     # Also install for SIGINT: a backgrounded process may inherit SIGINT as ignored.
     signal.signal(signal.SIGINT, stop)
     print(f"Stripe emulator listening on {emulator.url}", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve_forever(poll_interval=0.1)
     finally:
         stopping = True
         server.server_close()
