@@ -38,16 +38,21 @@ def test_queries(app):
 """
 
 
+def run_sample(tmp_path, source: str, *options: str) -> subprocess.CompletedProcess:
+    """pytest run on `source` (a test module) with this suite's conftest, in one process."""
+    test = tmp_path / "test_sample.py"
+    test.write_text(source)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+         "-p", "no:xdist", *options, str(test)],
+        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+
+
 def collected(tmp_path, *options: str) -> set[str]:
     """The test ids a pytest run of SAMPLE with this suite's conftest would run."""
-    test = tmp_path / "test_sample.py"
-    test.write_text(SAMPLE)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-p", "tests.conftest", "-p", "no:xdist", *options, str(test)],
-        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_sample(tmp_path, SAMPLE, "--collect-only", *options)
     assert done.returncode in (0, 5), done.stdout + done.stderr  # 5: nothing selected
     return {line.split("::")[1] for line in done.stdout.splitlines() if "::" in line}
 
@@ -83,8 +88,8 @@ def test_the_fast_loop_runs_no_browser_no_postgresql_and_no_live_server(tmp_path
 
 @pytest.mark.slow
 def test_a_one_database_test_that_queries_fails(tmp_path):
-    test = tmp_path / "test_marked.py"
-    test.write_text(
+    done = run_sample(
+        tmp_path,
         "import pytest\n"
         "from support.extensions import db\n"
         "from support.models import Supporter\n\n"
@@ -93,14 +98,8 @@ def test_a_one_database_test_that_queries_fails(tmp_path):
         "    assert app.config['TESTING']\n\n"
         "@pytest.mark.one_database\n"
         "def test_reads_supporters(app):\n"
-        "    assert db.session.query(Supporter).count() == 0\n"
+        "    assert db.session.query(Supporter).count() == 0\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
-         "-p", "no:xdist", str(test)],
-        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
     assert re.search(r"2 passed, .*1 error", done.stdout), done.stdout + done.stderr
     assert "ERROR at teardown of test_reads_supporters[sqlite]" in done.stdout
     assert "marked one_database, yet ran SQL (so it needs both databases): SELECT" in done.stdout
@@ -132,14 +131,7 @@ def test_adds_a_route_to_its_own_app(app, client):
 def test_the_shared_app_is_put_back_and_keeps_no_added_route(tmp_path):
     """Tests share one app per database: a change to its settings or kept values does
     not reach the next test; a route added to it fails the test that added it."""
-    test = tmp_path / "test_shared.py"
-    test.write_text(SHARED)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
-         "-p", "no:xdist", "--databases", "sqlite", str(test)],
-        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_sample(tmp_path, SHARED, "--databases", "sqlite")
     # (Once the app has served a request, Flask itself refuses new routes.)
     assert re.search(r"4 passed, .*1 error", done.stdout), done.stdout + done.stderr
     assert "ERROR at teardown of test_adds_a_route[sqlite]" in done.stdout
