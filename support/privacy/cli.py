@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from support import audit
 from support.addresses import mask_address
-from support.extensions import db
 from support.ledger.supporters import find_supporters
 from support.stripe_api import StripeUnavailable
 
@@ -34,9 +32,6 @@ def supporters_erase(email: str, delete_stripe_customer: bool) -> None:
     try:
         erased = erase_committed(found[0], delete_stripe_customer=delete_stripe_customer)
     except StripeUnavailable as error:
-        db.session.rollback()
-        audit.record_erasure(found[0], True, audit.FAILED)
-        db.session.commit()
         raise click.ClickException(
             f"Stripe did not delete the customer ({error}), so nothing was erased. Try again."
         ) from error

@@ -103,7 +103,7 @@ def erase_supporter(supporter: Supporter, delete_stripe_customer: bool = False) 
 
     With `delete_stripe_customer`, each row's customer is deleted at Stripe
     first (which also ends their subscriptions there); if Stripe fails,
-    `StripeUnavailable` is raised and the caller rolls back, so the request can
+    `StripeUnavailable` is raised and `erase_committed` rolls back, so it can
     be repeated. Erasing twice is harmless.
     """
     done: set[int] = set()
@@ -139,8 +139,9 @@ def erase_committed(supporter: Supporter, delete_stripe_customer: bool = False) 
     causes, say) writes some of the same rows. Should PostgreSQL find the two
     waiting on each other, it ends one of them: if it is the erasure, everything
     is rolled back and the erasure runs again, which is harmless (a customer
-    already deleted counts as deleted). `StripeUnavailable` is raised with
-    nothing written.
+    already deleted counts as deleted). When Stripe does not delete a customer,
+    nothing is erased, the failed attempt is on the audit log, and
+    `StripeUnavailable` is raised.
     """
     attempt = 1
     while True:
@@ -148,6 +149,11 @@ def erase_committed(supporter: Supporter, delete_stripe_customer: bool = False) 
             erased = erase_supporter(supporter, delete_stripe_customer)
             db.session.commit()
             return erased
+        except stripe_api.StripeUnavailable:
+            db.session.rollback()
+            audit.record_erasure(supporter, True, audit.FAILED)
+            db.session.commit()
+            raise
         except OperationalError as error:
             db.session.rollback()
             if attempt == DEADLOCK_RETRIES or not deadlocked(error):

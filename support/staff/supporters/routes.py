@@ -17,7 +17,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from support import audit
 from support.extensions import db
 from support.models import Supporter, utcnow
 from support.privacy.erasure import erase_committed
@@ -111,9 +110,6 @@ def supporter_erase(supporter_id: int):
     try:
         erased = erase_committed(supporter, delete_stripe_customer=form.delete_stripe_customer.data)
     except StripeUnavailable:
-        db.session.rollback()
-        audit.record_erasure(supporter, True, audit.FAILED)
-        db.session.commit()
         flash(_("Stripe did not delete the customer, so nothing was erased. Try again."), "error")
         return redirect(url_for("staff.supporter_detail", supporter_id=supporter_id), 303)
     if len(erased) > 1:
