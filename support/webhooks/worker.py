@@ -48,6 +48,7 @@ from support.webhooks.applying import apply_claimed, database_down
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 # How often the main thread looks whether a daily digest is owed.
 DIGEST_CHECK = timedelta(minutes=1)
 # Heartbeats of workers gone this long are removed.
@@ -91,6 +92,11 @@ class Worker:
         if handle_signals:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
+            # Threads started with these signals blocked keep them blocked, so the kernel
+            # hands them to this thread, whose wait they interrupt. Landing on a worker
+            # thread instead, the handler would run only when this one next woke (up to
+            # a heartbeat later) while the threads went on claiming events.
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         helpers = [
             threading.Thread(target=self._work, name=f"worker-{n}") for n in range(self.threads)
         ]
@@ -106,6 +112,8 @@ class Worker:
             helpers.append(listener)
         for thread in helpers:
             thread.start()
+        if handle_signals:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         log.info(
             "Worker %s: %s threads, %s, budget %s Stripe requests/s",
             self.name,
