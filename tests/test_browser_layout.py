@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.helpers import network
+from tests.helpers.page_checks import overflow
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +20,6 @@ def sized(request, browser):
     page.set_default_timeout(10_000)
     yield page, request.param
     context.close()
-
-
-def overflow(page) -> int:
-    """How far the page is wider than the window (0: no sideways scrolling)."""
-    return page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

@@ -6,11 +6,7 @@ Screenshots at 1280 and 390 px go to SCREENSHOTS when set."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from support.portal_links import make_token
 from tests.helpers.card_frame import fill_and_confirm
@@ -24,8 +20,8 @@ from tests.helpers.cards import (
     ledger_subscription,
     supporter_of,
 )
+from tests.helpers.page_checks import axe_problems, overflow, screenshot
 
-BLOCKING = {"serious", "critical"}
 SAYS = {
     "en": {
         "declined": "Your card was declined. Nothing has changed: try another card.",
@@ -57,25 +53,12 @@ def watched(page):
 
 
 def shoot(page, name: str) -> None:
-    """A full-page screenshot at the window's width, and no sideways scrolling."""
+    """A full-page screenshot at the window's width (when asked), and no sideways
+    scrolling."""
     width = page.viewport_size["width"]
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{name} is {overflow} px wider than {width} px"
-    shots = os.environ.get("SCREENSHOTS")
-    if shots:
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
-
-
-def serious(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}) at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in BLOCKING
-    ]
+    wider = overflow(page)
+    assert not wider, f"{name} is {wider} px wider than {width} px"
+    screenshot(page, name)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -93,7 +76,7 @@ def test_update_the_card_in_the_browser(page, live_server, emulator, watched, la
     gift = page.locator(f"[data-card-for='{ledger_subscription(sub_id).id}']")
     assert "•••• 0341" in gift.inner_text()
     assert page.locator("[data-receipt]").count() == 1
-    assert serious(page) == []
+    assert axe_problems(page) == []
     shoot(page, f"account-cards-{lang}")
 
     gift.locator("button[type=submit]").click()
@@ -102,7 +85,7 @@ def test_update_the_card_in_the_browser(page, live_server, emulator, watched, la
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     frame = page.frame_locator("#payment-element iframe")
     assert says["label"] in frame.locator("label[for=number]").inner_text()
-    assert serious(page) == []
+    assert axe_problems(page) == []
     shoot(page, f"card-{lang}")
 
     fill_and_confirm(page, DECLINE)
@@ -117,7 +100,7 @@ def test_update_the_card_in_the_browser(page, live_server, emulator, watched, la
     page.locator("[data-card-result]").wait_for()
     assert says["done"] in page.locator("h1").inner_text()
     assert "•••• 4242" in page.locator("[role=status]").inner_text()
-    assert serious(page) == []
+    assert axe_problems(page) == []
     shoot(page, f"card-done-{lang}")
 
     live_server.settle()

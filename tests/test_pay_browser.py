@@ -9,11 +9,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 
 from support.extensions import db
 from support.models import Payment, Subscription, Supporter
-from tests.helpers.page_checks import screenshot
+from tests.helpers.page_checks import axe_problems, overflow, screenshot
 from tests.helpers.pay import (
     DECLINED,
     PAY_PATH,
@@ -210,7 +209,6 @@ def test_without_javascript_the_reader_pays_on_stripes_page(site, browser):
 
 @pytest.mark.parametrize("width", (1280, 390))
 def test_the_pay_page_fits_passes_axe_and_is_pictured(site, browser, width):
-    axe = Axe()
     problems = []
     for lang in LANGS:
         context = browser.new_context(viewport={"width": width, "height": 900})
@@ -220,18 +218,14 @@ def test_the_pay_page_fits_passes_axe_and_is_pictured(site, browser, width):
         choose_on_appeal(page, site.url, lang, amount="5", cover_fees=True)
         wait_for_pay_page(page)
         page.locator("[data-pay-loading]").wait_for(state="hidden")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        if overflow > 0:
-            problems.append(f"{lang}: {overflow} px wider than {width} px")
+        wider = overflow(page)
+        if wider:
+            problems.append(f"{lang}: {wider} px wider than {width} px")
         screenshot(page, f"pay-{lang}")
         pay_with_card(page, DECLINED, "shot@example.org")
         pay_message(page)
         screenshot(page, f"pay-declined-{lang}")
-        for violation in axe.run(page).response["violations"]:
-            if violation["impact"] in ("serious", "critical"):
-                problems.append(f"{lang}: axe {violation['id']} ({violation['impact']})")
+        problems += [f"{lang}: {problem}" for problem in axe_problems(page)]
         problems += [f"{lang}: {v}" for v in violations]
         context.close()
     assert problems == []

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 
 from support.extensions import db
 from support.models import Subscription, Supporter
 from tests.helpers.checkout import give_over_http
-from tests.helpers.page_checks import at_widths, screenshot
+from tests.helpers.page_checks import at_widths, axe_problems, screenshot
 from tests.helpers.pay import (
     THANKS_URL,
     collect_csp_violations,
@@ -35,14 +34,6 @@ SAYS = {
 def site(app, live_server, smtp_server):
     use_pay_page(app)
     return live_server
-
-
-def serious_axe_findings(page) -> list[str]:
-    return [
-        f"axe {v['id']} ({v['impact']})"
-        for v in Axe().run(page).response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def picture_mails(page, messages, lang: str) -> None:
@@ -75,7 +66,7 @@ def test_a_stopped_gift_restarts_from_the_mail_in_the_browser(
     page.goto(link)
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     assert page.get_by_role("heading", level=1).inner_text() == SAYS[lang]["heading"]
-    problems = at_widths(page, f"restart-{lang}") + serious_axe_findings(page)
+    problems = at_widths(page, f"restart-{lang}") + axe_problems(page)
     assert problems == []
     page.locator("[data-gift-link-button]").click()
     session_id = pay_on_pay_page(page)  # the address is filled in: only the card to choose

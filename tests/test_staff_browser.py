@@ -7,6 +7,7 @@ from datetime import timedelta
 from support.extensions import db
 from support.models import utcnow
 from tests.factories import PASSWORD, staff, subscription, supporter
+from tests.helpers.page_checks import overflow
 
 
 def test_sign_in_and_read_the_dashboard(live_server, page):
@@ -69,13 +70,6 @@ def signed_in_at(live_server, browser, width: int):
     return context, page
 
 
-def page_overflow(page) -> int:
-    """How far the page is wider than the window."""
-    return page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
 def test_staff_pages_on_a_phone(live_server, browser):
     for n in range(3):
         who = supporter(email=f"a-long-address-{n}@subdomain.example.org", name="Reader " * 4)
@@ -87,7 +81,7 @@ def test_staff_pages_on_a_phone(live_server, browser):
     page.get_by_text("Menu").click()
     page.get_by_role("link", name="Supporters").click()
     page.wait_for_url("**/staff/supporters")
-    assert page_overflow(page) == 0
+    assert overflow(page) == 0
     table = page.locator("table.data").first
     assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls in its box
     context.close()
@@ -116,7 +110,7 @@ def test_the_retention_table_on_a_phone(live_server, browser):
     cohorts = page.locator("#cohorts")
     cohorts.scroll_into_view_if_needed()
     assert cohorts.is_visible()
-    assert page_overflow(page) == 0  # the table scrolls in its own box, not the page
+    assert overflow(page) == 0  # the table scrolls in its own box, not the page
     assert page.locator("#cohorts tbody tr").count() == 13
     context.close()
 
@@ -138,5 +132,5 @@ def test_chart_labels_are_readable_on_a_phone(live_server, browser):
         })"""
     )
     assert sizes and min(sizes) >= 11, min(sizes)
-    assert page_overflow(page) == 0
+    assert overflow(page) == 0
     context.close()

@@ -1,11 +1,29 @@
-"""What every reader page in a browser test is held to: it fits the window without
-sideways scrolling, and (with `SCREENSHOTS=DIR` in the environment) it is saved as a
-full-page PNG there, to be looked at; nothing is written anywhere otherwise."""
+"""What every page in a browser test is held to: it fits the window without
+sideways scrolling and axe-core finds no serious or critical accessibility problem
+in it; with `SCREENSHOTS=DIR` in the environment it is also saved as a full-page PNG
+there, to be looked at (nothing is written anywhere otherwise)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from axe_playwright_python.base import AXE_SCRIPT
+
+# Only these impacts fail a test; "moderate" and "minor" are axe-core's advice.
+BLOCKING = ("serious", "critical")
+
+_RUN_AXE = f"""() => axe.run({{resultTypes: ["violations"]}}).then(results =>
+  results.violations
+    .filter(v => {list(BLOCKING)!r}.includes(v.impact))
+    .map(v => ({{id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map(n => n.target)}})))"""
+
+
+def resize(page, width: int, height: int = 900) -> None:
+    """Make the window `width` wide and wait for the page to be drawn at that size:
+    media-query listeners (the staff menu folding) and `resize` handlers run first."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def overflow(page) -> int:
@@ -13,6 +31,27 @@ def overflow(page) -> int:
     return page.evaluate(
         "Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth)"
     )
+
+
+def widest(page) -> str:
+    """The last element reaching past the window's right edge, as tag.class."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+          .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+                    && e.getBoundingClientRect().left < innerWidth)
+          .slice(-1).map(e => e.tagName + "." + e.className)[0]"""
+    )
+
+
+def axe_problems(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is drawn now.
+
+    axe-core is put into the page once per document (a navigation clears it), so a
+    page looked at in several window sizes is checked again without loading it again.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    return [f"axe {v['id']} ({v['impact']}) at {v['targets']}" for v in page.evaluate(_RUN_AXE)]
 
 
 def screenshot(page, name: str) -> None:
@@ -31,7 +70,7 @@ def at_widths(page, name: str, widths=(390, 1280)) -> list[str]:
     problems = []
     height = page.viewport_size["height"] if page.viewport_size else 900
     for width in (*widths[1:], widths[0]):
-        page.set_viewport_size({"width": width, "height": height})
+        resize(page, width, height)
         wider = overflow(page)
         if wider:
             problems.append(f"{name}: {wider} px wider than the {width} px window")
