@@ -5,6 +5,7 @@ there, to be looked at (nothing is written anywhere otherwise)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,7 +16,7 @@ BLOCKING = ("serious", "critical")
 
 _RUN_AXE = f"""() => axe.run({{resultTypes: ["violations"]}}).then(results =>
   results.violations
-    .filter(v => {list(BLOCKING)!r}.includes(v.impact))
+    .filter(v => {json.dumps(BLOCKING)}.includes(v.impact))
     .map(v => ({{id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map(n => n.target)}})))"""
 
 
