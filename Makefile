@@ -51,7 +51,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## make bench: every benchmark in bench/, each printing ratios against its own baseline
+## make bench: every benchmark of the product in bench/, each printing ratios against its own
+## baseline (bench/suite.py, which times the test suite against an earlier commit's, runs alone)
 bench: translations
 	$(BIN)/python bench/banner.py
 	$(BIN)/python bench/bandit.py
