@@ -82,9 +82,11 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="suite-bench-"))
     baseline = work / "baseline"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(baseline), args.baseline], cwd=ROOT, check=True
+    added = subprocess.run(
+        ["git", "worktree", "add", "--detach", str(baseline), args.baseline], cwd=ROOT
     )
+    if added.returncode != 0:
+        raise SystemExit(f"could not check out {args.baseline!r}: git said why above")
     try:
         print(f"setting up {args.baseline} in {baseline} and this checkout", flush=True)
         set_up(baseline)
@@ -97,6 +99,8 @@ def main() -> None:
                 wall, summary = run_suite(checkout, args.pytest_args, log)
                 times[name] = wall
                 print(f"run {run}, {name}: {wall:.0f} s ({summary})", flush=True)
+                if " failed" in summary or "no pytest summary" in summary:
+                    print("  (not a whole passing run: its time is not comparable)", flush=True)
             ratios.append(times["this checkout"] / times["baseline"])
             print(f"run {run}: this checkout / baseline = {ratios[-1]:.2f}", flush=True)
         if len(ratios) > 1:
