@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/suite.py [--baseline 91288e7] [--runs 1] [-- PYTEST_ARGS ...]
 
-The same suite on the same machine kind has taken 405 s one day and 784 s another:
-a time from another day says little, so this runs both suites here, in turn. It
+The same suite has taken 405 s on one machine of this kind and 784 s on another:
+a time taken elsewhere says little, so this runs both suites here, in turn. It
 checks `--baseline` out in a temporary git worktree, sets it up with its own
 Makefile (`make translations`: its own venv and catalogs), then runs, `--runs`
 times each, the baseline's tests and this checkout's, each with the pytest command
