@@ -149,13 +149,7 @@ def problems_on(page, url: str, name: str, lang: str) -> list[str]:
     if response is None or response.status >= 500:
         found.append(f"{name}: answered {response.status if response else 'nothing'}")
     for width in WIDTHS:
-        page_checks.resize(page, width, HEIGHT)
-        wider = page_checks.overflow(page)
-        if wider:
-            found.append(
-                f"{name}: {wider} px wider than the {width} px window ({page_checks.widest(page)})"
-            )
-        page_checks.screenshot(page, f"{name}-{lang}")
+        found += page_checks.fits_at(page, f"{name}-{lang}", width, HEIGHT)
         found += [f"{name} at {width} px: {problem}" for problem in page_checks.axe_problems(page)]
     return found
 

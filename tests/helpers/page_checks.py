@@ -65,15 +65,19 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
 
 
+def fits_at(page, name: str, width: int, height: int = 900) -> list[str]:
+    """Narrow or widen the window to `width`, save the page when asked; what did not fit
+    (with the element reaching furthest past the edge)."""
+    resize(page, width, height)
+    screenshot(page, name)
+    wider = overflow(page)
+    return (
+        [f"{name}: {wider} px wider than the {width} px window ({widest(page)})"] if wider else []
+    )
+
+
 def at_widths(page, name: str, widths=(390, 1280)) -> list[str]:
     """Look at the page at each width (saved when asked); what did not fit. The window
     is left at the first width."""
-    problems = []
     height = page.viewport_size["height"] if page.viewport_size else 900
-    for width in (*widths[1:], widths[0]):
-        resize(page, width, height)
-        wider = overflow(page)
-        if wider:
-            problems.append(f"{name}: {wider} px wider than the {width} px window")
-        screenshot(page, name)
-    return problems
+    return [p for width in (*widths[1:], widths[0]) for p in fits_at(page, name, width, height)]
