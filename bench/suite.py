@@ -24,7 +24,6 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,17 +53,16 @@ def run_suite(checkout: Path, extra: list[str], log: Path) -> tuple[float, str]:
     """Run `checkout`'s pytest line through its own Makefile (so its variables and
     exported environment apply); the wall seconds and pytest's summary line."""
     line = " ".join([pytest_command(checkout), *extra])
-    with tempfile.NamedTemporaryFile("w", suffix=".mk", delete=False) as target:
-        target.write(f"bench-suite-pytest:\n\t{line}\n")
+    target = log.with_suffix(".mk")
+    target.write_text(f"bench-suite-pytest:\n\t{line}\n")
     env = {**os.environ, "CI": "true"}
-    command = ["make", "--no-print-directory", "-f", "Makefile", "-f", target.name]
+    command = ["make", "--no-print-directory", "-f", "Makefile", "-f", str(target)]
     started = time.monotonic()
     with log.open("w") as out:
         subprocess.run(
             [*command, "bench-suite-pytest"], cwd=checkout, env=env, stdout=out, stderr=out
         )
     wall = time.monotonic() - started
-    os.unlink(target.name)
     found = SUMMARY.findall(log.read_text())
     return wall, found[-1] if found else f"no pytest summary: see {log}"
 
@@ -111,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
