@@ -5,7 +5,7 @@ import pytest
 
 from devtools.stripe_emulator import EmulatorClient, EmulatorError
 from tests.helpers import emulator as base
-from tests.helpers.emulator import subscription_params
+from tests.helpers.emulator import just_now, subscription_params
 
 receiver, emu, sc = base.receiver, base.emu, base.sc
 
@@ -26,7 +26,7 @@ def test_upcoming_previews_the_next_invoice_days_before_the_renewal(sc, emu, rec
     EmulatorClient(emu.url).upcoming(sub["id"], days=3)
     [event] = receiver.events()
     assert event.type == "invoice.upcoming"
-    assert emu.now() == renews_at - 3 * 86400  # the clock moved to the day Stripe sends it
+    assert just_now(emu, renews_at - 3 * 86400)  # the clock moved to the day Stripe sends it
     preview = event.data.object
     assert "id" not in preview.to_dict() and preview.number is None
     assert preview.status == "draft" and preview.billing_reason == "upcoming"

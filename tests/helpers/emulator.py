@@ -80,6 +80,13 @@ def sc(emu):
     )
 
 
+def just_now(emu, moment: int, slack: int = 5) -> bool:
+    """Whether `moment` is the emulator's present: its clock is real time (plus what was
+    advanced), so a second may turn between the emulator stamping a time and a test
+    reading its clock."""
+    return 0 <= emu.now() - moment <= slack
+
+
 def subscription_params(**overrides) -> dict:
     """What the donations app sends for a monthly gift."""
     params = {
