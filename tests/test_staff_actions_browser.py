@@ -162,7 +162,8 @@ def test_over_refund_stripe_error_and_double_click(live_server, page, emulator, 
     page.get_by_label("I confirm: refund this amount").check()
     page.get_by_role("button", name="Refund", exact=True).dblclick()
     # The second press submits again and cancels the first submission's page load (the
-    # server has both): wait for where the page ends up and its requests, not for one load.
+    # server may still get both): wait for where the page ends up and for its requests to
+    # finish, not for one load.
     expect(page).to_have_url(re.compile(rf"/staff/supporters/{reader['id']}$"))
     quiet(page)
     live_server.settle()
